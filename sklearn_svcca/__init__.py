@@ -1,0 +1,14 @@
+"""Canonical correlation analysis for comparing neural-network representations.
+
+scikit-learn estimators for CCA and its deep-learning variants SVCCA
+(Raghu et al., 2017) and PWCCA (Morcos et al., 2018). Data are
+``(n_samples, n_neurons)``; ``fit(X, y)`` takes two views of the same samples.
+"""
+
+from ._cca import CCA
+from ._pwcca import PWCCA
+from ._svcca import SVCCA
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["CCA", "PWCCA", "SVCCA", "__version__"]

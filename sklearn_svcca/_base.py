@@ -1,0 +1,457 @@
+"""The estimator skeleton shared by CCA, SVCCA and PWCCA.
+
+Everything scikit-learn-specific lives here: parameter validation, input
+checking, the fit / partial_fit / transform / score contract and the fitted
+attributes. The numerics are in :mod:`sklearn_svcca._linalg`; each estimator
+only says how to decompose the two views (:meth:`_BaseCCA._decompose_views`)
+and how to summarise the canonical correlations (:meth:`_BaseCCA._aggregate`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _wrap_data_with_container
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _linalg
+from .exceptions import ConditioningWarning, SampleSizeWarning
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+# The original tutorial's rule of thumb: at least 5-10x more samples than
+# neurons, or in-sample correlations are biased upwards.
+_SAMPLES_PER_DIMENSION = 5
+
+
+class _BaseCCA(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Base class for the canonical-correlation estimators.
+
+    The default is plain CCA; subclasses may override ``_decompose_views``
+    (SVCCA), ``_set_similarity`` and ``_aggregate`` (PWCCA).
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "solver": [StrOptions({"auto", "gram", "qr"})],
+    }
+
+    @abstractmethod
+    def __init__(self, n_components=None, *, reg=0.0, solver="auto"):
+        self.n_components = n_components
+        self.reg = reg
+        self.solver = solver
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Compute the canonical directions of two views of the same samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view: one row per sample (datapoint), one column per
+            neuron. The original SVCCA code takes ``(neurons, datapoints)``;
+            pass ``acts.T``.
+        y : array-like of shape (n_samples,) or (n_samples, n_features_y)
+            Second view of the same samples, in the same row order. A 1-D
+            ``y`` is one neuron.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, Y = self._check_fit_data(X, y, reset=True)
+        moments = _linalg.compute_moments(X, Y)
+        self._fit_moments(moments, X, Y, warn=True)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Update the fit with one more batch of samples.
+
+        Only the sufficient statistics (counts, means and centered
+        cross-products, merged with a pairwise update) are kept, so memory is
+        ``O((p + q)²)`` however many samples are streamed. After any sequence
+        of calls the fitted attributes equal those of :meth:`fit` on all the
+        batches concatenated (on the Gram route; see ``solver``). The
+        directions are recomputed after every call once both views vary.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of the first view.
+        y : array-like of shape (n_samples,) or (n_samples, n_features_y)
+            The same batch of the second view.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if self.solver == "qr":
+            raise ValueError(
+                "solver='qr' needs all samples at once and cannot be used with "
+                "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
+            )
+        first_call = not hasattr(self, "_moments")
+        X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
+        batch = _linalg.compute_moments(X, Y)
+        moments = batch if first_call else _linalg.merge_moments(self._moments, batch)
+        self._moments = moments
+        self.n_samples_seen_ = moments.n_samples
+        if self._can_solve(moments):
+            # Warn about sample size only once the stream is summarised by a
+            # fit call: early batches are small by construction.
+            self._fit_moments(moments, None, None, warn=False)
+        return self
+
+    def _check_fit_data(self, X, y, *, reset, min_samples=2):
+        X, Y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=_FLOAT_DTYPES,
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=min_samples,
+        )
+        Y = self._as_view(Y)
+        if reset:
+            self._n_features_y = Y.shape[1]
+        else:
+            self._check_n_features_y(Y)
+        return X, Y
+
+    @staticmethod
+    def _as_view(Y):
+        Y = np.asarray(Y)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        if Y.dtype not in _FLOAT_DTYPES:
+            Y = Y.astype(np.float64)
+        return Y
+
+    def _check_n_features_y(self, Y):
+        if Y.shape[1] != self._n_features_y:
+            raise ValueError(
+                f"y has {Y.shape[1]} features, but {type(self).__name__} was "
+                f"fitted with y having {self._n_features_y} features."
+            )
+
+    def _can_solve(self, moments):
+        n = moments.n_samples
+        return (
+            n >= 2
+            and _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n).size > 0
+            and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
+        )
+
+    def _fit_moments(self, moments, X, Y, *, warn):
+        """Set every fitted attribute from the moments (and data, if any)."""
+        n = moments.n_samples
+        if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
+            raise ValueError(
+                "The cross-products of X or y overflowed float64: the activations "
+                "are too large in magnitude. Rescale them (e.g. divide by their "
+                "maximum absolute value); CCA is invariant to scaling."
+            )
+        cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
+        cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
+        for name, cols, p in (
+            ("X", cols_x, moments.cxx.shape[0]),
+            ("y", cols_y, moments.cyy.shape[0]),
+        ):
+            if cols.size == 0:
+                raise ValueError(
+                    f"{name} is constant: all {p} of its features have zero "
+                    f"variance over the {n} samples, so there is nothing to "
+                    "correlate. Check that the activations were recorded, or "
+                    "drop this view."
+                )
+
+        bx, by, solver, extra = self._decompose_views(moments, cols_x, cols_y, X, Y)
+        rho, A, B = _linalg.canonical_directions(bx, by, moments.cxy)
+        A_full = np.zeros((moments.cxx.shape[0], rho.shape[0]))
+        B_full = np.zeros((moments.cyy.shape[0], rho.shape[0]))
+        A_full[bx.columns] = A
+        B_full[by.columns] = B
+        rho, A_full, B_full = self._unit_variance(rho, A_full, B_full, moments)
+
+        k = rho.shape[0]
+        if self.n_components is not None:
+            upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
+            if self.n_components > upper:
+                raise ValueError(
+                    f"n_components={self.n_components} must be at most "
+                    f"min(n_features_x, n_features_y) = {upper}."
+                )
+            if self.n_components > k:
+                warnings.warn(
+                    f"n_components={self.n_components} but only {k} canonical "
+                    f"correlations exist (the views have rank {bx.rank} and "
+                    f"{by.rank} after removing constant and dependent neurons); "
+                    f"keeping {k}.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            k = min(k, self.n_components)
+        A_full, B_full = _linalg.flip_signs(A_full[:, :k], B_full[:, :k])
+
+        self._moments = moments
+        self.n_samples_seen_ = n
+        self.canonical_correlations_ = rho[:k]
+        self.x_weights_ = A_full
+        self.y_weights_ = B_full
+        self.x_mean_ = moments.x_mean
+        self.y_mean_ = moments.y_mean
+        self.n_components_ = k
+        self.x_rank_ = bx.numerical_rank
+        self.y_rank_ = by.numerical_rank
+        self.solver_ = solver
+        for name, value in extra.items():
+            setattr(self, name, value)
+        self._n_features_out = k
+        self._set_similarity(moments)
+
+        if solver == "gram":
+            self._warn_conditioning(bx, by)
+        if warn:
+            self._warn_sample_size(n, bx.rank, by.rank)
+
+    def _decompose_views(self, moments, cols_x, cols_y, X, Y):
+        """Rank-revealing bases of both views for plain CCA.
+
+        Returns ``(basis_x, basis_y, route, extra)`` where ``route`` is the
+        solver actually used and ``extra`` holds estimator-specific fitted
+        attributes (none here). SVCCA overrides this to truncate the bases.
+        """
+        if self.solver == "qr" and self.reg > 0:
+            raise ValueError(
+                f"solver='qr' computes exact CCA and does not support "
+                f"reg={self.reg}; use solver='auto' or 'gram' with shrinkage."
+            )
+        n = moments.n_samples
+        if self.solver != "qr":
+            bx = _linalg.gram_basis(
+                moments.cxx, columns=cols_x, n_samples=n, scale=True, reg=self.reg
+            )
+            by = _linalg.gram_basis(
+                moments.cyy, columns=cols_y, n_samples=n, scale=True, reg=self.reg
+            )
+        route = self._choose_route(
+            X,
+            lambda: (
+                self.reg == 0 and (bx.needs_exact_route() or by.needs_exact_route())
+            ),
+        )
+        if route == "qr":
+            bx = _linalg.qr_basis(X, moments.x_mean, columns=cols_x, scale=True)
+            by = _linalg.qr_basis(Y, moments.y_mean, columns=cols_y, scale=True)
+        return bx, by, route, {}
+
+    def _choose_route(self, X, needs_exact):
+        """The route actually taken: "gram" or "qr"."""
+        if self.solver == "qr":
+            if X is None:  # pragma: no cover - partial_fit rejects it earlier
+                raise ValueError("solver='qr' needs the data in memory.")
+            return "qr"
+        if self.solver == "auto" and X is not None and needs_exact():
+            return "qr"
+        return "gram"
+
+    def _unit_variance(self, rho, A, B, moments):
+        """Scale directions to unit-variance variates; fix up shrinkage.
+
+        Without shrinkage the whitened directions already give variates of
+        unit norm and their correlations are the singular values. With
+        ``reg > 0`` the singular values are those of the shrunk problem, so
+        the reported correlations are the actual correlations of the fitted
+        variates on the training data, in descending order: this keeps
+        ``score`` on the training data equal to the fitted similarity.
+        """
+        n = moments.n_samples
+        if self.reg == 0:
+            return rho, A * np.sqrt(n - 1), B * np.sqrt(n - 1)
+        vx = np.einsum("ij,ij->j", A, moments.cxx @ A)
+        vy = np.einsum("ij,ij->j", B, moments.cyy @ B)
+        cov = np.einsum("ij,ij->j", A, moments.cxy @ B)
+        nx = np.sqrt(np.clip(vx, 0.0, None))
+        ny = np.sqrt(np.clip(vy, 0.0, None))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(nx * ny > 0, cov / (nx * ny), 0.0)
+        r = np.clip(r, 0.0, 1.0)
+        order = np.argsort(-r, kind="stable")
+        A = A / np.where(nx > 0, nx, 1.0) * np.sqrt(n - 1)
+        B = B / np.where(ny > 0, ny, 1.0) * np.sqrt(n - 1)
+        return r[order], A[:, order], B[:, order]
+
+    def _warn_conditioning(self, bx, by):
+        for name, b in (("X", bx), ("y", by)):
+            if b.rank and b.s[-1] ** 2 < _linalg.GRAM_RCOND * b.s[0] ** 2:
+                warnings.warn(
+                    f"{name} is ill-conditioned (squared singular values span "
+                    f"{b.s[0] ** 2 / b.s[-1] ** 2:.1e}): on the Gram route its "
+                    "canonical correlations may be accurate to fewer than 8 "
+                    "digits. Fit in memory with solver='auto' or 'qr' for the "
+                    "exact route.",
+                    ConditioningWarning,
+                    stacklevel=5,
+                )
+
+    def _warn_sample_size(self, n, rx, ry):
+        trivial = rx + ry - (n - 1)
+        if trivial > 0:
+            warnings.warn(
+                f"Only {n} samples for views of rank {rx} and {ry}: at least "
+                f"{trivial} canonical correlations are 1 whatever the data. Use "
+                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons, reduce "
+                "the dimension (SVCCA), or score on held-out data "
+                "(cross_val_score).",
+                SampleSizeWarning,
+                stacklevel=5,
+            )
+        elif n < _SAMPLES_PER_DIMENSION * max(rx, ry):
+            warnings.warn(
+                f"Only {n} samples for views of rank {rx} and {ry}: in-sample "
+                "canonical correlations are biased upwards with fewer than "
+                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons. Score "
+                "on held-out data (cross_val_score) or reduce the dimension "
+                "(SVCCA).",
+                SampleSizeWarning,
+                stacklevel=5,
+            )
+
+    # ------------------------------------------------------- summarising
+
+    def _set_similarity(self, moments):
+        """Set ``similarity_`` (and any per-estimator attributes)."""
+        self.similarity_ = float(np.mean(self.canonical_correlations_))
+
+    def _aggregate(self, r, Xc, Yc, U, V):
+        """Summarise held-out correlations ``r`` of the canonical pairs."""
+        return float(np.mean(r))
+
+    # --------------------------------------------------------- transform
+
+    def __sklearn_is_fitted__(self):
+        # partial_fit may have seen too few samples to solve yet.
+        return hasattr(self, "canonical_correlations_")
+
+    def _check_is_fitted(self):
+        if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance has seen "
+                f"{self._moments.n_samples} sample(s) through partial_fit, not "
+                "enough for both views to vary. Call partial_fit with more "
+                "samples before using it."
+            )
+        check_is_fitted(self)
+
+    def _check_y(self, y, X):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.score requires y, the second view, but "
+                "the target y is None."
+            )
+        Y = check_array(y, dtype=_FLOAT_DTYPES, ensure_2d=False, input_name="y")
+        Y = self._as_view(Y)
+        self._check_n_features_y(Y)
+        check_consistent_length(X, Y)
+        return Y
+
+    def transform(self, X, y=None):
+        """Project onto the canonical directions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples,) or (n_samples, n_features_y), \
+                default=None
+            Second view; when given, its canonical variates are returned too.
+
+        Returns
+        -------
+        X_c : ndarray of shape (n_samples, n_components_)
+            Canonical variates of ``X``: unit variance on the training data,
+            the ``i``-th most correlated with the ``i``-th of ``y``. Same
+            float dtype as ``X``.
+        (X_c, y_c) : tuple of ndarrays
+            When ``y`` is given.
+        """
+        self._check_is_fitted()
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        Xt = (X - self.x_mean_.astype(X.dtype)) @ self.x_weights_.astype(X.dtype)
+        if y is None:
+            return Xt
+        Y = self._check_y(y, X)
+        Yt = (Y - self.y_mean_.astype(Y.dtype)) @ self.y_weights_.astype(Y.dtype)
+        # set_output wraps only the first element of a tuple; give y's
+        # variates the same container so both halves match.
+        return Xt, _wrap_data_with_container("transform", Yt, y, self)
+
+    def score(self, X, y):
+        """Similarity of ``X`` and ``y`` along the fitted directions.
+
+        Both views are projected with the fitted weights, the Pearson
+        correlation of each canonical pair is taken on the given data and the
+        correlations are aggregated (see the estimator's Notes). On the
+        training data this is ``similarity_``. On held-out data it is the
+        cross-validated similarity: it is near 0 for unrelated views, where
+        the in-sample similarity is inflated by chance correlations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples,) or (n_samples, n_features_y)
+            Second view of the same samples.
+
+        Returns
+        -------
+        score : float
+            Higher means more similar; at most 1. Can be negative on held-out
+            data.
+        """
+        self._check_is_fitted()
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        Y = self._check_y(y, X)
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"score needs at least 2 samples to compute correlations, got "
+                f"{X.shape[0]}."
+            )
+        Xc = X.astype(np.float64)
+        Xc -= Xc.mean(axis=0)
+        Yc = Y.astype(np.float64)
+        Yc -= Yc.mean(axis=0)
+        U = Xc @ self.x_weights_
+        V = Yc @ self.y_weights_
+        r = _linalg.pearson_columns(U, V)
+        return self._aggregate(r, Xc, Yc, U, V)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
