@@ -252,10 +252,20 @@ class _BaseCCA(
         n = moments.n_samples
         if self.solver != "qr":
             bx = _linalg.gram_basis(
-                moments.cxx, columns=cols_x, n_samples=n, scale=True, reg=self.reg
+                moments.cxx,
+                columns=cols_x,
+                n_samples=n,
+                scale=True,
+                reg=self.reg,
+                mean=moments.x_mean,
             )
             by = _linalg.gram_basis(
-                moments.cyy, columns=cols_y, n_samples=n, scale=True, reg=self.reg
+                moments.cyy,
+                columns=cols_y,
+                n_samples=n,
+                scale=True,
+                reg=self.reg,
+                mean=moments.y_mean,
             )
         route = self._choose_route(
             X,
@@ -441,12 +451,16 @@ class _BaseCCA(
                 f"{X.shape[0]}."
             )
         Xc = X.astype(np.float64)
-        Xc -= Xc.mean(axis=0)
         Yc = Y.astype(np.float64)
+        # A variate that is constant on these samples must not pick up a
+        # correlation from rounding noise: measure noise before centering.
+        tol_u = _linalg.projection_rounding(Xc, self.x_weights_)
+        tol_v = _linalg.projection_rounding(Yc, self.y_weights_)
+        Xc -= Xc.mean(axis=0)
         Yc -= Yc.mean(axis=0)
         U = Xc @ self.x_weights_
         V = Yc @ self.y_weights_
-        r = _linalg.pearson_columns(U, V)
+        r = _linalg.pearson_columns(U, V, tol_u, tol_v)
         return self._aggregate(r, Xc, Yc, U, V)
 
     def __sklearn_tags__(self):

@@ -90,12 +90,19 @@ def compute_moments(X, Y, *, block_rows=None):
     -------
     moments : Moments
     """
-    n, p = X.shape
-    q = Y.shape[1]
     if block_rows is None:
-        block_rows = max(256, _BLOCK_ELEMENTS // max(1, p + q))
+        block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1] + Y.shape[1]))
     x_mean = np.mean(X, axis=0, dtype=np.float64)
     y_mean = np.mean(Y, axis=0, dtype=np.float64)
+    # Overflow (activations near 1e154) is reported by the caller as a clear
+    # error from the non-finite result, not as numpy's RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _accumulate_moments(X, Y, x_mean, y_mean, block_rows)
+
+
+def _accumulate_moments(X, Y, x_mean, y_mean, block_rows):
+    n, p = X.shape
+    q = Y.shape[1]
     cxx = np.zeros((p, p))
     cyy = np.zeros((q, q))
     cxy = np.zeros((p, q))
@@ -255,7 +262,35 @@ class ViewBasis:
         return replace(self, s_white=np.sqrt((1.0 - reg) * s2 + reg * s2.mean()))
 
 
-def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0):
+def rounding_amplification(ss, mean, n_samples):
+    """How much centering magnifies each column's rounding noise, at worst.
+
+    A column is known to about ``eps`` relative to its *uncentered*
+    magnitude. After centering, that noise is ``eps · κ_j`` relative to its
+    spread, with ``κ_j = rms_j / std_j = sqrt(1 + n μ_j² / ss_j)``. A neuron
+    with a large mean and a small spread (common after a bias or in
+    saturated units) carries fewer significant digits of variation, and a
+    combination of such neurons that is exact on paper leaves noise at that
+    level; rank tolerances must not mistake it for a real direction.
+
+    Parameters
+    ----------
+    ss : ndarray of shape (m,)
+        Centered sums of squares (positive).
+    mean : ndarray of shape (m,)
+    n_samples : int
+
+    Returns
+    -------
+    kappa : float
+        ``max(1, max_j κ_j)``.
+    """
+    if ss.size == 0:
+        return 1.0
+    return float(max(1.0, np.sqrt(1.0 + n_samples * np.max(mean**2 / ss))))
+
+
+def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
     """Decompose a view from its cross-product matrix (symmetric eigensolver).
 
     Parameters
@@ -272,6 +307,9 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0):
         passes False.
     reg : float, default=0.0
         Shrinkage: the covariance becomes ``(1 - reg) Σ + reg (tr Σ / m) I``.
+    mean : ndarray of shape (p,), default=None
+        Column means of the whole view; they raise the rank tolerance where
+        centering amplified rounding (see :func:`rounding_amplification`).
 
     Returns
     -------
@@ -290,9 +328,15 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0):
     spectrum = np.clip(lam, 0.0, None)
     lam_max = lam[0] if m else 0.0
     # The eigenvalues of a Gram matrix are accurate to about eps * lam_max
-    # times a modest factor (its formation and the eigensolver); anything
-    # below that is indistinguishable from an exactly dependent neuron.
-    tol = lam_max * 100.0 * max(m, np.sqrt(n_samples)) * EPS
+    # times a modest factor (its formation and the eigensolver) and the
+    # rounding amplification of centering; anything below that is
+    # indistinguishable from an exactly dependent neuron.
+    kappa = (
+        1.0
+        if mean is None
+        else rounding_amplification(np.diag(ck), mean[columns], n_samples)
+    )
+    tol = lam_max * 100.0 * max(m, np.sqrt(n_samples)) * EPS * kappa
     r = int(np.count_nonzero(lam > tol))
     return ViewBasis(columns, d, V[:, :r], np.sqrt(lam[:r]), spectrum)
 
@@ -302,7 +346,8 @@ def qr_basis(X, mean, *, columns, scale=True):
 
     ``Xk D⁻¹ = Q R`` and ``R = U S Vᵀ`` give ``Xk D⁻¹ = (Q U) S Vᵀ``, the SVD
     of the view, with backward-stable singular values; the rank is then read
-    off ``S`` (numpy's ``matrix_rank`` tolerance). Using ``Q`` alone as a
+    off ``S`` (numpy's ``matrix_rank`` tolerance, times the rounding
+    amplification of centering). Using ``Q`` alone as a
     basis would be wrong on rank-deficient data: its extra columns span
     rounding noise.
 
@@ -320,12 +365,16 @@ def qr_basis(X, mean, *, columns, scale=True):
     xc = np.array(X[:, columns], dtype=np.float64)
     xc -= mean[columns]
     n, m = xc.shape
-    d = np.linalg.norm(xc, axis=0) if scale else np.ones(m)
+    norms = np.linalg.norm(xc, axis=0)
+    kappa = rounding_amplification(norms**2, mean[columns], n)
+    d = norms if scale else np.ones(m)
     xc /= d
     Q, R = scipy.linalg.qr(xc, mode="economic", overwrite_a=True, check_finite=False)
     U, s, _Vt = svd(R)
     V = _Vt.T
-    tol = (s[0] if s.size else 0.0) * max(n, m) * EPS
+    # numpy's matrix_rank tolerance, widened by the rounding amplification
+    # of centering: the data themselves are no more accurate than that.
+    tol = (s[0] if s.size else 0.0) * max(n, m) * EPS * kappa
     r = int(np.count_nonzero(s > tol))
     spectrum = np.zeros(m)
     spectrum[: s.shape[0]] = s**2
@@ -415,21 +464,44 @@ def n_svd_dims(spectrum, svd_dims, rank):
     return int(min(k, rank))
 
 
-def pearson_columns(U, V):
+def pearson_columns(U, V, tol_u=0.0, tol_v=0.0):
     """Pearson correlation of matching columns of ``U`` and ``V``.
 
-    A column with no variation has no defined correlation; it counts as 0
-    (no linear relationship can be seen), never NaN.
+    A column whose centered norm is at most its tolerance is constant to
+    working precision: its correlation is undefined and counts as 0 (no
+    linear relationship can be seen), never NaN nor rounding noise.
+
+    Parameters
+    ----------
+    U, V : ndarray of shape (n_samples, k)
+    tol_u, tol_v : float or ndarray of shape (k,), default=0.0
+        Rounding level of each column (see :func:`projection_rounding`).
+
+    Returns
+    -------
+    r : ndarray of shape (k,)
     """
     U = U - U.mean(axis=0)
     V = V - V.mean(axis=0)
     nu = np.linalg.norm(U, axis=0)
     nv = np.linalg.norm(V, axis=0)
     num = np.einsum("ij,ij->j", U, V)
-    den = nu * nv
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    ok = (nu > tol_u) & (nv > tol_v)
+    r = np.zeros(num.shape)
+    r[ok] = num[ok] / (nu[ok] * nv[ok])
     return np.clip(r, -1.0, 1.0)
+
+
+def projection_rounding(X, W):
+    """Rounding level of the columns of ``(X - m) @ W``, per column.
+
+    Each entry of the product is a sum of ``p`` terms of size up to
+    ``|x_j| |w_ij|``; its error is at most ``p eps`` times their magnitude
+    (centering adds no more than the uncentered ``X`` bounds). Summed over
+    samples: ``p eps ‖X‖_F ‖w_i‖``, with a safety factor of 10.
+    """
+    p = X.shape[1]
+    return 10.0 * p * EPS * np.linalg.norm(X) * np.linalg.norm(W, axis=0)
 
 
 def projection_weights(inner):

@@ -30,8 +30,9 @@ class SVCCA(_BaseCCA):
     svd_dims : int, float or pair of those, default=0.99
         Singular directions kept per view.
 
-        - int: keep that many (at most the view's rank; larger than the
-          number of neurons is an error).
+        - int: keep that many, or the whole view if it has fewer directions
+          (its rank), so that one grid of values serves layers of any
+          width.
         - float in (0, 1]: keep the fewest directions whose explained-variance
           ratio ``s² / Σ s²`` reaches it, as :class:`~sklearn.decomposition.PCA`
           does with a float ``n_components``. The default 0.99 is the paper's
@@ -178,16 +179,6 @@ class SVCCA(_BaseCCA):
 
     def _decompose_views(self, moments, cols_x, cols_y, X, Y):
         dims_x, dims_y = self._svd_dims_pair()
-        for name, dims, p in (
-            ("X", dims_x, moments.cxx.shape[0]),
-            ("y", dims_y, moments.cyy.shape[0]),
-        ):
-            if _is_int(dims) and dims > p:
-                raise ValueError(
-                    f"svd_dims={dims} for {name} must be at most its number of "
-                    f"features ({p}); use a float in (0, 1] to keep a fraction "
-                    "of the variance instead."
-                )
         n = moments.n_samples
 
         def dims_of(bx, by):
@@ -198,10 +189,18 @@ class SVCCA(_BaseCCA):
 
         if self.solver != "qr":
             bx = _linalg.gram_basis(
-                moments.cxx, columns=cols_x, n_samples=n, scale=False
+                moments.cxx,
+                columns=cols_x,
+                n_samples=n,
+                scale=False,
+                mean=moments.x_mean,
             )
             by = _linalg.gram_basis(
-                moments.cyy, columns=cols_y, n_samples=n, scale=False
+                moments.cyy,
+                columns=cols_y,
+                n_samples=n,
+                scale=False,
+                mean=moments.y_mean,
             )
             kx, ky = dims_of(bx, by)
         # Only the kept directions need to be accurate: the tail that SVCCA

@@ -1,0 +1,56 @@
+"""Independent reference implementations, written from the definitions.
+
+Deliberately naive and slow: plain NumPy SVDs of the data, no Gram
+matrices, no column scaling, nothing shared with ``sklearn_svcca``. The
+library is checked against these on random, rank-deficient and real data.
+"""
+
+import numpy as np
+
+
+def orthonormal_basis(X, rtol=None):
+    """Orthonormal basis of the centered column space of X, and its SVD."""
+    Xc = np.asarray(X, dtype=np.float64)
+    Xc = Xc - Xc.mean(axis=0)
+    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    if rtol is None:
+        rtol = max(Xc.shape) * np.finfo(np.float64).eps
+    rank = int(np.sum(s > rtol * s[0])) if s.size and s[0] > 0 else 0
+    return U[:, :rank], s[:rank], Vt[:rank].T
+
+
+def cca(X, Y):
+    """Canonical correlations and unit-length canonical variates.
+
+    The singular values of Qxᵀ Qy for orthonormal bases Qx, Qy of the
+    centered column spaces.
+    """
+    Qx, _, _ = orthonormal_basis(X)
+    Qy, _, _ = orthonormal_basis(Y)
+    P, rho, Tt = np.linalg.svd(Qx.T @ Qy, full_matrices=False)
+    k = min(Qx.shape[1], Qy.shape[1])
+    return np.clip(rho[:k], 0, 1), Qx @ P[:, :k], Qy @ Tt[:k].T
+
+
+def svd_reduce(X, dims):
+    """SVCCA's first step: the top singular directions of the centered X."""
+    U, s, _ = orthonormal_basis(X)
+    if isinstance(dims, float):
+        ratio = np.cumsum(s**2) / np.sum(s**2)
+        dims = int(np.argmax(ratio >= dims - 1e-12)) + 1
+    return U[:, :dims] * s[:dims]
+
+
+def svcca(X, Y, dims_x, dims_y=None):
+    dims_y = dims_x if dims_y is None else dims_y
+    return cca(svd_reduce(X, dims_x), svd_reduce(Y, dims_y))[0]
+
+
+def pwcca(X, Y):
+    """Morcos et al. (2018): Σ α_i ρ_i, α_i ∝ Σ_j |⟨h_i, x_j⟩|."""
+    rho, H, _ = cca(X, Y)
+    Xc = np.asarray(X, dtype=np.float64)
+    Xc = Xc - Xc.mean(axis=0)
+    alpha = np.abs(H.T @ Xc).sum(axis=1)
+    alpha /= alpha.sum()
+    return float(alpha @ rho), alpha, rho
