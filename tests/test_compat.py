@@ -24,7 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_svcca import CCA, PWCCA
+import sklearn_svcca
+from sklearn_svcca import CCA, PWCCA, SVCCA
 from sklearn_svcca.compat import compute_pwcca, fourier_ccas, get_cca_similarity
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -205,6 +206,41 @@ def test_coefficients_are_the_estimators_canonical_correlations(p, q):
     assert_allclose(results["cca_coef1"], cca.canonical_correlations_, atol=1e-12)
     assert_allclose(np.mean(results["cca_coef1"]), cca.similarity_, atol=1e-12)
     assert_allclose(results["cca_coef1"], independent_ccas(acts1, acts2), atol=1e-12)
+
+
+def test_migration_guide_relations_to_the_estimators():
+    # The correspondences the migration guide states.
+    rng = np.random.RandomState(26)
+    acts1, acts2 = two_layers(rng, 6, 4, n=500)
+    results = get_cca_similarity(acts1, acts2, compute_dirns=True)
+    cca = CCA().fit(acts1.T, acts2.T)
+    xmax = np.max(np.abs(np.cov(acts1)))
+    k = cca.n_components_
+    # x_weights_ = (full_coef_x @ full_invsqrt_xx).T up to sign and sqrt(xmax).
+    W = (results["full_coef_x"] @ results["full_invsqrt_xx"]).T[:, :k]
+    signs = np.sign(np.sum(W * cca.x_weights_, axis=0))
+    assert_allclose(W * signs / np.sqrt(xmax), cca.x_weights_, atol=1e-10)
+    # transform(X) = cca_dirns1 without the means, transposed, same scaling.
+    dirns = (results["cca_dirns1"] - results["neuron_means1"]).T[:, :k]
+    assert_allclose(dirns * signs / np.sqrt(xmax), cca.transform(acts1.T), atol=1e-9)
+
+
+def test_tutorial_svcca_recipe_is_the_svcca_estimator():
+    # The tutorial's SVCCA: SVD of the centered layers, keep the top
+    # directions, then get_cca_similarity.
+    rng = np.random.RandomState(27)
+    acts1, acts2 = two_layers(rng, 9, 8, n=600, n_latent=4)
+
+    def top(acts, k):
+        _, s, vt = np.linalg.svd(
+            acts - acts.mean(axis=1, keepdims=True), full_matrices=False
+        )
+        return s[:k, None] * vt[:k]
+
+    results = get_cca_similarity(top(acts1, 5), top(acts2, 5))
+    svcca = SVCCA(svd_dims=5).fit(acts1.T, acts2.T)
+    assert_allclose(results["cca_coef1"], svcca.canonical_correlations_, atol=1e-12)
+    assert_allclose(np.mean(results["cca_coef1"]), svcca.similarity_, atol=1e-12)
 
 
 def test_directions_are_canonical_variates():
@@ -591,6 +627,22 @@ def test_fourier_computes_in_complex128():
     for a, b in zip(single, double, strict=True):
         assert_allclose(a["cca_coef1"], b["cca_coef1"], atol=1e-13)
     assert single[1]["cca_dirns1"].dtype == np.complex128
+
+
+def test_fourier_agrees_with_the_fourier_cca_estimator():
+    # FourierCCA (the estimator form) is built separately; once it is part of
+    # the package, its per-frequency coefficients must be those of the
+    # original recipe, whatever order it stores the frequencies in.
+    FourierCCA = getattr(sklearn_svcca, "FourierCCA", None)
+    if FourierCCA is None:
+        pytest.skip("sklearn_svcca.FourierCCA is not available in this version")
+    rng = np.random.RandomState(28)
+    conv1, conv2 = conv_layers(rng, n=150, shape1=(4, 5), shape2=(3, 5))
+    est = FourierCCA().fit(conv1, conv2)
+    ours = np.concatenate([r["cca_coef1"] for r in fourier_ccas(conv1, conv2)])
+    assert_allclose(
+        np.sort(np.ravel(est.frequency_correlations_)), np.sort(ours), atol=1e-8
+    )
 
 
 def test_fourier_return_coefs_and_dirns():
