@@ -58,10 +58,12 @@ _COEF_KEYS = (
 
 
 def _check_acts(acts, name, *, ndim=2, layout="(neurons, datapoints)"):
-    """A finite float64 or complex128 array with ``ndim`` dimensions.
+    """A finite floating-point array with ``ndim`` dimensions.
 
-    The result may share memory with ``acts``: nothing downstream writes to
-    it.
+    float32 and complex64 are kept as they are (the cross-products are
+    accumulated in float64 block by block, so a float64 copy of large
+    activations is never needed); other numeric types become float64. The
+    result may share memory with ``acts``: nothing downstream writes to it.
     """
     arr = np.asarray(acts)
     if arr.dtype.kind not in "biufc":
@@ -79,7 +81,8 @@ def _check_acts(acts, name, *, ndim=2, layout="(neurons, datapoints)"):
             f"{name} must be a {ndim}-D array of shape {layout}, got an array "
             f"of shape {arr.shape}.{hint}"
         )
-    arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64, copy=False)
+    if arr.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
+        arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
     if arr.size == 0:
         raise ValueError(f"{name} of shape {arr.shape} {layout} is empty.")
     if not np.all(np.isfinite(arr)):
@@ -132,7 +135,9 @@ def _covariances(acts1, acts2):
         p, q = acts1.shape[0], acts2.shape[0]
         X = np.concatenate([acts1.real, acts1.imag]).T
         Y = np.concatenate([acts2.real, acts2.imag]).T
-        m = _linalg.compute_moments(X, Y)
+        # Overflow is reported below, with what to do about it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            m = _linalg.compute_moments(X, Y)
 
         def hermitian(c, k, ell):
             re = c[:k, :ell] + c[k:, ell:]
@@ -145,9 +150,16 @@ def _covariances(acts1, acts2):
         cxy = hermitian(m.cxy, p, q)
         ssx, ssy = cxx.real, cyy.real
     else:
-        m = _linalg.compute_moments(acts1.T, acts2.T)
+        with np.errstate(over="ignore", invalid="ignore"):
+            m = _linalg.compute_moments(acts1.T, acts2.T)
         mean1, mean2, cxx, cyy, cxy = m.x_mean, m.y_mean, m.cxx, m.cyy, m.cxy
         ssx, ssy = cxx, cyy
+    if not (np.all(np.isfinite(cxx)) and np.all(np.isfinite(cyy))):
+        raise ValueError(
+            "The covariances of acts1 or acts2 overflowed float64: the "
+            "activations are too large in magnitude. Rescale them (e.g. divide "
+            "by their maximum absolute value); CCA is invariant to scaling."
+        )
     live_x = np.zeros(cxx.shape[0], dtype=bool)
     live_y = np.zeros(cyy.shape[0], dtype=bool)
     live_x[_linalg.nonconstant_columns(ssx, mean1, n)] = True
@@ -498,6 +510,15 @@ def compute_pwcca(acts1, acts2, epsilon: float = 0.0):
     on the sign of each singular vector; the signs are kept exactly as the
     SVD returns them, as in the original.
 
+    When the layer used for the weights is rank-deficient (dead or
+    duplicated neurons kept with ``epsilon=0``), the singular vectors of its
+    zero coefficients are not unique, and the QR of directions that are
+    linearly dependent completes them arbitrarily: the result is finite, but
+    the weights of those directions, hence the normalisation, can depend on
+    rounding. This is a property of the construction, not of its numerics;
+    drop dead neurons with a small ``epsilon``, or use
+    :class:`~sklearn_svcca.PWCCA`.
+
     The original raises an IndexError when ``acts1`` has more kept neurons
     than ``acts2`` (it indexes ``acts1`` with ``acts2``'s mask) and a
     broadcasting error when ``epsilon`` drops neurons; here ``acts2``'s
@@ -701,8 +722,15 @@ def fourier_ccas(
         # of a map of the smaller size.
         rows, f_rows = _kept_frequencies(a.shape[1], height)
         cols, f_cols = _kept_frequencies(a.shape[2], width)
-        fa = scipy.fft.fft2(a.astype(np.complex128, copy=False), axes=(1, 2))
-        crops.append(fa[:, rows][:, :, cols])
+        # Double precision throughout (the original used complex64); a real
+        # input is transformed as such, which is faster than casting it.
+        wide = np.complex128 if np.iscomplexobj(a) else np.float64
+        fa = scipy.fft.fft2(a.astype(wide, copy=False), axes=(1, 2))
+        if rows.size < a.shape[1]:
+            fa = fa[:, rows]
+        if cols.size < a.shape[2]:
+            fa = fa[:, :, cols]
+        crops.append(fa)
     fft1, fft2 = crops
 
     all_results = []

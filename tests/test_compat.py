@@ -449,6 +449,16 @@ def test_float32_and_integer_input_are_computed_in_float64():
     exact = get_cca_similarity(acts1.astype(np.float64), acts2.astype(np.float64))
     assert results["cca_coef1"].dtype == np.float64
     assert_allclose(results["cca_coef1"], exact["cca_coef1"], atol=1e-13)
+    assert_allclose(
+        compute_pwcca(acts1, acts2)[0],
+        compute_pwcca(acts1.astype(np.float64), acts2.astype(np.float64))[0],
+        atol=1e-13,
+    )
+    # complex64 likewise: accumulated in float64, not in single precision.
+    c1 = (acts1 + 1j * np.roll(acts1, 1, axis=1)).astype(np.complex64)
+    single = get_cca_similarity(c1, acts2)
+    double = get_cca_similarity(c1.astype(np.complex128), acts2)
+    assert_allclose(single["cca_coef1"], double["cca_coef1"], atol=1e-13)
 
 
 def test_inputs_are_not_modified():
@@ -508,6 +518,7 @@ def test_verbose_logs_instead_of_printing(caplog, capsys):
             r"threshold must be a float in \[0, 1\]",
         ),
         (None, None, {"constant": True}, ValueError, "acts2 is constant"),
+        (None, None, {"huge": True}, ValueError, "overflowed float64"),
     ],
 )
 def test_bad_input(acts1, acts2, kwargs, error, match):
@@ -518,6 +529,8 @@ def test_bad_input(acts1, acts2, kwargs, error, match):
             acts1[0, 5] = np.nan
         if kwargs.pop("constant", False):
             acts2 = np.full_like(acts2, 0.1)
+        if kwargs.pop("huge", False):
+            acts1 = acts1 * 1e300
     with pytest.raises(error, match=match):
         get_cca_similarity(acts1, acts2, **kwargs)
 
