@@ -381,18 +381,22 @@ def qr_basis(X, mean, *, columns, scale=True):
     return ViewBasis(columns, d, V[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
 
 
-def svd(a):
-    """Thin SVD that does not give up: LAPACK's gesdd, then gesvd.
+def svd(a, *, full_matrices=False):
+    """SVD that does not give up: LAPACK's gesdd, then gesvd.
 
     gesdd (divide and conquer) is fast but can report non-convergence on
     perfectly valid matrices; that is the "SVD did not converge" users of the
     original code met. gesvd (QR iteration) is slower and converges.
+
+    Thin by default; ``full_matrices=True`` returns square ``U`` and ``Vᴴ``
+    (the layout of :func:`numpy.linalg.svd`, which :mod:`sklearn_svcca.compat`
+    reproduces).
     """
     try:
-        return scipy.linalg.svd(a, full_matrices=False, check_finite=False)
+        return scipy.linalg.svd(a, full_matrices=full_matrices, check_finite=False)
     except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
         return scipy.linalg.svd(
-            a, full_matrices=False, check_finite=False, lapack_driver="gesvd"
+            a, full_matrices=full_matrices, check_finite=False, lapack_driver="gesvd"
         )
 
 
