@@ -197,11 +197,11 @@ class SVCCA(_BaseCCA):
             )
 
         if self.solver != "qr":
-            bx = _linalg.gram_basis(
-                moments.cxx, columns=cols_x, n_samples=n, scale=False
+            bx = self._gram_basis(
+                0, moments.cxx, columns=cols_x, n_samples=n, scale=False
             )
-            by = _linalg.gram_basis(
-                moments.cyy, columns=cols_y, n_samples=n, scale=False
+            by = self._gram_basis(
+                1, moments.cyy, columns=cols_y, n_samples=n, scale=False
             )
             kx, ky = dims_of(bx, by)
         # Only the kept directions need to be accurate: the tail that SVCCA
@@ -210,8 +210,8 @@ class SVCCA(_BaseCCA):
             X, lambda: bx.needs_exact_route(kx) or by.needs_exact_route(ky)
         )
         if route == "qr":
-            bx = _linalg.qr_basis(X, moments.x_mean, columns=cols_x, scale=False)
-            by = _linalg.qr_basis(Y, moments.y_mean, columns=cols_y, scale=False)
+            bx = self._qr_basis(0, X, moments.x_mean, columns=cols_x, scale=False)
+            by = self._qr_basis(1, Y, moments.y_mean, columns=cols_y, scale=False)
             kx, ky = dims_of(bx, by)
         extra = {
             "x_svd_dims_": kx,
