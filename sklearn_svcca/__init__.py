@@ -7,6 +7,11 @@ scikit-learn estimators for CCA and its deep-learning variants SVCCA
 
 from ._cca import CCA
 from ._layers import SimilarityMatrixResult, similarity_matrix
+from ._plot import (
+    CanonicalCorrelationDisplay,
+    CanonicalVariatesDisplay,
+    SimilarityMatrixDisplay,
+)
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
 
@@ -16,6 +21,9 @@ __all__ = [
     "CCA",
     "PWCCA",
     "SVCCA",
+    "CanonicalCorrelationDisplay",
+    "CanonicalVariatesDisplay",
+    "SimilarityMatrixDisplay",
     "SimilarityMatrixResult",
     "__version__",
     "similarity_matrix",
