@@ -63,7 +63,7 @@ def summarize_correlations(
 
     The numbers the SVCCA tutorial compares across methods, from one fit.
 
-    Read more in the :ref:`User Guide <summaries>`.
+    Read more in the :ref:`User Guide <correlation_summaries>`.
 
     Parameters
     ----------
