@@ -25,7 +25,7 @@ from ._views import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BaselineResult:
     """A similarity and its chance level, from :func:`similarity_baseline`.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from ._views import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SimilarityMatrixResult:
     """The similarity of every pair of layers (:func:`similarity_matrix`).
 
@@ -168,6 +169,9 @@ def similarity_matrix(
     progress = check_progress(progress)
     _check_same_samples(names_a, arrays_a, "layers_a", names_b, arrays_b, "layers_b")
     mirror = same and _use_symmetry(estimator, symmetric)
+    # How errors name a layer; with layers_b omitted both sides are layers_a.
+    labels_a = [f"layers_a[{name!r}]" for name in names_a]
+    labels_b = labels_a if same else [f"layers_b[{name!r}]" for name in names_b]
 
     fast = supports_shared_views(estimator)
     if fast:
@@ -181,9 +185,12 @@ def similarity_matrix(
             if same
             else parallel_map(SharedView, [(b,) for b in arrays_b], n_jobs=n_jobs)
         )
+        _check_not_constant(views_a, labels_a)
+        _check_not_constant(views_b, labels_b)
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=same, mirror=mirror)
         args = [
-            (estimator, views_a[i], views_b[j], both, scoring) for i, j, both in tasks
+            (estimator, views_a[i], views_b[j], both, scoring, labels_a[i], labels_b[j])
+            for i, j, both in tasks
         ]
         results = parallel_map(
             _shared_pair, args, n_jobs=n_jobs, progress=progress, desc="similarity"
@@ -192,7 +199,10 @@ def similarity_matrix(
         # Without shared cross-products nothing is gained by grouping (i, j)
         # with (j, i): fit the upper triangle if mirrored, else every pair.
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=mirror, mirror=mirror)
-        args = [(estimator, arrays_a[i], arrays_b[j], scoring) for i, j, _ in tasks]
+        args = [
+            (estimator, arrays_a[i], arrays_b[j], scoring, labels_a[i], labels_b[j])
+            for i, j, _ in tasks
+        ]
         results = [
             (value, None)
             for value in parallel_map(
@@ -302,17 +312,40 @@ def _pair_tasks(n_a, n_b, *, same, mirror):
     return [(i, j, not mirror and i != j) for i in range(n_a) for j in range(i, n_a)]
 
 
-def _shared_pair(estimator, view_a, view_b, both, scoring):
+def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b):
     cxy = _linalg.cross_products(view_a.data, view_b.data, view_a.mean, view_b.mean)
-    value = similarity_of(
-        fit_pair(estimator, view_a, view_b, cxy), view_a.data, view_b.data, scoring
-    )
+    with _naming(estimator, label_a, label_b):
+        fitted = fit_pair(estimator, view_a, view_b, cxy)
+        value = similarity_of(fitted, view_a.data, view_b.data, scoring)
     transposed = None
     if both:
-        fitted = fit_pair(estimator, view_b, view_a, cxy.T)
-        transposed = similarity_of(fitted, view_b.data, view_a.data, scoring)
+        with _naming(estimator, label_b, label_a):
+            fitted = fit_pair(estimator, view_b, view_a, cxy.T)
+            transposed = similarity_of(fitted, view_b.data, view_a.data, scoring)
     return value, transposed
 
 
-def _fitted_pair(estimator, a, b, scoring):
-    return similarity_of(clone(estimator).fit(a, b), a, b, scoring)
+def _fitted_pair(estimator, a, b, scoring, label_a, label_b):
+    with _naming(estimator, label_a, label_b):
+        return similarity_of(clone(estimator).fit(a, b), a, b, scoring)
+
+
+@contextmanager
+def _naming(estimator, label_x, label_y):
+    """Say which pair of layers an error comes from."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(
+            f"{estimator!r} failed on X={label_x}, y={label_y}: {exc}"
+        ) from exc
+
+
+def _check_not_constant(views, labels):
+    for view, label in zip(views, labels, strict=True):
+        if _linalg.nonconstant_columns(view.cross, view.mean, view.n_samples).size == 0:
+            raise ValueError(
+                f"{label} is constant: all its {view.data.shape[1]} neurons have "
+                f"zero variance over the {view.n_samples} samples. Check that its "
+                "activations were recorded, or drop it."
+            )

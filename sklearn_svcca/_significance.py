@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BartlettLawleyResult:
     """Sequential tests of canonical correlations (:func:`bartlett_lawley_test`).
 

@@ -343,3 +343,17 @@ def test_bad_input():
         similarity_matrix(layers, scoring="similarity_")
     with pytest.raises(TypeError, match="progress must be True, False or None"):
         similarity_matrix(layers, progress="yes")
+    dead = {"ok": layers["inputs"], "dead": np.zeros((N, 3))}
+    with pytest.raises(ValueError, match=r"layers_a\['dead'\] is constant"):
+        similarity_matrix(dead, estimator=CCA())
+    # Errors from a pair name the layers.
+    with pytest.raises(
+        ValueError,
+        match=r"failed on X=layers_a\['noise32'\], y=layers_b\['0'\]: svd_dims=7",
+    ):
+        similarity_matrix(layers, [layers["tanh"]], estimator=SVCCA(svd_dims=7))
+    with pytest.raises(ValueError, match=r"failed on X=layers_a\['0'\], y=layers_a"):
+        similarity_matrix(
+            [np.zeros((N, 2)), layers["inputs"]],
+            estimator=make_pipeline(StandardScaler(), CCA()),
+        )
