@@ -631,6 +631,12 @@ class CanonicalVariatesDisplay:
                     f"y_variates has shape {views[1].shape} but x_variates has "
                     f"{views[0].shape}; they must match."
                 )
+        view_names = [str(name) for name in self.view_names]
+        if len(view_names) < len(views):
+            raise ValueError(
+                f"view_names needs a name for each of the {len(views)} views; got "
+                f"{self.view_names!r}."
+            )
         n, k = views[0].shape
         labels = np.asarray(self.labels)
         if labels.shape != (n,):
@@ -654,7 +660,7 @@ class CanonicalVariatesDisplay:
         positions = np.arange(n)
         self.lines_ = np.empty((k, len(views)), dtype=object)
         for v, (variates, view_name) in enumerate(
-            zip(views, self.view_names, strict=False)
+            zip(views, view_names[: len(views)], strict=True)
         ):
             kw = _validate_style_kwargs(
                 {"linewidth": 0.8, "alpha": 0.9 if v == 0 else 0.7, "color": f"C{v}"},

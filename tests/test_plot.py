@@ -219,6 +219,10 @@ def test_variates_of_one_view_and_errors():
         CanonicalVariatesDisplay.from_estimator(cca, X, labels=labels, n_components=6)
     with pytest.raises(ValueError, match="one entry per sample"):
         CanonicalVariatesDisplay.from_estimator(cca, X, labels=labels[:-1])
+    with pytest.raises(ValueError, match="view_names needs a name for each of the 2"):
+        CanonicalVariatesDisplay.from_estimator(
+            cca, X, Y, labels=labels, view_names=("A",)
+        )
     with pytest.raises(ValueError, match="y_variates has shape"):
         CanonicalVariatesDisplay(
             np.zeros((4, 2)), [0, 0, 1, 1], y_variates=np.zeros((4, 1))
