@@ -142,7 +142,7 @@ permuted fits), the rest are at it:
         display : CanonicalCorrelationDisplay
         """
         _check_matplotlib(f"{type(self).__name__}.plot")
-        rho = _as_1d(self.canonical_correlations, "canonical_correlations")
+        rho = _as_array(self.canonical_correlations, "canonical_correlations", 1)
         low, high = _check_quantiles(quantiles)
         fig, ax = _figure_and_axes(ax)
         name = self.name if name is None else name
@@ -384,11 +384,7 @@ class SimilarityMatrixDisplay:
         _check_matplotlib(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
-        matrix = np.asarray(self.similarities, dtype=np.float64)
-        if matrix.ndim != 2 or 0 in matrix.shape:
-            raise ValueError(
-                f"similarities must be a non-empty 2-D array; got shape {matrix.shape}."
-            )
+        matrix = _as_array(self.similarities, "similarities", 2)
         n_rows, n_cols = matrix.shape
         row_labels = _labels(self.row_labels, n_rows, "row_labels")
         col_labels = _labels(self.col_labels, n_cols, "col_labels")
@@ -623,9 +619,9 @@ class CanonicalVariatesDisplay:
         display : CanonicalVariatesDisplay
         """
         _check_matplotlib(f"{type(self).__name__}.plot")
-        views = [_as_2d(self.x_variates, "x_variates")]
+        views = [_as_array(self.x_variates, "x_variates", 2)]
         if self.y_variates is not None:
-            views.append(_as_2d(self.y_variates, "y_variates"))
+            views.append(_as_array(self.y_variates, "y_variates", 2))
             if views[1].shape != views[0].shape:
                 raise ValueError(
                     f"y_variates has shape {views[1].shape} but x_variates has "
@@ -647,7 +643,7 @@ class CanonicalVariatesDisplay:
         rho = (
             None
             if self.canonical_correlations is None
-            else _as_1d(self.canonical_correlations, "canonical_correlations")
+            else _as_array(self.canonical_correlations, "canonical_correlations", 1)
         )
         fig, ax = _figure_and_axes(ax)
 
@@ -779,20 +775,12 @@ class CanonicalVariatesDisplay:
         )
 
 
-def _as_1d(values, name):
+def _as_array(values, name, ndim):
+    """A non-empty float array of ``ndim`` dimensions, or a ValueError."""
     values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1 or values.shape[0] == 0:
+    if values.ndim != ndim or 0 in values.shape:
         raise ValueError(
-            f"{name} must be a non-empty 1-D array; got shape {values.shape}."
-        )
-    return values
-
-
-def _as_2d(values, name):
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2 or 0 in values.shape:
-        raise ValueError(
-            f"{name} must be a non-empty 2-D array; got shape {values.shape}."
+            f"{name} must be a non-empty {ndim}-D array; got shape {values.shape}."
         )
     return values
 
