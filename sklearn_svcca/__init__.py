@@ -6,9 +6,25 @@ scikit-learn estimators for CCA and its deep-learning variants SVCCA
 """
 
 from ._cca import CCA
+from ._layers import SimilarityMatrixResult, similarity_matrix
+from ._plot import (
+    CanonicalCorrelationDisplay,
+    CanonicalVariatesDisplay,
+    SimilarityMatrixDisplay,
+)
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CCA", "PWCCA", "SVCCA", "__version__"]
+__all__ = [
+    "CCA",
+    "PWCCA",
+    "SVCCA",
+    "CanonicalCorrelationDisplay",
+    "CanonicalVariatesDisplay",
+    "SimilarityMatrixDisplay",
+    "SimilarityMatrixResult",
+    "__version__",
+    "similarity_matrix",
+]

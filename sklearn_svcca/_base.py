@@ -123,6 +123,50 @@ class _BaseCCA(
             self._fit_moments(moments, None, None, warn=False)
         return self
 
+    def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
+        """Fit from two views whose statistics and decompositions are shared.
+
+        Equivalent to ``fit(view_x.data, view_y.data)`` (to rounding), for
+        callers that fit many pairs sharing a view: every pair of layers in
+        :func:`~sklearn_svcca.similarity_matrix`, every permutation of a
+        baseline. Each view (see :mod:`sklearn_svcca._views`) holds its
+        validated ``data``, ``n_samples``, ``mean`` and centered ``cross``
+        products, and memoises its bases (``gram_basis``, ``qr_basis``), so
+        it is decomposed once however many pairs it is in; only the pair's
+        cross-products ``cxy`` are new. Validating the data is the caller's
+        job.
+        """
+        self._validate_params()
+        self.n_features_in_ = view_x.data.shape[1]
+        self._n_features_y = view_y.data.shape[1]
+        moments = _linalg.Moments(
+            view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
+        )
+        # Seen only by _gram_basis/_qr_basis during this call, so that
+        # _decompose_views keeps one code path for both kinds of fit.
+        self._shared_views = (view_x, view_y)
+        try:
+            self._fit_moments(moments, view_x.data, view_y.data, warn=warn)
+        finally:
+            del self._shared_views
+        return self
+
+    def _gram_basis(self, view, c, *, columns, n_samples, scale, reg=0.0, mean=None):
+        """:func:`_linalg.gram_basis` of view 0 (X) or 1 (y), shared if possible."""
+        shared = getattr(self, "_shared_views", None)
+        if shared is not None:
+            return shared[view].gram_basis(columns=columns, scale=scale, reg=reg)
+        return _linalg.gram_basis(
+            c, columns=columns, n_samples=n_samples, scale=scale, reg=reg, mean=mean
+        )
+
+    def _qr_basis(self, view, data, mean, *, columns, scale):
+        """:func:`_linalg.qr_basis` of view 0 (X) or 1 (y), shared if possible."""
+        shared = getattr(self, "_shared_views", None)
+        if shared is not None:
+            return shared[view].qr_basis(columns=columns, scale=scale)
+        return _linalg.qr_basis(data, mean, columns=columns, scale=scale)
+
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
         X, Y = validate_data(
             self,
@@ -251,7 +295,8 @@ class _BaseCCA(
             )
         n = moments.n_samples
         if self.solver != "qr":
-            bx = _linalg.gram_basis(
+            bx = self._gram_basis(
+                0,
                 moments.cxx,
                 columns=cols_x,
                 n_samples=n,
@@ -259,7 +304,8 @@ class _BaseCCA(
                 reg=self.reg,
                 mean=moments.x_mean,
             )
-            by = _linalg.gram_basis(
+            by = self._gram_basis(
+                1,
                 moments.cyy,
                 columns=cols_y,
                 n_samples=n,
@@ -274,8 +320,8 @@ class _BaseCCA(
             ),
         )
         if route == "qr":
-            bx = _linalg.qr_basis(X, moments.x_mean, columns=cols_x, scale=True)
-            by = _linalg.qr_basis(Y, moments.y_mean, columns=cols_y, scale=True)
+            bx = self._qr_basis(0, X, moments.x_mean, columns=cols_x, scale=True)
+            by = self._qr_basis(1, Y, moments.y_mean, columns=cols_y, scale=True)
         return bx, by, route, {}
 
     def _choose_route(self, X, needs_exact):

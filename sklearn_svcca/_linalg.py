@@ -90,39 +90,92 @@ def compute_moments(X, Y, *, block_rows=None):
     -------
     moments : Moments
     """
+    means = (
+        np.mean(X, axis=0, dtype=np.float64),
+        np.mean(Y, axis=0, dtype=np.float64),
+    )
+    (cxx, cyy, cxy), (sx, sy) = _centered_products(
+        (X, Y), means, ((0, 0), (1, 1), (0, 1)), block_rows
+    )
+    n = X.shape[0]
+    return Moments(n, means[0] + sx / n, means[1] + sy / n, cxx, cyy, cxy)
+
+
+def view_moments(X, *, block_rows=None):
+    """Mean and centered cross-products of one view, as :func:`compute_moments`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, p)
+    block_rows : int, default=None
+
+    Returns
+    -------
+    mean : ndarray of shape (p,)
+    c : ndarray of shape (p, p)
+        ``Σ (x - mean)(x - mean)ᵀ``, the ``cxx`` of :func:`compute_moments`.
+    """
+    mean = np.mean(X, axis=0, dtype=np.float64)
+    (c,), (s,) = _centered_products((X,), (mean,), ((0, 0),), block_rows)
+    return mean + s / X.shape[0], c
+
+
+def cross_products(X, Y, x_mean, y_mean, *, block_rows=None):
+    """Centered cross-products ``Σ (x - x_mean)(y - y_mean)ᵀ`` of two views.
+
+    The ``cxy`` of :func:`compute_moments` for views whose means (and own
+    cross-products, :func:`view_moments`) are already known: one GEMM, the
+    only per-pair work when many pairs of views share their decompositions.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, p)
+    Y : ndarray of shape (n_samples, q)
+    x_mean : ndarray of shape (p,)
+    y_mean : ndarray of shape (q,)
+    block_rows : int, default=None
+
+    Returns
+    -------
+    cxy : ndarray of shape (p, q)
+    """
+    (cxy,), _ = _centered_products((X, Y), (x_mean, y_mean), ((0, 1),), block_rows)
+    return cxy
+
+
+def _centered_products(arrays, means, pairs, block_rows):
+    """Blocked float64 products ``Aᵢᵀ Aⱼ`` of centered arrays, for (i, j) in pairs.
+
+    Returns the products with the residual first moments removed, and those
+    residuals ``sᵢ = Σ (aᵢ - meanᵢ)`` (see :func:`compute_moments`).
+    """
+    n = arrays[0].shape[0]
     if block_rows is None:
-        block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1] + Y.shape[1]))
-    x_mean = np.mean(X, axis=0, dtype=np.float64)
-    y_mean = np.mean(Y, axis=0, dtype=np.float64)
+        width = sum(a.shape[1] for a in arrays)
+        block_rows = max(256, _BLOCK_ELEMENTS // max(1, width))
+    products = [np.zeros((arrays[i].shape[1], arrays[j].shape[1])) for i, j in pairs]
+    sums = [np.zeros(a.shape[1]) for a in arrays]
     # Overflow (activations near 1e154) is reported by the caller as a clear
     # error from the non-finite result, not as numpy's RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _accumulate_moments(X, Y, x_mean, y_mean, block_rows)
+        _accumulate_blocks(arrays, means, pairs, products, sums, block_rows)
+        for out, (i, j) in zip(products, pairs, strict=True):
+            out -= np.outer(sums[i], sums[j]) / n
+    return products, sums
 
 
-def _accumulate_moments(X, Y, x_mean, y_mean, block_rows):
-    n, p = X.shape
-    q = Y.shape[1]
-    cxx = np.zeros((p, p))
-    cyy = np.zeros((q, q))
-    cxy = np.zeros((p, q))
-    sx = np.zeros(p)
-    sy = np.zeros(q)
+def _accumulate_blocks(arrays, means, pairs, products, sums, block_rows):
+    n = arrays[0].shape[0]
     for start in range(0, n, block_rows):
-        xb = np.array(X[start : start + block_rows], dtype=np.float64)
-        yb = np.array(Y[start : start + block_rows], dtype=np.float64)
-        xb -= x_mean
-        yb -= y_mean
-        # `a.T @ a` on the same buffer is dispatched to SYRK: half the flops.
-        cxx += xb.T @ xb
-        cyy += yb.T @ yb
-        cxy += xb.T @ yb
-        sx += xb.sum(axis=0)
-        sy += yb.sum(axis=0)
-    cxx -= np.outer(sx, sx) / n
-    cyy -= np.outer(sy, sy) / n
-    cxy -= np.outer(sx, sy) / n
-    return Moments(n, x_mean + sx / n, y_mean + sy / n, cxx, cyy, cxy)
+        blocks = []
+        for a, mean, s in zip(arrays, means, sums, strict=True):
+            b = np.array(a[start : start + block_rows], dtype=np.float64)
+            b -= mean
+            s += b.sum(axis=0)
+            blocks.append(b)
+        for out, (i, j) in zip(products, pairs, strict=True):
+            # `a.T @ a` on the same buffer is dispatched to SYRK: half the flops.
+            out += blocks[i].T @ blocks[j]
 
 
 def merge_moments(a, b):

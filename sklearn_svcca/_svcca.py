@@ -188,14 +188,16 @@ class SVCCA(_BaseCCA):
             )
 
         if self.solver != "qr":
-            bx = _linalg.gram_basis(
+            bx = self._gram_basis(
+                0,
                 moments.cxx,
                 columns=cols_x,
                 n_samples=n,
                 scale=False,
                 mean=moments.x_mean,
             )
-            by = _linalg.gram_basis(
+            by = self._gram_basis(
+                1,
                 moments.cyy,
                 columns=cols_y,
                 n_samples=n,
@@ -209,8 +211,8 @@ class SVCCA(_BaseCCA):
             X, lambda: bx.needs_exact_route(kx) or by.needs_exact_route(ky)
         )
         if route == "qr":
-            bx = _linalg.qr_basis(X, moments.x_mean, columns=cols_x, scale=False)
-            by = _linalg.qr_basis(Y, moments.y_mean, columns=cols_y, scale=False)
+            bx = self._qr_basis(0, X, moments.x_mean, columns=cols_x, scale=False)
+            by = self._qr_basis(1, Y, moments.y_mean, columns=cols_y, scale=False)
             kx, ky = dims_of(bx, by)
         extra = {
             "x_svd_dims_": kx,

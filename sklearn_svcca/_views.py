@@ -1,0 +1,153 @@
+"""Views decomposed once and shared by many fits.
+
+Comparing every layer with every other (:func:`~sklearn_svcca.similarity_matrix`)
+or refitting on permuted samples (:func:`~sklearn_svcca.stats.similarity_baseline`)
+fits many pairs of views in which each view recurs. Everything CCA, SVCCA and
+PWCCA compute from one view alone -- its mean, its centered cross-products
+``XᵀX`` and its rank-revealing basis -- is the same in every pair, so a
+:class:`SharedView` computes it once; each pair then costs its cross-products
+``XᵀY`` (one GEMM) and a small SVD. The estimators consume these through
+:meth:`_BaseCCA._fit_from_views`, which runs their own fitting code, so the
+results are those of ``fit`` on the pair.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import numpy as np
+from sklearn.base import clone
+
+from . import _linalg
+from ._cca import CCA
+from ._pwcca import PWCCA
+from ._svcca import SVCCA
+
+# Only these classes are known to decompose each view on its own, from its
+# moments or data alone. Subclasses may override any of that, so the test is
+# on the exact type.
+_SHARED_VIEW_ESTIMATORS = (CCA, SVCCA, PWCCA)
+
+
+def supports_shared_views(estimator):
+    """Whether ``estimator`` can be fitted from :class:`SharedView` objects."""
+    return type(estimator) in _SHARED_VIEW_ESTIMATORS
+
+
+class SharedView:
+    """One view's data, mean, cross-products and memoised decompositions.
+
+    Thread-safe: the first fit that needs a decomposition computes it while
+    the others wait for it, so a view is decomposed once even when pairs are
+    fitted in parallel threads.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_samples, n_features)
+        Validated, float32 or float64.
+    """
+
+    def __init__(self, data):
+        self.data = data
+        self.n_samples = data.shape[0]
+        self.mean, self.cross = _linalg.view_moments(data)
+        self._memo = {}
+        self._lock = threading.Lock()
+
+    def gram_basis(self, *, columns, scale, reg=0.0):
+        """:func:`_linalg.gram_basis` of this view, computed once per rule."""
+        return self._memoised(
+            ("gram", columns.tobytes(), scale, reg),
+            lambda: _linalg.gram_basis(
+                self.cross,
+                columns=columns,
+                n_samples=self.n_samples,
+                scale=scale,
+                reg=reg,
+                mean=self.mean,
+            ),
+        )
+
+    def qr_basis(self, *, columns, scale):
+        """:func:`_linalg.qr_basis` of this view, computed once per rule."""
+        return self._memoised(
+            ("qr", columns.tobytes(), scale),
+            lambda: _linalg.qr_basis(
+                self.data, self.mean, columns=columns, scale=scale
+            ),
+        )
+
+    def _memoised(self, key, compute):
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
+    def permuted(self, permutation):
+        """The same view with its samples (rows) reordered.
+
+        Means, cross-products and Gram bases do not depend on the order of
+        the samples and are shared with this view; a QR basis ``Q`` has its
+        rows permuted.
+        """
+        return _PermutedView(self, permutation)
+
+
+class _PermutedView:
+    """A :class:`SharedView` with its rows permuted (see ``permuted``)."""
+
+    def __init__(self, parent, permutation):
+        self._parent = parent
+        self._permutation = permutation
+        self.data = parent.data[permutation]
+        self.n_samples = parent.n_samples
+        self.mean = parent.mean
+        self.cross = parent.cross
+
+    def gram_basis(self, **kwargs):
+        return self._parent.gram_basis(**kwargs)
+
+    def qr_basis(self, **kwargs):
+        basis = self._parent.qr_basis(**kwargs)
+        return replace(basis, Q=basis.Q[self._permutation])
+
+
+def fit_pair(estimator, view_x, view_y, cxy=None):
+    """A fitted clone of ``estimator`` on two shared views.
+
+    ``cxy`` (their centered cross-products) is computed when not given.
+    """
+    if cxy is None:
+        cxy = _linalg.cross_products(view_x.data, view_y.data, view_x.mean, view_y.mean)
+    return clone(estimator)._fit_from_views(view_x, view_y, cxy)
+
+
+def similarity_of(fitted, X, y, scoring=None):
+    """The similarity a fitted estimator reports for the data it was fitted on.
+
+    ``scoring(fitted, X, y)`` when given; otherwise ``similarity_`` when the
+    estimator has one (all of ours), else ``fitted.score(X, y)`` -- the
+    in-sample score, which is what ``similarity_`` is for ours.
+    """
+    if scoring is not None:
+        return float(scoring(fitted, X, y))
+    if hasattr(fitted, "similarity_"):
+        return float(fitted.similarity_)
+    return float(fitted.score(X, y))
+
+
+def check_scoring(scoring):
+    """Validate a ``scoring`` argument: None or a callable."""
+    if scoring is not None and not callable(scoring):
+        raise TypeError(
+            "scoring must be None (use the estimator's similarity_) or a callable "
+            f"scoring(fitted_estimator, X, y) -> float; got {scoring!r}."
+        )
+    return scoring
+
+
+def canonical_correlations_of(fitted):
+    """The fitted canonical correlations, or None for estimators without them."""
+    rho = getattr(fitted, "canonical_correlations_", None)
+    return None if rho is None else np.asarray(rho, dtype=np.float64)
