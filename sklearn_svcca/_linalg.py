@@ -359,7 +359,9 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
         neuron's units. SVCCA's SVD step is not scale-invariant, so it
         passes False.
     reg : float, default=0.0
-        Shrinkage: the covariance becomes ``(1 - reg) Σ + reg (tr Σ / m) I``.
+        Shrinkage: the covariance becomes ``(1 - reg) Σ + reg (tr Σ / m) I``,
+        restricted to the view's column space (the numerical rank is decided
+        on the unshrunk matrix).
     mean : ndarray of shape (p,), default=None
         Column means of the whole view; they raise the rank tolerance where
         centering amplified rounding (see :func:`rounding_amplification`).
@@ -372,9 +374,6 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
     ck = c[np.ix_(columns, columns)]
     d = np.sqrt(np.diag(ck)) if scale else np.ones(m)
     g = ck / np.outer(d, d)
-    if reg > 0:
-        g *= 1.0 - reg
-        g[np.diag_indices(m)] += reg * (np.trace(ck) / m) / d**2
     lam, V = scipy.linalg.eigh(g, check_finite=False)
     lam = lam[::-1]
     V = V[:, ::-1]
@@ -391,7 +390,24 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
     )
     tol = lam_max * 100.0 * max(m, np.sqrt(n_samples)) * EPS * kappa
     r = int(np.count_nonzero(lam > tol))
-    return ViewBasis(columns, d, V[:, :r], np.sqrt(lam[:r]), spectrum)
+    V, s = V[:, :r], np.sqrt(lam[:r])
+    if reg > 0:
+        # Shrink within the column space. A direction's component in the
+        # null space of C adds nothing to any covariance with y and, being
+        # orthogonal to the column space in the original coordinates, only
+        # spends the constraint budget: the shrunk optimum never has one,
+        # and keeping it would add variates made of rounding noise. The
+        # scaled eigenvectors decide the rank (scale-invariantly); D V spans
+        # the column space in the original coordinates, where the shrinkage
+        # is defined.
+        B, _ = np.linalg.qr(V * d[:, None])
+        G = (1.0 - reg) * (B.T @ ck @ B)
+        G[np.diag_indices(r)] += reg * np.trace(ck) / m
+        mu, M = scipy.linalg.eigh(G, check_finite=False)
+        return ViewBasis(
+            columns, np.ones(m), B @ M[:, ::-1], np.sqrt(mu[::-1]), spectrum
+        )
+    return ViewBasis(columns, d, V, s, spectrum)
 
 
 def qr_basis(X, mean, *, columns, scale=True):

@@ -309,3 +309,54 @@ def test_large_offsets_do_not_turn_rounding_noise_into_directions(rng, solver):
         CCA(solver=solver).fit(x, Y).canonical_correlations_,
         atol=1e-8,
     )
+
+
+def _textbook_regularized_cca(X, Y, reg, k):
+    """Regularized CCA on the full neuron space, from explicit matrices.
+
+    Σ_r = (1 - reg) Σ + reg (tr Σ / p) I is positive definite, so its
+    inverse square root exists; the first k directions are returned with
+    the actual correlations of their variates, in descending order.
+    """
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+
+    def inv_sqrt(C):
+        C = (1 - reg) * C + reg * np.trace(C) / len(C) * np.eye(len(C))
+        w, V = np.linalg.eigh(C)
+        return V @ np.diag(w**-0.5) @ V.T
+
+    Kx, Ky = inv_sqrt(Xc.T @ Xc), inv_sqrt(Yc.T @ Yc)
+    u, _, vt = np.linalg.svd(Kx @ Xc.T @ Yc @ Ky)
+    U, V = Xc @ Kx @ u[:, :k], Yc @ Ky @ vt[:k].T
+    r = np.array([np.corrcoef(U[:, i], V[:, i])[0, 1] for i in range(k)])
+    return np.sort(r)[::-1]
+
+
+@pytest.mark.parametrize("reg", [0.01, 0.3, 0.9])
+def test_reg_matches_textbook_regularized_cca(rng, reg):
+    X, Y = _two_views(rng, n=300, p=8, q=6)
+    assert_allclose(
+        CCA(reg=reg).fit(X, Y).canonical_correlations_,
+        _textbook_regularized_cca(X, Y, reg, 6),
+        atol=1e-9,
+    )
+
+
+@pytest.mark.parametrize("reg", [0.1, 0.5])
+def test_reg_on_rank_deficient_views_ignores_their_null_space(rng, reg):
+    # A direction with a null-space component only spends the constraint
+    # budget, so the regularized optimum lies in the column space: there are
+    # min(rank X, rank y) canonical pairs, none of them rounding noise.
+    X, Y = _two_views(rng, n=300, p=4, q=5)
+    X = np.c_[X, X[:, :2] @ [[1.0], [2.0]], X[:, 0]]  # 6 neurons, rank 4
+    cca = CCA(reg=reg).fit(X, Y)
+    assert (cca.x_rank_, cca.n_components_) == (4, 4)
+    assert_allclose(
+        cca.canonical_correlations_,
+        _textbook_regularized_cca(X, Y, reg, 4),
+        atol=1e-9,
+    )
+    # A layer against itself: the same direction on both sides, correlation 1.
+    same = CCA(reg=reg).fit(X, X)
+    assert same.n_components_ == 4
+    assert_allclose(same.canonical_correlations_, 1.0, atol=1e-9)
