@@ -624,3 +624,267 @@ def flip_signs(A, B):
     signs = np.sign(A[idx, np.arange(A.shape[1])])
     signs[signs == 0] = 1.0
     return A * signs, B * signs
+
+
+# ---------------------------------------------------------------------------
+# Stacked (batched) complex CCA.
+#
+# The functions below solve many small, independent CCA problems at once, one
+# per leading index (FourierCCA has one per spatial frequency). They mirror the
+# real, single-problem routines above -- the same column scaling, rank
+# tolerances and exact-route criterion -- but work on complex Hermitian
+# cross-products of shape (n_problems, p, p), so that every step is one call to
+# a stacked NumPy routine instead of a Python loop. Ranks differ between
+# problems; to keep fixed shapes, directions beyond a problem's rank are kept
+# as zero columns ("masked") rather than dropped.
+
+
+@dataclass
+class StackedBasis:
+    """Rank-revealing decompositions of one view in many problems at once.
+
+    For problem ``t``, with ``Zt`` the centered data (complex in general) and
+    the columns outside ``keep[t]`` set to zero, ``Zt D⁻¹ = B S Vᴴ``
+    (``D = diag(scale[t])``), truncated to ``rank[t]`` directions. Arrays have
+    a leading axis of length ``n_problems``; entries beyond a problem's rank
+    are zero.
+
+    Attributes
+    ----------
+    keep : ndarray of bool, shape (n_problems, m)
+        Columns that vary in each problem.
+    scale : ndarray of shape (n_problems, m)
+        Column scaling (1 for dropped columns).
+    V : ndarray of shape (n_problems, m, m)
+        Right singular vectors, by decreasing singular value.
+    s : ndarray of shape (n_problems, m)
+        Singular values of the scaled view, descending, zero beyond the rank.
+    spectrum : ndarray of shape (n_problems, m)
+        All squared singular values before the rank cut, clipped at zero.
+    rank : ndarray of int, shape (n_problems,)
+    Q, U : ndarray or None
+        On the QR route, ``B = Q U`` (``Q`` of shape (n_problems, n, m)).
+    """
+
+    keep: np.ndarray
+    scale: np.ndarray
+    V: np.ndarray
+    s: np.ndarray
+    spectrum: np.ndarray
+    rank: np.ndarray
+    Q: np.ndarray | None = None
+    U: np.ndarray | None = None
+
+    def whitener(self):
+        """``W = D⁻¹ V S⁻¹`` with zero columns beyond the rank."""
+        inv = np.zeros_like(self.s)
+        np.divide(1.0, self.s, out=inv, where=self.s > 0)
+        W = self.V * inv[:, None, :]
+        W /= self.scale[:, :, None]
+        # Rows of dropped columns are zero in exact arithmetic; make it exact.
+        W *= self.keep[:, :, None]
+        return W
+
+    def needs_exact_route(self):
+        """Per problem: whether the Gram route is too ill-conditioned.
+
+        The criterion of :meth:`ViewBasis.needs_exact_route` (every
+        eigenvalue of the kept columns at least ``GRAM_RCOND`` times the
+        largest), applied to the kept columns of each problem.
+        """
+        m = self.keep.sum(axis=1)
+        has = m > 0
+        smallest = np.take_along_axis(
+            self.spectrum, np.maximum(m - 1, 0)[:, None], axis=1
+        )[:, 0]
+        return has & (smallest < GRAM_RCOND * self.spectrum[:, 0])
+
+    def ill_conditioned_kept(self):
+        """Per problem: whether the *kept* directions span more than 1/rcond."""
+        last = np.take_along_axis(self.s, np.maximum(self.rank - 1, 0)[:, None], 1)
+        return (self.rank > 0) & (last[:, 0] ** 2 < GRAM_RCOND * self.s[:, 0] ** 2)
+
+
+def stacked_gram_bases(c, keep, n_samples):
+    """Decompose one view in many problems from Hermitian cross-products.
+
+    The stacked counterpart of :func:`gram_basis` (with ``scale=True`` and no
+    shrinkage): columns are scaled to unit norm, dropped columns are zeroed,
+    and each scaled Gram matrix is diagonalised by a stacked Hermitian
+    eigensolver. The rank cut is :func:`gram_basis`'s, per problem, with
+    ``m`` the number of kept columns of that problem.
+
+    Parameters
+    ----------
+    c : ndarray of shape (n_problems, m, m)
+        Centered cross-products ``Zᴴ Z`` (Hermitian).
+    keep : ndarray of bool, shape (n_problems, m)
+        Columns that vary, per problem.
+    n_samples : int
+
+    Returns
+    -------
+    basis : StackedBasis
+    """
+    diag = np.real(np.diagonal(c, axis1=1, axis2=2))
+    d = np.where(keep, np.sqrt(np.where(keep, diag, 1.0)), 1.0)
+    mask = keep[:, :, None] & keep[:, None, :]
+    g = np.where(mask, c / (d[:, :, None] * d[:, None, :]), 0.0)
+    lam, V = np.linalg.eigh(g)
+    lam = lam[:, ::-1]
+    V = V[:, :, ::-1]
+    n_kept = keep.sum(axis=1)
+    # gram_basis's tolerance: eigenvalues of a Gram matrix are accurate to
+    # about eps * lam_max times a modest factor.
+    tol = lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS
+    above = lam > tol[:, None]
+    s = np.sqrt(np.where(above, lam, 0.0))
+    return StackedBasis(
+        keep=keep,
+        scale=d,
+        V=V,
+        s=s,
+        spectrum=np.clip(lam, 0.0, None),
+        rank=above.sum(axis=1),
+    )
+
+
+def stacked_qr_bases(Z, keep):
+    """Decompose one view in many problems from its data (the exact route).
+
+    The stacked counterpart of :func:`qr_basis`: per problem, the kept,
+    centered columns are scaled to unit norm, factorised by Householder QR,
+    and ``R`` by an SVD; the rank is read off the singular values with
+    :func:`qr_basis`'s tolerance.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_problems, n_samples, m)
+        Data of each problem (complex in general); centered here.
+    keep : ndarray of bool, shape (n_problems, m)
+
+    Returns
+    -------
+    basis : StackedBasis
+    """
+    Z = Z - Z.mean(axis=1, keepdims=True)
+    Z *= keep[:, None, :]
+    n, m = Z.shape[1:]
+    norms = np.linalg.norm(Z, axis=1)
+    d = np.where(keep & (norms > 0), norms, 1.0)
+    Z /= d[:, None, :]
+    Q, R = np.linalg.qr(Z)
+    U, s, Vh = stacked_svd(R)
+    # With fewer samples than columns the factors are narrower than m: pad
+    # them with zero directions so that both routes share one shape.
+    r = s.shape[1]
+    pad = ((0, 0), (0, m - r))
+    s = np.pad(s, pad)
+    U = np.pad(U, ((0, 0), (0, 0), (0, m - r)))
+    V = np.pad(np.conj(np.swapaxes(Vh, 1, 2)), ((0, 0), (0, 0), (0, m - r)))
+    tol = s[:, :1] * np.maximum(n, keep.sum(axis=1))[:, None] * EPS
+    above = s > tol
+    return StackedBasis(
+        keep=keep,
+        scale=d,
+        V=V,
+        s=np.where(above, s, 0.0),
+        spectrum=s**2,
+        rank=above.sum(axis=1),
+        Q=Q,
+        U=U * above[:, None, :],
+    )
+
+
+def stacked_svd(a):
+    """Stacked thin SVD, falling back to QR iteration problem by problem.
+
+    NumPy's stacked SVD is LAPACK's gesdd, which can report non-convergence on
+    valid matrices (see :func:`svd`); the rare failure is retried per problem
+    with :func:`svd`'s fallback.
+    """
+    try:
+        return np.linalg.svd(a, full_matrices=False)
+    except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
+        parts = [svd(block) for block in a]
+        return tuple(np.stack(arrays) for arrays in zip(*parts, strict=True))
+
+
+def stacked_canonical_directions(bx, by, cxy=None):
+    """Canonical correlations and directions of many problems at once.
+
+    Parameters
+    ----------
+    bx, by : StackedBasis
+        Decompositions of the two views (both from the Gram route, or both
+        from the QR route).
+    cxy : ndarray of shape (n_problems, p, q), default=None
+        Centered cross-products ``Zxᴴ Zy`` (Gram route only).
+
+    Returns
+    -------
+    rho : ndarray of shape (n_problems, k)
+        Canonical correlations, descending, in [0, 1], with
+        ``k = min(p, q)``; entries beyond ``min(rank_x, rank_y)`` are 0.
+    A : ndarray of shape (n_problems, p, k)
+    B : ndarray of shape (n_problems, q, k)
+        Directions with ``(Zx A)ᴴ (Zx A) = I`` on the first
+        ``min(rank_x, rank_y)`` columns and zero columns after them, and
+        ``(Zx A)ᴴ (Zy B) = diag(rho)``.
+    n_pairs : ndarray of int, shape (n_problems,)
+        ``min(rank_x, rank_y)``: the number of actual (unpadded) pairs.
+    """
+    Wx = bx.whitener()
+    Wy = by.whitener()
+    if bx.Q is not None and by.Q is not None:
+        QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
+        M = np.conj(np.swapaxes(bx.U, 1, 2)) @ QxQy @ by.U
+    else:
+        M = np.conj(np.swapaxes(Wx, 1, 2)) @ cxy @ Wy
+    P, rho, Th = stacked_svd(M)
+    n_pairs = np.minimum(bx.rank, by.rank)
+    valid = np.arange(rho.shape[1])[None, :] < n_pairs[:, None]
+    A = (Wx @ P) * valid[:, None, :]
+    B = (Wy @ np.conj(np.swapaxes(Th, 1, 2))) * valid[:, None, :]
+    return np.clip(np.where(valid, rho, 0.0), 0.0, 1.0), A, B, n_pairs
+
+
+def align_phases(A, B):
+    """Make the phase of each pair of complex directions deterministic.
+
+    The complex counterpart of :func:`flip_signs`: each column pair is
+    multiplied by the unit complex number that makes the entry of largest
+    magnitude in the column of ``A`` real and positive. Complex directions are
+    defined up to such a common phase, which leaves the pair's correlation
+    unchanged; on real problems this is exactly :func:`flip_signs`.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_problems, p, k)
+    B : ndarray of shape (n_problems, q, k)
+
+    Returns
+    -------
+    A, B : ndarrays
+    """
+    idx = np.argmax(np.abs(A), axis=1)
+    pivot = np.take_along_axis(A, idx[:, None, :], axis=1)[:, 0, :]
+    mag = np.abs(pivot)
+    phase = np.ones_like(pivot)
+    np.divide(pivot, mag, out=phase, where=mag > 0)
+    rot = np.conj(phase)[:, None, :]
+    return A * rot, B * rot
+
+
+def stacked_pearson(sxy, sxx, syy):
+    """Correlations from stacked centered inner products, 0 where undefined.
+
+    ``r = Re(sxy) / sqrt(sxx syy)``: for complex variates ``u``, ``v`` with
+    ``sxy = Σ ū v``, this is the Pearson correlation of the real vectors
+    ``(Re u, Im u)`` and ``(Re v, Im v)``, so it is negative for opposed
+    variates and near 0 for unrelated ones (the modulus would not be).
+    """
+    den = np.sqrt(np.clip(sxx, 0.0, None) * np.clip(syy, 0.0, None))
+    r = np.zeros(den.shape)
+    np.divide(np.real(sxy), den, out=r, where=den > 0)
+    return np.clip(r, -1.0, 1.0)
