@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
+from scipy.linalg.blas import zgemm as _zgemm
+from scipy.linalg.blas import zherk as _zherk
 from sklearn.base import _fit_context
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -175,39 +177,68 @@ def frequency_grid(x_size, y_size):
     )
 
 
+class _BlockSpectra(NamedTuple):
+    """The ``rfft2`` of a block of centered maps, read at the solved frequencies.
+
+    ``F`` has shape (n_bins, n_block, channels): every bin that ``rfft2``
+    stores, each with its (sample, channel) matrix contiguous. Solved
+    frequency ``t`` is ``F[index[t]]``, conjugated where ``conj[t]``.
+    """
+
+    F: np.ndarray
+    index: np.ndarray
+    conj: np.ndarray
+
+    def __getitem__(self, t):
+        # A view of the FFT output unless the bin must be conjugated.
+        Z = self.F[self.index[t]]
+        return np.conj(Z) if self.conj[t] else Z
+
+    def __len__(self):
+        return self.index.shape[0]
+
+    def stack(self):
+        """All solved frequencies as one (n_solved, n_block, channels) copy."""
+        Z = self.F[self.index]
+        Z[self.conj] = np.conj(Z[self.conj])
+        return Z
+
+
+def _bin_index(bins, width):
+    rows, cols, _ = bins
+    return rows * (width // 2 + 1) + cols
+
+
 def _spectra(maps, mean_map, bins, real):
     """Centered DFT coefficients of a block of maps at the solved frequencies.
 
-    Returns ``(Z, residual, sumsq)``: ``Z`` of shape (n_block, n_solved,
-    channels) in complex128, the spatial sum of the centered block (the
-    rounding left by centering, removed exactly by the caller) and the
-    per-channel sum of squares of the centered block.
+    Returns ``(spectra, residual, sumsq)``: a :class:`_BlockSpectra` in
+    complex128; the spatial sum of the centered block (the rounding left by
+    centering, removed exactly by the caller); and the per-channel sum of
+    squares of the centered block.
     """
-    # A float64 copy: the FFT runs in double precision (a float32 FFT adds
-    # errors of about 1e-6 relative to the largest coefficient), and the
-    # caller's array is never written to.
-    z = np.subtract(maps, mean_map, dtype=np.float64)
-    residual = z.sum(axis=0)
-    sumsq = np.einsum("nhwc,nhwc->c", z, z)
-    F = scipy.fft.rfft2(z, axes=(1, 2), overwrite_x=True)
-    return _gather(F, bins, real), residual, sumsq
-
-
-def _gather(F, bins, real):
-    rows, cols, conj = bins
-    Z = F[:, rows, cols, :]
-    if conj.any():
-        Z[:, conj] = np.conj(Z[:, conj])
-    if real.any():
-        # Self-conjugate bins are real in exact arithmetic; dropping the
-        # rounding makes those problems (and 1x1 maps, i.e. plain CCA) real.
-        Z[:, real] = Z[:, real].real
-    return Z
+    b, h, w, c = maps.shape
+    # Centering writes a float64 copy laid out (height, width, sample,
+    # channel): the FFT then runs in double precision (a float32 FFT adds
+    # errors of about 1e-6 of the largest coefficient), its output holds each
+    # frequency's (sample, channel) matrix contiguously, ready for BLAS
+    # without a transposing copy, and the caller's array is never written to.
+    z = np.empty((h, w, b, c))
+    np.subtract(maps.transpose(1, 2, 0, 3), mean_map[:, :, None, :], out=z)
+    residual = z.sum(axis=2)
+    sumsq = np.einsum("hwnc,hwnc->c", z, z)
+    F = scipy.fft.rfft2(z, axes=(0, 1), overwrite_x=True).reshape(-1, b, c)
+    index = _bin_index(bins, w)
+    # Self-conjugate bins are real in exact arithmetic; dropping the rounding
+    # makes those problems (and 1x1 maps, i.e. plain CCA) real. No other
+    # solved frequency reads these bins.
+    F.imag[index[real]] = 0.0
+    return _BlockSpectra(F, index, bins[2]), residual, sumsq
 
 
 def _map_spectrum(mean_map, bins, real):
-    F = scipy.fft.rfft2(mean_map[None], axes=(1, 2))
-    return _gather(F, bins, real)[0]
+    """DFT of one map (height, width, channels) at the solved frequencies."""
+    return _spectra(mean_map[None], 0.0 * mean_map, bins, real)[0].stack()[:, 0]
 
 
 def _block_rows(*maps):
@@ -260,9 +291,32 @@ def _hermitian_outer(a, b):
     return np.conj(a)[:, :, None] * b[:, None, :]
 
 
-def _stacked_gram(a, b):
-    """Stacked ``aᴴ b`` for ``a``, ``b`` of shape (n_solved, n, channels)."""
-    return np.matmul(np.conj(a).transpose(0, 2, 1), b)
+def _accumulate_cross_products(cxx, cyy, cxy, zx, zy):
+    """Add ``zxᴴ zx`` (lower triangle), ``zyᴴ zy`` (lower) and ``zxᴴ zy``.
+
+    ``zx[t]`` (n, p) and ``zy[t]`` are frequency ``t``'s data, C-ordered;
+    the accumulators are C-ordered stacks. One BLAS call per
+    frequency and product: ZHERK and ZGEMM with a conjugate-transpose flag
+    read the data in place, where a stacked ``np.matmul`` would first copy
+    the conjugate (NumPy cannot conjugate inside matmul) and would not use
+    the Hermitian product's half-cost; together this halves the time of the
+    dominant step. With ``a = zᵀ`` (Fortran-ordered, no copy), ZHERK gives
+    ``a aᴴ = conj(zᴴ z)`` in its upper triangle, which is the lower triangle
+    of ``zᴴ z`` once read through the C-ordered accumulator; likewise ZGEMM
+    writes ``(zxᴴ zy)ᵀ`` into the transposed accumulator.
+    """
+    for t in range(len(zx)):
+        ax, ay = zx[t].T, zy[t].T
+        _zherk(1.0, ax, beta=1.0, c=cxx[t].T, overwrite_c=1)
+        _zherk(1.0, ay, beta=1.0, c=cyy[t].T, overwrite_c=1)
+        _zgemm(1.0, ay, ax, beta=1.0, c=cxy[t].T, trans_b=2, overwrite_c=1)
+
+
+def _fill_hermitian(c):
+    """Complete stacked Hermitian matrices from their lower triangles."""
+    upper = np.triu_indices(c.shape[-1], 1)
+    c[:, upper[0], upper[1]] = np.conj(c[:, upper[1], upper[0]])
+    return c
 
 
 def spectral_moments(X, Y, grid, *, block_rows=None):
@@ -311,15 +365,13 @@ def spectral_moments(X, Y, grid, *, block_rows=None):
         zy, res_y, sq_y = _spectra(
             Y[start : start + block_rows], y_map, grid.y_bins, grid.real
         )
-        zx = zx.transpose(1, 0, 2)
-        zy = zy.transpose(1, 0, 2)
-        cxx += _stacked_gram(zx, zx)
-        cyy += _stacked_gram(zy, zy)
-        cxy += _stacked_gram(zx, zy)
+        _accumulate_cross_products(cxx, cyy, cxy, zx, zy)
         rx += res_x
         ry += res_y
         ssx += sq_x
         ssy += sq_y
+    _fill_hermitian(cxx)
+    _fill_hermitian(cyy)
     sx = _map_spectrum(rx, grid.x_bins, grid.real)
     sy = _map_spectrum(ry, grid.y_bins, grid.real)
     cxx -= _hermitian_outer(sx, sx) / n
@@ -411,7 +463,7 @@ def solved_spectra(X, mean_map, grid, subset, *, x_view=True, block_rows=None):
     out = np.empty((real.shape[0], n, X.shape[-1]), np.complex128)
     for start in range(0, n, block_rows):
         Z = _spectra(X[start : start + block_rows], mean_map, bins, real)[0]
-        out[:, start : start + Z.shape[0]] = Z.transpose(1, 0, 2)
+        out[:, start : start + block_rows] = Z.stack()
     return out
 
 
@@ -947,7 +999,7 @@ class FourierCCA(_BaseCCA):
         step = _block_rows(maps)
         for start in range(0, n, step):
             Z = _spectra(maps[start : start + step], mean, bins, grid.real)[0]
-            z = np.matmul(Z.transpose(1, 0, 2), A).transpose(1, 0, 2)
+            z = np.matmul(Z.stack(), A).transpose(1, 0, 2)
             block = out[start : start + step]
             block[:, grid.solved] = z.real - z.imag
             block[:, grid.partner[paired]] = (z.real + z.imag)[:, paired]
@@ -1033,8 +1085,8 @@ class FourierCCA(_BaseCCA):
         for start in range(0, n, step):
             zx = _spectra(X[start : start + step], x_map, grid.x_bins, grid.real)[0]
             zy = _spectra(Y[start : start + step], y_map, grid.y_bins, grid.real)[0]
-            u = np.matmul(zx.transpose(1, 0, 2), A)
-            v = np.matmul(zy.transpose(1, 0, 2), B)
+            u = np.matmul(zx.stack(), A)
+            v = np.matmul(zy.stack(), B)
             suv += np.einsum("sbk,sbk->sk", np.conj(u), v)
             suu += np.einsum("sbk,sbk->sk", u.real, u.real) + np.einsum(
                 "sbk,sbk->sk", u.imag, u.imag

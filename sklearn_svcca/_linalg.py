@@ -644,46 +644,40 @@ class StackedBasis:
     """Rank-revealing decompositions of one view in many problems at once.
 
     For problem ``t``, with ``Zt`` the centered data (complex in general) and
-    the columns outside ``keep[t]`` set to zero, ``Zt D⁻¹ = B S Vᴴ``
-    (``D = diag(scale[t])``), truncated to ``rank[t]`` directions. Arrays have
-    a leading axis of length ``n_problems``; entries beyond a problem's rank
-    are zero.
+    the columns outside ``keep[t]`` set to zero, ``W[t]`` whitens the kept
+    column space: ``Zt W[t]`` has ``rank[t]`` orthonormal columns spanning
+    it and zero columns otherwise (in no particular order). Arrays have a
+    leading axis of length ``n_problems``.
 
     Attributes
     ----------
     keep : ndarray of bool, shape (n_problems, m)
         Columns that vary in each problem.
     scale : ndarray of shape (n_problems, m)
-        Column scaling (1 for dropped columns).
-    V : ndarray of shape (n_problems, m, m)
-        Right singular vectors, by decreasing singular value.
-    s : ndarray of shape (n_problems, m)
-        Singular values of the scaled view, descending, zero beyond the rank.
+        Column scaling ``D`` (1 for dropped columns).
+    W : ndarray of shape (n_problems, m, m)
+        Whitener, with ``rank[t]`` non-zero columns.
     spectrum : ndarray of shape (n_problems, m)
-        All squared singular values before the rank cut, clipped at zero.
+        Squared singular values of the scaled view ``Zt D⁻¹``, descending,
+        before the rank cut, clipped at zero.
     rank : ndarray of int, shape (n_problems,)
     Q, U : ndarray or None
-        On the QR route, ``B = Q U`` (``Q`` of shape (n_problems, n, m)).
+        On the QR route, an orthonormal basis of the kept column space is
+        ``Q U`` (``Q`` of shape (n_problems, n, m), ``U`` with zero columns
+        beyond the rank).
     """
 
     keep: np.ndarray
     scale: np.ndarray
-    V: np.ndarray
-    s: np.ndarray
+    W: np.ndarray
     spectrum: np.ndarray
     rank: np.ndarray
     Q: np.ndarray | None = None
     U: np.ndarray | None = None
 
-    def whitener(self):
-        """``W = D⁻¹ V S⁻¹`` with zero columns beyond the rank."""
-        inv = np.zeros_like(self.s)
-        np.divide(1.0, self.s, out=inv, where=self.s > 0)
-        W = self.V * inv[:, None, :]
-        W /= self.scale[:, :, None]
-        # Rows of dropped columns are zero in exact arithmetic; make it exact.
-        W *= self.keep[:, :, None]
-        return W
+    def _last_kept(self, count):
+        idx = np.maximum(count - 1, 0)[:, None]
+        return np.take_along_axis(self.spectrum, idx, axis=1)[:, 0]
 
     def needs_exact_route(self):
         """Per problem: whether the Gram route is too ill-conditioned.
@@ -693,16 +687,23 @@ class StackedBasis:
         largest), applied to the kept columns of each problem.
         """
         m = self.keep.sum(axis=1)
-        has = m > 0
-        smallest = np.take_along_axis(
-            self.spectrum, np.maximum(m - 1, 0)[:, None], axis=1
-        )[:, 0]
-        return has & (smallest < GRAM_RCOND * self.spectrum[:, 0])
+        return (m > 0) & (self._last_kept(m) < GRAM_RCOND * self.spectrum[:, 0])
 
     def ill_conditioned_kept(self):
         """Per problem: whether the *kept* directions span more than 1/rcond."""
-        last = np.take_along_axis(self.s, np.maximum(self.rank - 1, 0)[:, None], 1)
-        return (self.rank > 0) & (last[:, 0] ** 2 < GRAM_RCOND * self.s[:, 0] ** 2)
+        last = self._last_kept(self.rank)
+        return (self.rank > 0) & (last < GRAM_RCOND * self.spectrum[:, 0])
+
+
+def _masked_whitener(V, s, keep, scale):
+    """``D⁻¹ V S⁻¹`` with zero columns where ``s`` is 0 and zero dropped rows."""
+    inv = np.zeros_like(s)
+    np.divide(1.0, s, out=inv, where=s > 0)
+    W = V * inv[:, None, :]
+    W /= scale[:, :, None]
+    # Rows of dropped columns are zero in exact arithmetic; make it exact.
+    W *= keep[:, :, None]
+    return W
 
 
 def stacked_gram_bases(c, keep, n_samples):
@@ -712,7 +713,8 @@ def stacked_gram_bases(c, keep, n_samples):
     shrinkage): columns are scaled to unit norm, dropped columns are zeroed,
     and each scaled Gram matrix is diagonalised by a stacked Hermitian
     eigensolver. The rank cut is :func:`gram_basis`'s, per problem, with
-    ``m`` the number of kept columns of that problem.
+    ``m`` the number of kept columns of that problem; the whitener is
+    ``W = D⁻¹ V Λ^(-1/2)`` on the eigenvalues above the cut.
 
     Parameters
     ----------
@@ -742,8 +744,7 @@ def stacked_gram_bases(c, keep, n_samples):
     return StackedBasis(
         keep=keep,
         scale=d,
-        V=V,
-        s=s,
+        W=_masked_whitener(V, s, keep, d),
         spectrum=np.clip(lam, 0.0, None),
         rank=above.sum(axis=1),
     )
@@ -778,17 +779,16 @@ def stacked_qr_bases(Z, keep):
     # With fewer samples than columns the factors are narrower than m: pad
     # them with zero directions so that both routes share one shape.
     r = s.shape[1]
-    pad = ((0, 0), (0, m - r))
-    s = np.pad(s, pad)
+    s = np.pad(s, ((0, 0), (0, m - r)))
     U = np.pad(U, ((0, 0), (0, 0), (0, m - r)))
     V = np.pad(np.conj(np.swapaxes(Vh, 1, 2)), ((0, 0), (0, 0), (0, m - r)))
     tol = s[:, :1] * np.maximum(n, keep.sum(axis=1))[:, None] * EPS
     above = s > tol
+    s_kept = np.where(above, s, 0.0)
     return StackedBasis(
         keep=keep,
         scale=d,
-        V=V,
-        s=np.where(above, s, 0.0),
+        W=_masked_whitener(V, s_kept, keep, d),
         spectrum=s**2,
         rank=above.sum(axis=1),
         Q=Q,
@@ -834,8 +834,7 @@ def stacked_canonical_directions(bx, by, cxy=None):
     n_pairs : ndarray of int, shape (n_problems,)
         ``min(rank_x, rank_y)``: the number of actual (unpadded) pairs.
     """
-    Wx = bx.whitener()
-    Wy = by.whitener()
+    Wx, Wy = bx.W, by.W
     if bx.Q is not None and by.Q is not None:
         QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
         M = np.conj(np.swapaxes(bx.U, 1, 2)) @ QxQy @ by.U
