@@ -122,7 +122,7 @@ def _axis_negation(m, same_size):
     """
     f = _axis_frequencies(m)
     neg = np.mod(-f, m)
-    outside = -f >= (m + 1) // 2 if m % 2 else -f >= m // 2
+    outside = -f >= m / 2
     return np.where(outside, np.arange(m) if same_size else -1, neg)
 
 
@@ -219,10 +219,12 @@ def _spectra(maps, mean_map, bins, real):
     """
     b, h, w, c = maps.shape
     # Centering writes a float64 copy laid out (height, width, sample,
-    # channel): the FFT then runs in double precision (a float32 FFT adds
-    # errors of about 1e-6 of the largest coefficient), its output holds each
-    # frequency's (sample, channel) matrix contiguously, ready for BLAS
-    # without a transposing copy, and the caller's array is never written to.
+    # channel). The FFT then runs in double precision: its rounding is
+    # relative to the energy of the whole map, so a float32 FFT would bury
+    # frequencies carrying less than about 1e-7 of it (the high frequencies
+    # of smooth maps) in noise. Its output holds each frequency's (sample,
+    # channel) matrix contiguously, ready for BLAS without a transposing
+    # copy; and the caller's array is never written to.
     z = np.empty((h, w, b, c))
     np.subtract(maps.transpose(1, 2, 0, 3), mean_map[:, :, None, :], out=z)
     residual = z.sum(axis=2)
@@ -246,10 +248,11 @@ def _block_rows(*maps):
     return max(1, _BLOCK_ELEMENTS // max(1, per_sample))
 
 
-# A block of both views holds about eight million float64 values: the stacked
-# Gram products then have an inner dimension long enough to run near full BLAS
-# speed, and the temporaries stay around 200 MiB.
-_BLOCK_ELEMENTS = 1 << 23
+# A block of both views holds about four million float64 values, as in
+# compute_moments: the centered copy and its spectrum stay under about 70 MiB
+# whatever n_samples is (larger blocks were not faster: the per-frequency
+# products are at BLAS speed from about a hundred rows).
+_BLOCK_ELEMENTS = _linalg._BLOCK_ELEMENTS
 
 
 # ---------------------------------------------------------------------------
@@ -266,10 +269,12 @@ class SpectralMoments(NamedTuple):
         Spatial mean map of ``X`` (float64).
     y_mean : ndarray of shape (h_y, w_y, q)
     cxx : ndarray of shape (n_solved, p, p)
-        ``Σ ẑᴴ ẑ`` over samples, with ``ẑ`` the centered DFT coefficients
-        of ``X`` at each solved frequency (complex128, Hermitian).
+        ``cxx[t] = Ẑᴴ Ẑ`` with ``Ẑ`` the (n_samples, p) matrix of centered
+        DFT coefficients of ``X`` at solved frequency ``t`` (complex128,
+        Hermitian).
     cyy : ndarray of shape (n_solved, q, q)
     cxy : ndarray of shape (n_solved, p, q)
+        ``Ẑᴴ Ŵ`` with ``Ŵ`` the same for ``Y``.
     x_sumsq : ndarray of shape (p,)
         Uncentered ``Σ x²`` of each channel over samples and positions: the
         scale against which a channel counts as zero at a frequency.
@@ -337,7 +342,7 @@ def spectral_moments(X, Y, grid, *, block_rows=None):
     Y : ndarray of shape (n_samples, h_y, w_y, q)
     grid : FrequencyGrid
     block_rows : int, default=None
-        Samples per block; by default about eight million values of both
+        Samples per block; by default about four million values of both
         views per block.
 
     Returns
@@ -533,9 +538,12 @@ class FourierCCA(_BaseCCA):
 
     canonical_correlations_ : ndarray of shape (n_pairs,)
         Every canonical correlation of every frequency (the padding left
-        out), sorted in descending order. On a translation-invariant dataset
-        these are the canonical correlations of plain :class:`CCA` between
-        the flattened layers.
+        out: ``min(rank_x(f), rank_y(f))`` of them at frequency ``f``),
+        sorted in descending order. On a translation-invariant dataset these
+        are the canonical correlations of plain :class:`CCA` between the
+        flattened layers (which adds exact zeros if the two layers' ranks
+        cross between frequencies: pairs of different frequencies are
+        uncorrelated there).
 
     x_weights_ : ndarray of shape (H, W, channels_x, n_components_)
         Complex weights mapping the centered DFT coefficients of ``X`` at
