@@ -889,8 +889,13 @@ class FourierCCA(_BaseCCA):
                     "activations were recorded, or drop this layer."
                 )
 
-        bx = _linalg.stacked_gram_bases(moments.cxx, keep_x, n)
-        by = _linalg.stacked_gram_bases(moments.cyy, keep_y, n)
+        # Each DFT coefficient is known to about eps relative to the whole
+        # channel's spectral energy (Parseval: n_bins Σ x²), which sets how
+        # far rounding reaches into each frequency's rank decisions.
+        energy_x = np.prod(grid.x_size) * moments.x_sumsq
+        energy_y = np.prod(grid.y_size) * moments.y_sumsq
+        bx = _linalg.stacked_gram_bases(moments.cxx, keep_x, n, energy=energy_x)
+        by = _linalg.stacked_gram_bases(moments.cyy, keep_y, n, energy=energy_y)
         if self.solver == "qr":
             exact = np.ones(grid.n_solved, dtype=bool)
         elif self.solver == "auto" and X is not None:
@@ -901,11 +906,14 @@ class FourierCCA(_BaseCCA):
         rank_x, rank_y = bx.rank.copy(), by.rank.copy()
         if exact.any():
             qx = _linalg.stacked_qr_bases(
-                solved_spectra(X, moments.x_mean, grid, exact), keep_x[exact]
+                solved_spectra(X, moments.x_mean, grid, exact),
+                keep_x[exact],
+                energy=energy_x,
             )
             qy = _linalg.stacked_qr_bases(
                 solved_spectra(Y, moments.y_mean, grid, exact, x_view=False),
                 keep_y[exact],
+                energy=energy_y,
             )
             rho[exact], A[exact], B[exact], n_pairs[exact] = (
                 _linalg.stacked_canonical_directions(qx, qy)
@@ -1078,40 +1086,52 @@ class FourierCCA(_BaseCCA):
             raise ValueError(
                 f"score needs at least 2 samples to compute correlations, got {n}."
             )
+        r = self._held_out_correlations(X, Y)
+        weight = self._grid.multiplicity[:, None] * self._pair_mask()
+        total = weight.sum()
+        return float((weight * r).sum() / total) if total else 0.0
+
+    def _held_out_correlations(self, X, Y):
+        """(n_solved, k) correlations of the canonical pairs on given maps."""
         grid = self._grid
         A = self._solved_weights(self.x_weights_)
         B = self._solved_weights(self.y_weights_)
+        n = X.shape[0]
         x_map = np.mean(X, axis=0, dtype=np.float64)
         y_map = np.mean(Y, axis=0, dtype=np.float64)
-        S, k = grid.n_solved, self.n_components_
-        suv = np.zeros((S, k), np.complex128)
-        suu = np.zeros((S, k))
-        svv = np.zeros((S, k))
-        su = np.zeros((S, k), np.complex128)
-        sv = np.zeros((S, k), np.complex128)
+        shape = (grid.n_solved, self.n_components_)
+        suv, su, sv = (np.zeros(shape, np.complex128) for _ in range(3))
+        suu, svv = np.zeros(shape), np.zeros(shape)
+        ssx = ssy = 0.0
         step = _block_rows(X, Y)
         for start in range(0, n, step):
-            zx = _spectra(X[start : start + step], x_map, grid.x_bins, grid.real)[0]
-            zy = _spectra(Y[start : start + step], y_map, grid.y_bins, grid.real)[0]
+            zx, _, sq_x = _spectra(
+                X[start : start + step], x_map, grid.x_bins, grid.real
+            )
+            zy, _, sq_y = _spectra(
+                Y[start : start + step], y_map, grid.y_bins, grid.real
+            )
             u = np.matmul(zx.stack(), A)
             v = np.matmul(zy.stack(), B)
             suv += np.einsum("sbk,sbk->sk", np.conj(u), v)
-            suu += np.einsum("sbk,sbk->sk", u.real, u.real) + np.einsum(
-                "sbk,sbk->sk", u.imag, u.imag
-            )
-            svv += np.einsum("sbk,sbk->sk", v.real, v.real) + np.einsum(
-                "sbk,sbk->sk", v.imag, v.imag
-            )
+            suu += np.einsum("sbk,sbk->sk", np.conj(u), u).real
+            svv += np.einsum("sbk,sbk->sk", np.conj(v), v).real
             su += u.sum(axis=1)
             sv += v.sum(axis=1)
+            ssx += sq_x.sum()
+            ssy += sq_y.sum()
         # Remove the rounding left by centering, as in the moments.
         suv -= np.conj(su) * sv / n
         suu -= np.abs(su) ** 2 / n
         svv -= np.abs(sv) ** 2 / n
-        r = _linalg.stacked_pearson(suv, suu, svv)
-        weight = grid.multiplicity[:, None] * self._pair_mask()
-        total = weight.sum()
-        return float((weight * r).sum() / total) if total else 0.0
+        # A variate constant on these samples must not pick up a correlation
+        # from rounding: projection_rounding's level, with the spectral
+        # energy of the uncentered maps (Parseval) in place of ‖X‖_F².
+        norm_x = np.sqrt(np.prod(grid.x_size) * (ssx + n * np.sum(x_map**2)))
+        norm_y = np.sqrt(np.prod(grid.y_size) * (ssy + n * np.sum(y_map**2)))
+        tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * np.linalg.norm(A, axis=1)
+        tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * np.linalg.norm(B, axis=1)
+        return _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
 
     def _pair_mask(self):
         """(n_solved, k) mask of actual (unpadded) canonical pairs."""

@@ -706,14 +706,42 @@ def _masked_whitener(V, s, keep, scale):
     return W
 
 
-def stacked_gram_bases(c, keep, n_samples):
+def stacked_rounding_amplification(ss, energy, keep):
+    """Per problem, how much rounding noise is magnified relative to spread.
+
+    The stacked counterpart of :func:`rounding_amplification`: column ``j``
+    of a problem is known to about ``eps`` relative to ``sqrt(energy[j])``,
+    so relative to its centered spread ``sqrt(ss[t, j])`` the noise is
+    ``eps κ`` with ``κ = sqrt(energy[j] / ss[t, j])``; the largest over the
+    kept columns is returned (at least 1). With ``energy = ss + n μ²`` this
+    is :func:`rounding_amplification`.
+
+    Parameters
+    ----------
+    ss : ndarray of shape (n_problems, m)
+        Centered sums of squares.
+    energy : ndarray of shape (m,) or (n_problems, m)
+        The squared magnitude each column's rounding is relative to.
+    keep : ndarray of bool, shape (n_problems, m)
+
+    Returns
+    -------
+    kappa : ndarray of shape (n_problems,)
+    """
+    ratio = np.zeros(ss.shape)
+    np.divide(np.broadcast_to(energy, ss.shape), ss, out=ratio, where=keep & (ss > 0))
+    return np.sqrt(np.maximum(1.0, ratio.max(axis=1, initial=1.0)))
+
+
+def stacked_gram_bases(c, keep, n_samples, *, energy=None):
     """Decompose one view in many problems from Hermitian cross-products.
 
     The stacked counterpart of :func:`gram_basis` (with ``scale=True`` and no
     shrinkage): columns are scaled to unit norm, dropped columns are zeroed,
     and each scaled Gram matrix is diagonalised by a stacked Hermitian
     eigensolver. The rank cut is :func:`gram_basis`'s, per problem, with
-    ``m`` the number of kept columns of that problem; the whitener is
+    ``m`` the number of kept columns of that problem and the rounding
+    amplification of :func:`stacked_rounding_amplification`; the whitener is
     ``W = D⁻¹ V Λ^(-1/2)`` on the eigenvalues above the cut.
 
     Parameters
@@ -723,6 +751,10 @@ def stacked_gram_bases(c, keep, n_samples):
     keep : ndarray of bool, shape (n_problems, m)
         Columns that vary, per problem.
     n_samples : int
+    energy : ndarray of shape (m,) or (n_problems, m), default=None
+        What each column's rounding is relative to (see
+        :func:`stacked_rounding_amplification`); None: the columns
+        themselves (no amplification).
 
     Returns
     -------
@@ -737,8 +769,12 @@ def stacked_gram_bases(c, keep, n_samples):
     V = V[:, :, ::-1]
     n_kept = keep.sum(axis=1)
     # gram_basis's tolerance: eigenvalues of a Gram matrix are accurate to
-    # about eps * lam_max times a modest factor.
-    tol = lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS
+    # about eps * lam_max times a modest factor and the rounding
+    # amplification of the data.
+    kappa = (
+        1.0 if energy is None else stacked_rounding_amplification(diag, energy, keep)
+    )
+    tol = lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS * kappa
     above = lam > tol[:, None]
     s = np.sqrt(np.where(above, lam, 0.0))
     return StackedBasis(
@@ -750,19 +786,22 @@ def stacked_gram_bases(c, keep, n_samples):
     )
 
 
-def stacked_qr_bases(Z, keep):
+def stacked_qr_bases(Z, keep, *, energy=None):
     """Decompose one view in many problems from its data (the exact route).
 
     The stacked counterpart of :func:`qr_basis`: per problem, the kept,
     centered columns are scaled to unit norm, factorised by Householder QR,
     and ``R`` by an SVD; the rank is read off the singular values with
-    :func:`qr_basis`'s tolerance.
+    :func:`qr_basis`'s tolerance (with the rounding amplification of
+    :func:`stacked_rounding_amplification`).
 
     Parameters
     ----------
     Z : ndarray of shape (n_problems, n_samples, m)
         Data of each problem (complex in general); centered here.
     keep : ndarray of bool, shape (n_problems, m)
+    energy : ndarray of shape (m,) or (n_problems, m), default=None
+        As in :func:`stacked_gram_bases`.
 
     Returns
     -------
@@ -782,8 +821,13 @@ def stacked_qr_bases(Z, keep):
     s = np.pad(s, ((0, 0), (0, m - r)))
     U = np.pad(U, ((0, 0), (0, 0), (0, m - r)))
     V = np.pad(np.conj(np.swapaxes(Vh, 1, 2)), ((0, 0), (0, 0), (0, m - r)))
-    tol = s[:, :1] * np.maximum(n, keep.sum(axis=1))[:, None] * EPS
-    above = s > tol
+    kappa = (
+        1.0
+        if energy is None
+        else stacked_rounding_amplification(norms**2, energy, keep)
+    )
+    tol = s[:, 0] * np.maximum(n, keep.sum(axis=1)) * EPS * kappa
+    above = s > tol[:, None]
     s_kept = np.where(above, s, 0.0)
     return StackedBasis(
         keep=keep,
@@ -875,15 +919,32 @@ def align_phases(A, B):
     return A * rot, B * rot
 
 
-def stacked_pearson(sxy, sxx, syy):
+def stacked_pearson(sxy, sxx, syy, tol_u=0.0, tol_v=0.0):
     """Correlations from stacked centered inner products, 0 where undefined.
 
     ``r = Re(sxy) / sqrt(sxx syy)``: for complex variates ``u``, ``v`` with
     ``sxy = Σ ū v``, this is the Pearson correlation of the real vectors
     ``(Re u, Im u)`` and ``(Re v, Im v)``, so it is negative for opposed
-    variates and near 0 for unrelated ones (the modulus would not be).
+    variates and near 0 for unrelated ones (the modulus would not be). As in
+    :func:`pearson_columns`, a variate whose centered norm is at most its
+    tolerance is constant to working precision and gives 0.
+
+    Parameters
+    ----------
+    sxy : ndarray of shape (n_problems, k)
+        ``Σ ū v`` over samples, centered.
+    sxx, syy : ndarray of shape (n_problems, k)
+        ``Σ |u|²`` and ``Σ |v|²``, centered.
+    tol_u, tol_v : float or ndarray of shape (n_problems, k), default=0.0
+        Rounding level of the norms of ``u`` and ``v``.
+
+    Returns
+    -------
+    r : ndarray of shape (n_problems, k)
     """
-    den = np.sqrt(np.clip(sxx, 0.0, None) * np.clip(syy, 0.0, None))
-    r = np.zeros(den.shape)
-    np.divide(np.real(sxy), den, out=r, where=den > 0)
+    nu = np.sqrt(np.clip(sxx, 0.0, None))
+    nv = np.sqrt(np.clip(syy, 0.0, None))
+    ok = (nu > tol_u) & (nv > tol_v)
+    r = np.zeros(nu.shape)
+    np.divide(np.real(sxy), nu * nv, out=r, where=ok)
     return np.clip(r, -1.0, 1.0)

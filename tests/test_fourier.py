@@ -126,22 +126,28 @@ def test_translation_invariant_data_gives_flattened_cca(size, cx, cy, n_images):
 def test_translation_invariant_with_dead_and_duplicated_channels():
     # Rank deficiency at every frequency (a duplicated channel), a channel
     # that is constant everywhere (a dead ReLU: zero at every frequency, up to
-    # FFT rounding), and one that is constant over space but varies across
-    # images (non-zero at DC only).
+    # FFT rounding), one that is constant over space but varies across
+    # images (non-zero at DC only), and a dependent one with a large mean
+    # (its rounding reaches every frequency).
     rng = np.random.RandomState(1)
-    Xb = rng.normal(size=(25, 4, 4, 4))
+    Xb = rng.normal(size=(25, 4, 4, 5))
     Yb = conv_layer(Xb, 3, rng)
     Xb[..., 1] = 0.7
     Xb[..., 2] = rng.normal(size=(25, 1, 1))
+    Xb[..., 4] = 1e5 + Xb[..., 0] + Xb[..., 3]
     Yb = np.concatenate([Yb, Yb[..., :1]], axis=-1)
     X, Y = all_shifts(Xb), all_shifts(Yb)
     n = X.shape[0]
+    flat = CCA().fit(X.reshape(n, -1), Y.reshape(n, -1))
     for solver in ("auto", "gram", "qr"):
         fcca = FourierCCA(solver=solver).fit(X, Y)
         assert np.all(np.isfinite(fcca.frequency_correlations_))
         expected = reference_cca(X.reshape(n, -1), Y.reshape(n, -1))
         # X has rank 2 per non-DC frequency and 3 at DC: 2 * 16 + 1.
-        assert fcca.x_rank_ == 33
+        assert fcca.x_rank_ == 33 == flat.x_rank_
+        np.testing.assert_allclose(
+            fcca.canonical_correlations_, flat.canonical_correlations_, atol=1e-8
+        )
         assert fcca.canonical_correlations_.shape == expected.shape
         np.testing.assert_allclose(fcca.canonical_correlations_, expected, atol=1e-8)
         assert np.all(np.isfinite(fcca.transform(X)))
@@ -235,14 +241,20 @@ def _dense_cases(rng):
     Xd[:, 1] = 3.0
     Xd[:, 4] = 2 * Xd[:, 0]
     yield Xd, Y
+    # A dependent neuron with a large mean: its rounding, relative to its
+    # spread, is 1e5 times eps, which the rank tolerance must absorb.
+    Xm = X.copy()
+    Xm[:, 3] = 1e5 + X[:, 0] + X[:, 1]
+    yield Xm, Y
 
 
-@pytest.mark.parametrize("case", [0, 1])
+@pytest.mark.parametrize("case", [0, 1, 2])
 def test_dense_input_equals_cca(case):
     X, Y = list(_dense_cases(np.random.RandomState(5)))[case]
     fcca = FourierCCA().fit(X, Y)
     cca = CCA().fit(X, Y)
     assert fcca.solver_ == cca.solver_
+    assert (fcca.x_rank_, fcca.y_rank_) == (cca.x_rank_, cca.y_rank_)
     np.testing.assert_allclose(
         fcca.canonical_correlations_, cca.canonical_correlations_, atol=1e-12
     )
@@ -582,15 +594,3 @@ def test_inputs_are_never_modified():
     clone(est).partial_fit(X, Y).partial_fit(X, Y)
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(Y, Y_copy)
-
-
-def test_every_fitted_attribute_is_documented():
-    rng = np.random.RandomState(21)
-    est = FourierCCA().fit(
-        rng.normal(size=(60, 3, 3, 2)), rng.normal(size=(60, 3, 3, 2))
-    )
-    doc = FourierCCA.__doc__
-    section = doc[doc.index("Attributes\n") : doc.index("See Also\n")]
-    documented = set(re.findall(r"^    (\w+_) :", section, flags=re.M))
-    fitted = {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
-    assert fitted == documented - {"feature_names_in_"}
