@@ -186,6 +186,26 @@ def test_matches_per_frequency_reference(x_shape, y_shape):
     )
 
 
+def test_agrees_with_compat_fourier_ccas():
+    # sklearn_svcca.compat.fourier_ccas is the original recipe's interface,
+    # implemented separately (one get_cca_similarity per frequency).
+    from sklearn_svcca.compat import fourier_ccas
+
+    rng = np.random.RandomState(22)
+    X = rng.normal(size=(200, 8, 6, 3))
+    Y = rng.normal(size=(200, 5, 7, 4))
+    Y[:, :, :6, :3] += X[:, :5, :6, :3]
+    fcca = FourierCCA().fit(X, Y)
+    records = fourier_ccas(X, Y)
+    assert len(records) == 5 * 6
+    for record in records:
+        i, j = record["location"]
+        coef = np.sort(record["cca_coef1"])[::-1]
+        np.testing.assert_allclose(
+            fcca.frequency_correlations_[i, j, : coef.shape[0]], coef, atol=1e-10
+        )
+
+
 def test_only_half_the_frequencies_are_solved():
     # Real input: the problem at -f is the conjugate of the one at f.
     assert frequency_grid((16, 16), (16, 16)).n_solved == (256 + 4) // 2
