@@ -22,6 +22,7 @@ of the centered DFT coefficients, accumulated in complex128.
 
 from __future__ import annotations
 
+import types
 import warnings
 from dataclasses import dataclass
 from numbers import Integral
@@ -31,7 +32,6 @@ import numpy as np
 import scipy.fft
 from scipy.linalg.blas import zgemm as _zgemm
 from scipy.linalg.blas import zherk as _zherk
-from sklearn.base import _fit_context
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
@@ -476,6 +476,26 @@ def solved_spectra(X, mean_map, grid, subset, *, x_view=True, block_rows=None):
 # The estimator.
 
 
+def _with_doc(func, doc):
+    """``func`` under another docstring, as a new function object.
+
+    A subclass that only documents an inherited method differently would
+    otherwise wrap it, and the extra frame would point the warnings raised
+    during fit at this module instead of at the caller.
+    """
+    copy = types.FunctionType(
+        func.__code__,
+        func.__globals__,
+        func.__name__,
+        func.__defaults__,
+        func.__closure__,
+    )
+    copy.__kwdefaults__ = func.__kwdefaults__
+    copy.__dict__.update(func.__dict__)
+    copy.__doc__ = doc
+    return copy
+
+
 def _ndim(X):
     """Number of dimensions, without ``np.ndim`` (which array-likes may refuse)."""
     ndim = getattr(X, "ndim", None)
@@ -751,10 +771,11 @@ class FourierCCA(_BaseCCA):
                 f"shape {fitted}; pass maps of the fitted shape."
             )
 
-    def _check_fit_maps(self, X, y, *, reset, min_samples=2):
+    def _check_fit_data(self, X, y, *, reset, min_samples=2):
+        """Validate both layers as maps; on reset, fix their frequency grid."""
         if y is None or (_ndim(X) <= 2 and _ndim(y) <= 2):
             # Dense layers: exactly the core estimators' validation.
-            X, Y = self._check_fit_data(X, y, reset=reset, min_samples=min_samples)
+            X, Y = super()._check_fit_data(X, y, reset=reset, min_samples=min_samples)
             X, Y = X[:, None, None, :], Y[:, None, None, :]
         else:
             X = self._check_x(X, reset=reset, min_samples=min_samples)
@@ -765,6 +786,7 @@ class FourierCCA(_BaseCCA):
         if reset:
             self._x_map_shape = X.shape[1:]
             self._y_map_shape = Y.shape[1:]
+            self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
         else:
             self._check_map_shape("X", X, self._x_map_shape)
             self._check_map_shape("y", Y, self._y_map_shape)
@@ -786,9 +808,12 @@ class FourierCCA(_BaseCCA):
         return X, Y
 
     # -------------------------------------------------------------- fit
+    # fit and partial_fit are the base class's (validate, per-batch moments,
+    # merge, solve), through the hooks below; only their documentation
+    # differs.
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    fit = _with_doc(
+        _BaseCCA.fit,
         """Compute the per-frequency canonical correlations of two conv layers.
 
         Parameters
@@ -807,15 +832,11 @@ class FourierCCA(_BaseCCA):
         -------
         self : object
             The fitted estimator.
-        """
-        X, Y = self._check_fit_maps(X, y, reset=True)
-        self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
-        moments = spectral_moments(X, Y, self._grid)
-        self._fit_spectral(moments, X, Y, warn=True)
-        return self
+        """,
+    )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    partial_fit = _with_doc(
+        _BaseCCA.partial_fit,
         """Update the fit with one more batch of samples.
 
         Only the per-frequency sufficient statistics (count, mean maps,
@@ -838,26 +859,14 @@ class FourierCCA(_BaseCCA):
         -------
         self : object
             The updated estimator.
-        """
-        if self.solver == "qr":
-            raise ValueError(
-                "solver='qr' needs all samples at once and cannot be used with "
-                "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
-            )
-        first_call = not hasattr(self, "_moments")
-        X, Y = self._check_fit_maps(X, y, reset=first_call, min_samples=1)
-        if first_call:
-            self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
-        batch = spectral_moments(X, Y, self._grid)
-        if first_call:
-            moments = batch
-        else:
-            moments = merge_spectral_moments(self._moments, batch, self._grid)
-        self._moments = moments
-        self.n_samples_seen_ = moments.n_samples
-        if moments.n_samples >= 2 and all(k.any() for k in self._varying(moments)):
-            self._fit_spectral(moments, None, None, warn=False)
-        return self
+        """,
+    )
+
+    def _batch_moments(self, X, Y):
+        return spectral_moments(X, Y, self._grid)
+
+    def _merge_moments(self, a, b):
+        return merge_spectral_moments(a, b, self._grid)
 
     def _varying(self, moments):
         grid = self._grid
@@ -866,7 +875,10 @@ class FourierCCA(_BaseCCA):
             varying_channels(moments.cyy, moments.y_sumsq, np.prod(grid.y_size)),
         )
 
-    def _fit_spectral(self, moments, X, Y, *, warn):
+    def _can_solve(self, moments):
+        return moments.n_samples >= 2 and all(k.any() for k in self._varying(moments))
+
+    def _fit_moments(self, moments, X, Y, *, warn):
         """Set every fitted attribute from the moments (and data, if any)."""
         grid = self._grid
         n = moments.n_samples
