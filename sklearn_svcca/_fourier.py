@@ -349,11 +349,18 @@ def spectral_moments(X, Y, grid, *, block_rows=None):
     -------
     moments : SpectralMoments
     """
+    if block_rows is None:
+        block_rows = _block_rows(X, Y)
+    # Overflow (activations near 1e154) is reported by the estimator as a
+    # clear error from the non-finite result, not as numpy's RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _accumulate_spectral_moments(X, Y, grid, block_rows)
+
+
+def _accumulate_spectral_moments(X, Y, grid, block_rows):
     n = X.shape[0]
     p, q = X.shape[-1], Y.shape[-1]
     S = grid.n_solved
-    if block_rows is None:
-        block_rows = _block_rows(X, Y)
     x_map = np.mean(X, axis=0, dtype=np.float64)
     y_map = np.mean(Y, axis=0, dtype=np.float64)
     cxx = np.zeros((S, p, p), np.complex128)
@@ -875,14 +882,24 @@ class FourierCCA(_BaseCCA):
             varying_channels(moments.cyy, moments.y_sumsq, np.prod(grid.y_size)),
         )
 
+    @staticmethod
+    def _finite(moments):
+        return all(
+            np.all(np.isfinite(a))
+            for a in (moments.cxx, moments.cyy, moments.x_sumsq, moments.y_sumsq)
+        )
+
     def _can_solve(self, moments):
-        return moments.n_samples >= 2 and all(k.any() for k in self._varying(moments))
+        if moments.n_samples < 2:
+            return False
+        # Overflowed statistics go to _fit_moments, which says so.
+        return not self._finite(moments) or all(k.any() for k in self._varying(moments))
 
     def _fit_moments(self, moments, X, Y, *, warn):
         """Set every fitted attribute from the moments (and data, if any)."""
         grid = self._grid
         n = moments.n_samples
-        if not (np.all(np.isfinite(moments.cxx)) and np.all(np.isfinite(moments.cyy))):
+        if not self._finite(moments):
             raise ValueError(
                 "The cross-products of X or y overflowed float64: the activations "
                 "are too large in magnitude. Rescale them (e.g. divide by their "

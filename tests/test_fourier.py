@@ -247,6 +247,12 @@ def test_dc_frequency_is_cca_of_mean_pooled_layers():
     np.testing.assert_allclose(
         fcca.frequency_correlations_[0, 0], pooled.canonical_correlations_, atol=1e-10
     )
+    # A 1-D y is a 1x1 map with one channel: only DC is compared.
+    y = Y[:, 0, 0, 0] + X[..., 0].sum(axis=(1, 2))
+    single = FourierCCA().fit(X, y)
+    assert single.frequency_correlations_.shape == (1, 1, 1)
+    expected = CCA().fit(X.sum(axis=(1, 2)), y).canonical_correlations_
+    np.testing.assert_allclose(single.canonical_correlations_, expected, atol=1e-10)
 
 
 # ------------------------------------------------------ dense input is CCA
@@ -588,6 +594,11 @@ def test_bad_values_and_lengths_are_rejected():
         FourierCCA().fit(X + 1j, Y)
     with pytest.raises(ValueError, match="X is constant"):
         FourierCCA().fit(np.ones_like(X), Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for method in ("fit", "partial_fit"):
+            with pytest.raises(ValueError, match="overflowed float64"):
+                getattr(FourierCCA(), method)(1e200 * X, Y)
     with pytest.raises(ValueError, match=r"n_components=3 must be at most"):
         FourierCCA(n_components=3).fit(X, Y)
     fcca = FourierCCA().fit(X, Y)
