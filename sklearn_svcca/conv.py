@@ -33,9 +33,9 @@ import numpy as np
 import scipy.ndimage
 from sklearn.utils import check_array, check_consistent_length
 
-__all__ = ["positions_as_samples", "resize_maps", "spatial_mean_pool"]
+from ._base import _FLOAT_DTYPES
 
-_FLOAT_DTYPES = (np.float64, np.float32)
+__all__ = ["positions_as_samples", "resize_maps", "spatial_mean_pool"]
 
 
 def _as_maps(X, name):
