@@ -1,11 +1,14 @@
 """Canonical correlation analysis for comparing neural-network representations.
 
 scikit-learn estimators for CCA and its deep-learning variants SVCCA
-(Raghu et al., 2017) and PWCCA (Morcos et al., 2018). Data are
-``(n_samples, n_neurons)``; ``fit(X, y)`` takes two views of the same samples.
+(Raghu et al., 2017), PWCCA (Morcos et al., 2018) and Fourier CCA for
+convolutional layers. Data are ``(n_samples, n_neurons)`` (conv maps:
+``(n_samples, height, width, channels)``); ``fit(X, y)`` takes two views of
+the same samples.
 """
 
 from ._cca import CCA
+from ._fourier import FourierCCA
 from ._layers import SimilarityMatrixResult, similarity_matrix
 from ._plot import (
     CanonicalCorrelationDisplay,
@@ -23,6 +26,7 @@ __all__ = [
     "SVCCA",
     "CanonicalCorrelationDisplay",
     "CanonicalVariatesDisplay",
+    "FourierCCA",
     "SimilarityMatrixDisplay",
     "SimilarityMatrixResult",
     "__version__",

@@ -79,7 +79,7 @@ class _BaseCCA(
             The fitted estimator.
         """
         X, Y = self._check_fit_data(X, y, reset=True)
-        moments = _linalg.compute_moments(X, Y)
+        moments = self._batch_moments(X, Y)
         self._fit_moments(moments, X, Y, warn=True)
         return self
 
@@ -113,8 +113,8 @@ class _BaseCCA(
             )
         first_call = not hasattr(self, "_moments")
         X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
-        batch = _linalg.compute_moments(X, Y)
-        moments = batch if first_call else _linalg.merge_moments(self._moments, batch)
+        batch = self._batch_moments(X, Y)
+        moments = batch if first_call else self._merge_moments(self._moments, batch)
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
         if self._can_solve(moments):
@@ -122,6 +122,14 @@ class _BaseCCA(
             # fit call: early batches are small by construction.
             self._fit_moments(moments, None, None, warn=False)
         return self
+
+    def _batch_moments(self, X, Y):
+        """Sufficient statistics of one batch (FourierCCA: per frequency)."""
+        return _linalg.compute_moments(X, Y)
+
+    def _merge_moments(self, a, b):
+        """Statistics of two disjoint batches together."""
+        return _linalg.merge_moments(a, b)
 
     def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
         """Fit from two views whose statistics and decompositions are shared.

@@ -624,3 +624,327 @@ def flip_signs(A, B):
     signs = np.sign(A[idx, np.arange(A.shape[1])])
     signs[signs == 0] = 1.0
     return A * signs, B * signs
+
+
+# ---------------------------------------------------------------------------
+# Stacked (batched) complex CCA.
+#
+# The functions below solve many small, independent CCA problems at once, one
+# per leading index (FourierCCA has one per spatial frequency). They mirror the
+# real, single-problem routines above -- the same column scaling, rank
+# tolerances and exact-route criterion -- but work on complex Hermitian
+# cross-products of shape (n_problems, p, p), so that every step is one call to
+# a stacked NumPy routine instead of a Python loop. Ranks differ between
+# problems; to keep fixed shapes, directions beyond a problem's rank are kept
+# as zero columns ("masked") rather than dropped.
+
+
+@dataclass
+class StackedBasis:
+    """Rank-revealing decompositions of one view in many problems at once.
+
+    For problem ``t``, with ``Zt`` the centered data (complex in general) and
+    the columns outside ``keep[t]`` set to zero, ``W[t]`` whitens the kept
+    column space: ``Zt W[t]`` has ``rank[t]`` orthonormal columns spanning
+    it and zero columns otherwise (in no particular order). Arrays have a
+    leading axis of length ``n_problems``.
+
+    Attributes
+    ----------
+    keep : ndarray of bool, shape (n_problems, m)
+        Columns that vary in each problem.
+    scale : ndarray of shape (n_problems, m)
+        Column scaling ``D`` (1 for dropped columns).
+    W : ndarray of shape (n_problems, m, m)
+        Whitener, with ``rank[t]`` non-zero columns.
+    spectrum : ndarray of shape (n_problems, m)
+        Squared singular values of the scaled view ``Zt D⁻¹``, descending,
+        before the rank cut, clipped at zero.
+    rank : ndarray of int, shape (n_problems,)
+    Q, U : ndarray or None
+        On the QR route, an orthonormal basis of the kept column space is
+        ``Q U`` (``Q`` of shape (n_problems, n, m), ``U`` with zero columns
+        beyond the rank).
+    """
+
+    keep: np.ndarray
+    scale: np.ndarray
+    W: np.ndarray
+    spectrum: np.ndarray
+    rank: np.ndarray
+    Q: np.ndarray | None = None
+    U: np.ndarray | None = None
+
+    def _last_kept(self, count):
+        idx = np.maximum(count - 1, 0)[:, None]
+        return np.take_along_axis(self.spectrum, idx, axis=1)[:, 0]
+
+    def needs_exact_route(self):
+        """Per problem: whether the Gram route is too ill-conditioned.
+
+        The criterion of :meth:`ViewBasis.needs_exact_route` (every
+        eigenvalue of the kept columns at least ``GRAM_RCOND`` times the
+        largest), applied to the kept columns of each problem.
+        """
+        m = self.keep.sum(axis=1)
+        return (m > 0) & (self._last_kept(m) < GRAM_RCOND * self.spectrum[:, 0])
+
+    def ill_conditioned_kept(self):
+        """Per problem: whether the *kept* directions span more than 1/rcond."""
+        last = self._last_kept(self.rank)
+        return (self.rank > 0) & (last < GRAM_RCOND * self.spectrum[:, 0])
+
+
+def _masked_whitener(V, s, keep, scale):
+    """``D⁻¹ V S⁻¹`` with zero columns where ``s`` is 0 and zero dropped rows."""
+    inv = np.zeros_like(s)
+    np.divide(1.0, s, out=inv, where=s > 0)
+    W = V * inv[:, None, :]
+    W /= scale[:, :, None]
+    # Rows of dropped columns are zero in exact arithmetic; make it exact.
+    W *= keep[:, :, None]
+    return W
+
+
+def stacked_rounding_amplification(ss, energy, keep):
+    """Per problem, how much rounding noise is magnified relative to spread.
+
+    The stacked counterpart of :func:`rounding_amplification`: column ``j``
+    of a problem is known to about ``eps`` relative to ``sqrt(energy[j])``,
+    so relative to its centered spread ``sqrt(ss[t, j])`` the noise is
+    ``eps κ`` with ``κ = sqrt(energy[j] / ss[t, j])``; the largest over the
+    kept columns is returned (at least 1). With ``energy = ss + n μ²`` this
+    is :func:`rounding_amplification`.
+
+    Parameters
+    ----------
+    ss : ndarray of shape (n_problems, m)
+        Centered sums of squares.
+    energy : ndarray of shape (m,) or (n_problems, m)
+        The squared magnitude each column's rounding is relative to.
+    keep : ndarray of bool, shape (n_problems, m)
+
+    Returns
+    -------
+    kappa : ndarray of shape (n_problems,)
+    """
+    ratio = np.zeros(ss.shape)
+    np.divide(np.broadcast_to(energy, ss.shape), ss, out=ratio, where=keep & (ss > 0))
+    return np.sqrt(np.maximum(1.0, ratio.max(axis=1, initial=1.0)))
+
+
+def stacked_gram_bases(c, keep, n_samples, *, energy=None):
+    """Decompose one view in many problems from Hermitian cross-products.
+
+    The stacked counterpart of :func:`gram_basis` (with ``scale=True`` and no
+    shrinkage): columns are scaled to unit norm, dropped columns are zeroed,
+    and each scaled Gram matrix is diagonalised by a stacked Hermitian
+    eigensolver. The rank cut is :func:`gram_basis`'s, per problem, with
+    ``m`` the number of kept columns of that problem and the rounding
+    amplification of :func:`stacked_rounding_amplification`; the whitener is
+    ``W = D⁻¹ V Λ^(-1/2)`` on the eigenvalues above the cut.
+
+    Parameters
+    ----------
+    c : ndarray of shape (n_problems, m, m)
+        Centered cross-products ``Zᴴ Z`` (Hermitian).
+    keep : ndarray of bool, shape (n_problems, m)
+        Columns that vary, per problem.
+    n_samples : int
+    energy : ndarray of shape (m,) or (n_problems, m), default=None
+        What each column's rounding is relative to (see
+        :func:`stacked_rounding_amplification`); None: the columns
+        themselves (no amplification).
+
+    Returns
+    -------
+    basis : StackedBasis
+    """
+    diag = np.real(np.diagonal(c, axis1=1, axis2=2))
+    d = np.where(keep, np.sqrt(np.where(keep, diag, 1.0)), 1.0)
+    mask = keep[:, :, None] & keep[:, None, :]
+    g = np.where(mask, c / (d[:, :, None] * d[:, None, :]), 0.0)
+    lam, V = np.linalg.eigh(g)
+    lam = lam[:, ::-1]
+    V = V[:, :, ::-1]
+    n_kept = keep.sum(axis=1)
+    # gram_basis's tolerance: eigenvalues of a Gram matrix are accurate to
+    # about eps * lam_max times a modest factor and the rounding
+    # amplification of the data.
+    kappa = (
+        1.0 if energy is None else stacked_rounding_amplification(diag, energy, keep)
+    )
+    tol = lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS * kappa
+    above = lam > tol[:, None]
+    s = np.sqrt(np.where(above, lam, 0.0))
+    return StackedBasis(
+        keep=keep,
+        scale=d,
+        W=_masked_whitener(V, s, keep, d),
+        spectrum=np.clip(lam, 0.0, None),
+        rank=above.sum(axis=1),
+    )
+
+
+def stacked_qr_bases(Z, keep, *, energy=None):
+    """Decompose one view in many problems from its data (the exact route).
+
+    The stacked counterpart of :func:`qr_basis`: per problem, the kept,
+    centered columns are scaled to unit norm, factorised by Householder QR,
+    and ``R`` by an SVD; the rank is read off the singular values with
+    :func:`qr_basis`'s tolerance (with the rounding amplification of
+    :func:`stacked_rounding_amplification`).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_problems, n_samples, m)
+        Data of each problem (complex in general); centered here.
+    keep : ndarray of bool, shape (n_problems, m)
+    energy : ndarray of shape (m,) or (n_problems, m), default=None
+        As in :func:`stacked_gram_bases`.
+
+    Returns
+    -------
+    basis : StackedBasis
+    """
+    Z = Z - Z.mean(axis=1, keepdims=True)
+    Z *= keep[:, None, :]
+    n, m = Z.shape[1:]
+    norms = np.linalg.norm(Z, axis=1)
+    d = np.where(keep & (norms > 0), norms, 1.0)
+    Z /= d[:, None, :]
+    Q, R = np.linalg.qr(Z)
+    U, s, Vh = stacked_svd(R)
+    # With fewer samples than columns the factors are narrower than m: pad
+    # them with zero directions so that both routes share one shape.
+    r = s.shape[1]
+    s = np.pad(s, ((0, 0), (0, m - r)))
+    U = np.pad(U, ((0, 0), (0, 0), (0, m - r)))
+    V = np.pad(np.conj(np.swapaxes(Vh, 1, 2)), ((0, 0), (0, 0), (0, m - r)))
+    kappa = (
+        1.0
+        if energy is None
+        else stacked_rounding_amplification(norms**2, energy, keep)
+    )
+    tol = s[:, 0] * np.maximum(n, keep.sum(axis=1)) * EPS * kappa
+    above = s > tol[:, None]
+    s_kept = np.where(above, s, 0.0)
+    return StackedBasis(
+        keep=keep,
+        scale=d,
+        W=_masked_whitener(V, s_kept, keep, d),
+        spectrum=s**2,
+        rank=above.sum(axis=1),
+        Q=Q,
+        U=U * above[:, None, :],
+    )
+
+
+def stacked_svd(a):
+    """Stacked thin SVD, falling back to QR iteration problem by problem.
+
+    NumPy's stacked SVD is LAPACK's gesdd, which can report non-convergence on
+    valid matrices (see :func:`svd`); the rare failure is retried per problem
+    with :func:`svd`'s fallback.
+    """
+    try:
+        return np.linalg.svd(a, full_matrices=False)
+    except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
+        parts = [svd(block) for block in a]
+        return tuple(np.stack(arrays) for arrays in zip(*parts, strict=True))
+
+
+def stacked_canonical_directions(bx, by, cxy=None):
+    """Canonical correlations and directions of many problems at once.
+
+    Parameters
+    ----------
+    bx, by : StackedBasis
+        Decompositions of the two views (both from the Gram route, or both
+        from the QR route).
+    cxy : ndarray of shape (n_problems, p, q), default=None
+        Centered cross-products ``Zxᴴ Zy`` (Gram route only).
+
+    Returns
+    -------
+    rho : ndarray of shape (n_problems, k)
+        Canonical correlations, descending, in [0, 1], with
+        ``k = min(p, q)``; entries beyond ``min(rank_x, rank_y)`` are 0.
+    A : ndarray of shape (n_problems, p, k)
+    B : ndarray of shape (n_problems, q, k)
+        Directions with ``(Zx A)ᴴ (Zx A) = I`` on the first
+        ``min(rank_x, rank_y)`` columns and zero columns after them, and
+        ``(Zx A)ᴴ (Zy B) = diag(rho)``.
+    n_pairs : ndarray of int, shape (n_problems,)
+        ``min(rank_x, rank_y)``: the number of actual (unpadded) pairs.
+    """
+    Wx, Wy = bx.W, by.W
+    if bx.Q is not None and by.Q is not None:
+        QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
+        M = np.conj(np.swapaxes(bx.U, 1, 2)) @ QxQy @ by.U
+    else:
+        M = np.conj(np.swapaxes(Wx, 1, 2)) @ cxy @ Wy
+    P, rho, Th = stacked_svd(M)
+    n_pairs = np.minimum(bx.rank, by.rank)
+    valid = np.arange(rho.shape[1])[None, :] < n_pairs[:, None]
+    A = (Wx @ P) * valid[:, None, :]
+    B = (Wy @ np.conj(np.swapaxes(Th, 1, 2))) * valid[:, None, :]
+    return np.clip(np.where(valid, rho, 0.0), 0.0, 1.0), A, B, n_pairs
+
+
+def align_phases(A, B):
+    """Make the phase of each pair of complex directions deterministic.
+
+    The complex counterpart of :func:`flip_signs`: each column pair is
+    multiplied by the unit complex number that makes the entry of largest
+    magnitude in the column of ``A`` real and positive. Complex directions are
+    defined up to such a common phase, which leaves the pair's correlation
+    unchanged; on real problems this is exactly :func:`flip_signs`.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_problems, p, k)
+    B : ndarray of shape (n_problems, q, k)
+
+    Returns
+    -------
+    A, B : ndarrays
+    """
+    idx = np.argmax(np.abs(A), axis=1)
+    pivot = np.take_along_axis(A, idx[:, None, :], axis=1)[:, 0, :]
+    mag = np.abs(pivot)
+    phase = np.ones_like(pivot)
+    np.divide(pivot, mag, out=phase, where=mag > 0)
+    rot = np.conj(phase)[:, None, :]
+    return A * rot, B * rot
+
+
+def stacked_pearson(sxy, sxx, syy, tol_u=0.0, tol_v=0.0):
+    """Correlations from stacked centered inner products, 0 where undefined.
+
+    ``r = Re(sxy) / sqrt(sxx syy)``: for complex variates ``u``, ``v`` with
+    ``sxy = Σ ū v``, this is the Pearson correlation of the real vectors
+    ``(Re u, Im u)`` and ``(Re v, Im v)``, so it is negative for opposed
+    variates and near 0 for unrelated ones (the modulus would not be). As in
+    :func:`pearson_columns`, a variate whose centered norm is at most its
+    tolerance is constant to working precision and gives 0.
+
+    Parameters
+    ----------
+    sxy : ndarray of shape (n_problems, k)
+        ``Σ ū v`` over samples, centered.
+    sxx, syy : ndarray of shape (n_problems, k)
+        ``Σ |u|²`` and ``Σ |v|²``, centered.
+    tol_u, tol_v : float or ndarray of shape (n_problems, k), default=0.0
+        Rounding level of the norms of ``u`` and ``v``.
+
+    Returns
+    -------
+    r : ndarray of shape (n_problems, k)
+    """
+    nu = np.sqrt(np.clip(sxx, 0.0, None))
+    nv = np.sqrt(np.clip(syy, 0.0, None))
+    ok = (nu > tol_u) & (nv > tol_v)
+    r = np.zeros(nu.shape)
+    np.divide(np.real(sxy), nu * nv, out=r, where=ok)
+    return np.clip(r, -1.0, 1.0)

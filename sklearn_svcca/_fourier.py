@@ -1,0 +1,1167 @@
+"""Fourier CCA for convolutional layers (Raghu et al., 2017, section 3).
+
+Layout of this module:
+
+- :class:`FrequencyGrid` / :func:`frequency_grid`: which spatial frequencies
+  are compared, which of them are actually solved (real input has a
+  Hermitian-symmetric spectrum) and where each one is read from each view's
+  ``scipy.fft.rfft2`` output.
+- :class:`SpectralMoments`, :func:`spectral_moments`,
+  :func:`merge_spectral_moments`: the per-frequency sufficient statistics
+  (stacked complex cross-products) of a batch, and the exact merge of two
+  batches. Everything FourierCCA learns comes from these.
+- :class:`FourierCCA`: the estimator plumbing. The batched complex CCA itself
+  is in :mod:`sklearn_svcca._linalg` (``stacked_*`` functions).
+
+Conventions: maps are ``(n_samples, height, width, channels)``; the DFT is
+NumPy's unnormalised forward ``fft2`` over (height, width); frequencies along
+an axis of length ``m`` are listed in NumPy's order ``0, 1, ..., -1`` (as
+``np.fft.fftfreq(m, 1 / m)``). Cross-products are ``Zᴴ Z`` sums over samples
+of the centered DFT coefficients, accumulated in complex128.
+"""
+
+from __future__ import annotations
+
+import types
+import warnings
+from dataclasses import dataclass
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+import scipy.fft
+from scipy.linalg.blas import zgemm as _zgemm
+from scipy.linalg.blas import zherk as _zherk
+from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _wrap_data_with_container
+from sklearn.utils.validation import validate_data
+
+from . import _linalg
+from ._base import _FLOAT_DTYPES, _BaseCCA
+from .exceptions import ConditioningWarning
+
+# ---------------------------------------------------------------------------
+# Which frequencies are compared and solved.
+
+
+@dataclass(frozen=True)
+class FrequencyGrid:
+    """The frequencies compared by FourierCCA and how to read them.
+
+    The grid is ``shape = (H, W)`` with ``H = min(h_x, h_y)`` and
+    ``W = min(w_x, w_y)``; position ``(i, j)`` is the frequency
+    ``(fftfreq(H, 1/H)[i], fftfreq(W, 1/W)[j])``, i.e. every ``f`` with
+    ``-m/2 <= f < m/2`` on an axis of size ``m``. Each position holds one CCA
+    problem between the two views' channel vectors at that frequency. For
+    real input, the problem at ``-f`` is the complex conjugate of the one at
+    ``f`` when both are on the grid, so only one of them is *solved*.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(H, W)``.
+    solved : ndarray of int, shape (n_solved,)
+        Flat grid positions of the solved problems, ascending.
+    partner : ndarray of int, shape (n_solved,)
+        Flat grid position of each solved problem's conjugate, or -1 when it
+        has none on the grid (self-conjugate frequencies, and, when the views
+        differ in size along an axis of even smaller size ``m``, the
+        frequencies ``-m/2`` of that axis).
+    real : ndarray of bool, shape (n_solved,)
+        Self-conjugate problems (the DC and Nyquist bins): their data are
+        real.
+    x_bins, y_bins : tuple of three ndarrays
+        ``(rows, cols, conj)``: where each solved frequency is read in the
+        view's ``rfft2`` output, and whether it must be conjugated (the bin
+        lies in the half of the spectrum that ``rfft2`` does not store).
+    x_size, y_size : tuple of int
+        Spatial size ``(height, width)`` of each view.
+    """
+
+    shape: tuple
+    solved: np.ndarray
+    partner: np.ndarray
+    real: np.ndarray
+    x_bins: tuple
+    y_bins: tuple
+    x_size: tuple
+    y_size: tuple
+
+    @property
+    def n_solved(self):
+        return self.solved.shape[0]
+
+    @property
+    def multiplicity(self):
+        """How many grid positions each solved problem stands for (1 or 2)."""
+        return 1 + (self.partner >= 0)
+
+    def to_grid(self, values, conjugate=False):
+        """Spread per-solved-problem ``values`` over the ``H * W`` positions."""
+        paired = self.partner >= 0
+        out = np.zeros((self.shape[0] * self.shape[1], *values.shape[1:]), values.dtype)
+        out[self.solved] = values
+        out[self.partner[paired]] = (
+            np.conj(values[paired]) if conjugate else values[paired]
+        )
+        return out
+
+
+def _axis_frequencies(m):
+    return np.rint(np.fft.fftfreq(m, 1.0 / m)).astype(np.intp)
+
+
+def _axis_negation(m, same_size):
+    """Index of ``-f`` for each frequency ``f`` of an axis of size ``m``.
+
+    ``-f`` leaves the grid only for ``f = -m/2`` (even ``m``). If both views
+    have size ``m`` on this axis, ``+m/2`` is the same bin as ``-m/2`` (their
+    Nyquist bin), so ``f`` is its own negation; otherwise the larger view
+    has a distinct ``+m/2`` bin that is not compared, and ``f`` has none.
+    """
+    f = _axis_frequencies(m)
+    neg = np.mod(-f, m)
+    outside = -f >= m / 2
+    return np.where(outside, np.arange(m) if same_size else -1, neg)
+
+
+def _view_bins(fu, fv, size):
+    h, w = size
+    rows = np.mod(fu, h)
+    cols = np.mod(fv, w)
+    conj = cols > w // 2
+    rows = np.where(conj, np.mod(-fu, h), rows)
+    cols = np.where(conj, np.mod(-fv, w), cols)
+    return rows, cols, conj
+
+
+def frequency_grid(x_size, y_size):
+    """The frequency grid comparing maps of spatial sizes ``x_size``, ``y_size``.
+
+    Parameters
+    ----------
+    x_size, y_size : tuple of int
+        ``(height, width)`` of each view.
+
+    Returns
+    -------
+    grid : FrequencyGrid
+    """
+    x_size = tuple(int(v) for v in x_size)
+    y_size = tuple(int(v) for v in y_size)
+    H, W = min(x_size[0], y_size[0]), min(x_size[1], y_size[1])
+    neg_u = _axis_negation(H, x_size[0] == y_size[0])
+    neg_v = _axis_negation(W, x_size[1] == y_size[1])
+    iu, iv = np.divmod(np.arange(H * W), W)
+    has = (neg_u[iu] >= 0) & (neg_v[iv] >= 0)
+    flat = np.arange(H * W)
+    partner = np.where(has, neg_u[iu] * W + neg_v[iv], -1)
+    # One of each conjugate pair is solved: the one first in the grid, which
+    # has a non-negative column frequency and so sits in rfft2's half.
+    solved = flat[~has | (flat <= partner)]
+    partner = partner[solved]
+    real = partner == solved
+    partner = np.where(real, -1, partner)
+    fu = _axis_frequencies(H)[solved // W]
+    fv = _axis_frequencies(W)[solved % W]
+    return FrequencyGrid(
+        shape=(H, W),
+        solved=solved,
+        partner=partner,
+        real=real,
+        x_bins=_view_bins(fu, fv, x_size),
+        y_bins=_view_bins(fu, fv, y_size),
+        x_size=x_size,
+        y_size=y_size,
+    )
+
+
+class _BlockSpectra(NamedTuple):
+    """The ``rfft2`` of a block of centered maps, read at the solved frequencies.
+
+    ``F`` has shape (n_bins, n_block, channels): every bin that ``rfft2``
+    stores, each with its (sample, channel) matrix contiguous. Solved
+    frequency ``t`` is ``F[index[t]]``, conjugated where ``conj[t]``.
+    """
+
+    F: np.ndarray
+    index: np.ndarray
+    conj: np.ndarray
+
+    def __getitem__(self, t):
+        # A view of the FFT output unless the bin must be conjugated.
+        Z = self.F[self.index[t]]
+        return np.conj(Z) if self.conj[t] else Z
+
+    def __len__(self):
+        return self.index.shape[0]
+
+    def stack(self):
+        """All solved frequencies as one (n_solved, n_block, channels) copy."""
+        Z = self.F[self.index]
+        Z[self.conj] = np.conj(Z[self.conj])
+        return Z
+
+
+def _bin_index(bins, width):
+    rows, cols, _ = bins
+    return rows * (width // 2 + 1) + cols
+
+
+def _spectra(maps, mean_map, bins, real):
+    """Centered DFT coefficients of a block of maps at the solved frequencies.
+
+    Returns ``(spectra, residual, sumsq)``: a :class:`_BlockSpectra` in
+    complex128; the spatial sum of the centered block (the rounding left by
+    centering, removed exactly by the caller); and the per-channel sum of
+    squares of the centered block.
+    """
+    b, h, w, c = maps.shape
+    # Centering writes a float64 copy laid out (height, width, sample,
+    # channel). The FFT then runs in double precision: its rounding is
+    # relative to the energy of the whole map, so a float32 FFT would bury
+    # frequencies carrying less than about 1e-7 of it (the high frequencies
+    # of smooth maps) in noise. Its output holds each frequency's (sample,
+    # channel) matrix contiguously, ready for BLAS without a transposing
+    # copy; and the caller's array is never written to.
+    z = np.empty((h, w, b, c))
+    np.subtract(maps.transpose(1, 2, 0, 3), mean_map[:, :, None, :], out=z)
+    residual = z.sum(axis=2)
+    sumsq = np.einsum("hwnc,hwnc->c", z, z)
+    F = scipy.fft.rfft2(z, axes=(0, 1), overwrite_x=True).reshape(-1, b, c)
+    index = _bin_index(bins, w)
+    # Self-conjugate bins are real in exact arithmetic; dropping the rounding
+    # makes those problems (and 1x1 maps, i.e. plain CCA) real. No other
+    # solved frequency reads these bins.
+    F.imag[index[real]] = 0.0
+    return _BlockSpectra(F, index, bins[2]), residual, sumsq
+
+
+def _map_spectrum(mean_map, bins, real):
+    """DFT of one map (height, width, channels) at the solved frequencies."""
+    return _spectra(mean_map[None], 0.0 * mean_map, bins, real)[0].stack()[:, 0]
+
+
+def _block_rows(*maps):
+    per_sample = sum(int(np.prod(m.shape[1:])) for m in maps)
+    return max(1, _BLOCK_ELEMENTS // max(1, per_sample))
+
+
+# A block of both views holds about four million float64 values, as in
+# compute_moments: the centered copy and its spectrum stay under about 70 MiB
+# whatever n_samples is (larger blocks were not faster: the per-frequency
+# products are at BLAS speed from about a hundred rows).
+_BLOCK_ELEMENTS = _linalg._BLOCK_ELEMENTS
+
+
+# ---------------------------------------------------------------------------
+# Sufficient statistics.
+
+
+class SpectralMoments(NamedTuple):
+    """Per-frequency sufficient statistics of two views of conv maps.
+
+    Attributes
+    ----------
+    n_samples : int
+    x_mean : ndarray of shape (h_x, w_x, p)
+        Spatial mean map of ``X`` (float64).
+    y_mean : ndarray of shape (h_y, w_y, q)
+    cxx : ndarray of shape (n_solved, p, p)
+        ``cxx[t] = Ẑᴴ Ẑ`` with ``Ẑ`` the (n_samples, p) matrix of centered
+        DFT coefficients of ``X`` at solved frequency ``t`` (complex128,
+        Hermitian).
+    cyy : ndarray of shape (n_solved, q, q)
+    cxy : ndarray of shape (n_solved, p, q)
+        ``Ẑᴴ Ŵ`` with ``Ŵ`` the same for ``Y``.
+    x_sumsq : ndarray of shape (p,)
+        Uncentered ``Σ x²`` of each channel over samples and positions: the
+        scale against which a channel counts as zero at a frequency.
+    y_sumsq : ndarray of shape (q,)
+    """
+
+    n_samples: int
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    cxx: np.ndarray
+    cyy: np.ndarray
+    cxy: np.ndarray
+    x_sumsq: np.ndarray
+    y_sumsq: np.ndarray
+
+
+def _hermitian_outer(a, b):
+    """Stacked ``āᵀ b``: ``out[t, i, j] = conj(a[t, i]) * b[t, j]``."""
+    return np.conj(a)[:, :, None] * b[:, None, :]
+
+
+def _accumulate_cross_products(cxx, cyy, cxy, zx, zy):
+    """Add ``zxᴴ zx`` (lower triangle), ``zyᴴ zy`` (lower) and ``zxᴴ zy``.
+
+    ``zx[t]`` (n, p) and ``zy[t]`` are frequency ``t``'s data, C-ordered;
+    the accumulators are C-ordered stacks. One BLAS call per
+    frequency and product: ZHERK and ZGEMM with a conjugate-transpose flag
+    read the data in place, where a stacked ``np.matmul`` would first copy
+    the conjugate (NumPy cannot conjugate inside matmul) and would not use
+    the Hermitian product's half-cost; together this halves the time of the
+    dominant step. With ``a = zᵀ`` (Fortran-ordered, no copy), ZHERK gives
+    ``a aᴴ = conj(zᴴ z)`` in its upper triangle, which is the lower triangle
+    of ``zᴴ z`` once read through the C-ordered accumulator; likewise ZGEMM
+    writes ``(zxᴴ zy)ᵀ`` into the transposed accumulator.
+    """
+    for t in range(len(zx)):
+        ax, ay = zx[t].T, zy[t].T
+        _zherk(1.0, ax, beta=1.0, c=cxx[t].T, overwrite_c=1)
+        _zherk(1.0, ay, beta=1.0, c=cyy[t].T, overwrite_c=1)
+        _zgemm(1.0, ay, ax, beta=1.0, c=cxy[t].T, trans_b=2, overwrite_c=1)
+
+
+def _fill_hermitian(c):
+    """Complete stacked Hermitian matrices from their lower triangles."""
+    upper = np.triu_indices(c.shape[-1], 1)
+    c[:, upper[0], upper[1]] = np.conj(c[:, upper[1], upper[0]])
+    return c
+
+
+def spectral_moments(X, Y, grid, *, block_rows=None):
+    """Per-frequency moments of two views of conv maps, in one pass.
+
+    The spatial means are computed first; each block of samples is then
+    centered in float64, transformed with ``scipy.fft.rfft2`` (channels
+    last), read at the solved frequencies and multiplied into stacked
+    complex128 cross-products. As in :func:`~sklearn_svcca._linalg.compute_moments`,
+    the rounding left in the centered data is accumulated and removed at the
+    end, so that an exactly constant channel has exactly negligible
+    cross-products. Memory beyond the input is one block plus
+    ``n_solved * (p + q)²`` complex numbers: no ``(h w c)²`` matrix.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, h_x, w_x, p)
+    Y : ndarray of shape (n_samples, h_y, w_y, q)
+    grid : FrequencyGrid
+    block_rows : int, default=None
+        Samples per block; by default about four million values of both
+        views per block.
+
+    Returns
+    -------
+    moments : SpectralMoments
+    """
+    if block_rows is None:
+        block_rows = _block_rows(X, Y)
+    # Overflow (activations near 1e154) is reported by the estimator as a
+    # clear error from the non-finite result, not as numpy's RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _accumulate_spectral_moments(X, Y, grid, block_rows)
+
+
+def _accumulate_spectral_moments(X, Y, grid, block_rows):
+    n = X.shape[0]
+    p, q = X.shape[-1], Y.shape[-1]
+    S = grid.n_solved
+    x_map = np.mean(X, axis=0, dtype=np.float64)
+    y_map = np.mean(Y, axis=0, dtype=np.float64)
+    cxx = np.zeros((S, p, p), np.complex128)
+    cyy = np.zeros((S, q, q), np.complex128)
+    cxy = np.zeros((S, p, q), np.complex128)
+    rx = np.zeros_like(x_map)
+    ry = np.zeros_like(y_map)
+    ssx = np.zeros(p)
+    ssy = np.zeros(q)
+    for start in range(0, n, block_rows):
+        zx, res_x, sq_x = _spectra(
+            X[start : start + block_rows], x_map, grid.x_bins, grid.real
+        )
+        zy, res_y, sq_y = _spectra(
+            Y[start : start + block_rows], y_map, grid.y_bins, grid.real
+        )
+        _accumulate_cross_products(cxx, cyy, cxy, zx, zy)
+        rx += res_x
+        ry += res_y
+        ssx += sq_x
+        ssy += sq_y
+    _fill_hermitian(cxx)
+    _fill_hermitian(cyy)
+    sx = _map_spectrum(rx, grid.x_bins, grid.real)
+    sy = _map_spectrum(ry, grid.y_bins, grid.real)
+    cxx -= _hermitian_outer(sx, sx) / n
+    cyy -= _hermitian_outer(sy, sy) / n
+    cxy -= _hermitian_outer(sx, sy) / n
+    x_mean = x_map + rx / n
+    y_mean = y_map + ry / n
+    x_sumsq = ssx + n * np.einsum("hwc,hwc->c", x_map, x_map)
+    y_sumsq = ssy + n * np.einsum("hwc,hwc->c", y_map, y_map)
+    return SpectralMoments(n, x_mean, y_mean, cxx, cyy, cxy, x_sumsq, y_sumsq)
+
+
+def merge_spectral_moments(a, b, grid):
+    """Combine the moments of two disjoint batches of samples.
+
+    The update of :func:`~sklearn_svcca._linalg.merge_moments` (Chan, Golub &
+    LeVeque, 1979) at every solved frequency, with Hermitian outer products:
+    with ``δ`` the DFT of the difference of the mean maps,
+    ``C = C_a + C_b + (n_a n_b / n) δ̄ δᵀ``. Uncentered sums of squares add.
+
+    Parameters
+    ----------
+    a, b : SpectralMoments
+    grid : FrequencyGrid
+
+    Returns
+    -------
+    moments : SpectralMoments
+    """
+    if a.n_samples == 0:
+        return b
+    if b.n_samples == 0:
+        return a
+    n = a.n_samples + b.n_samples
+    dx_map = b.x_mean - a.x_mean
+    dy_map = b.y_mean - a.y_mean
+    dx = _map_spectrum(dx_map, grid.x_bins, grid.real)
+    dy = _map_spectrum(dy_map, grid.y_bins, grid.real)
+    f = a.n_samples * b.n_samples / n
+    return SpectralMoments(
+        n,
+        a.x_mean + dx_map * (b.n_samples / n),
+        a.y_mean + dy_map * (b.n_samples / n),
+        a.cxx + b.cxx + f * _hermitian_outer(dx, dx),
+        a.cyy + b.cyy + f * _hermitian_outer(dy, dy),
+        a.cxy + b.cxy + f * _hermitian_outer(dx, dy),
+        a.x_sumsq + b.x_sumsq,
+        a.y_sumsq + b.y_sumsq,
+    )
+
+
+def varying_channels(c, sumsq, n_bins):
+    """Per solved frequency, the channels whose DFT coefficient varies.
+
+    A channel counts as zero at a frequency when its centered sum of squares
+    there is below ``CONSTANT_RTOL²`` times its total spectral energy
+    ``n_bins Σ x²`` (Parseval). FFT rounding is relative to that energy, not
+    to the coefficient itself: a channel that is constant over space is zero
+    at every frequency but DC up to rounding, and must count as zero there.
+    On 1x1 maps this is :func:`~sklearn_svcca._linalg.nonconstant_columns`'s
+    criterion.
+
+    Parameters
+    ----------
+    c : ndarray of shape (n_solved, p, p)
+    sumsq : ndarray of shape (p,)
+    n_bins : int
+        ``height * width`` of the view.
+
+    Returns
+    -------
+    keep : ndarray of bool, shape (n_solved, p)
+    """
+    ss = np.real(np.diagonal(c, axis1=1, axis2=2))
+    return ss > _linalg.CONSTANT_RTOL**2 * n_bins * sumsq
+
+
+def solved_spectra(X, mean_map, grid, subset, *, x_view=True, block_rows=None):
+    """DFT coefficients of every sample at some solved frequencies.
+
+    Returns an array of shape (len(subset), n_samples, channels), each
+    problem's data contiguous (for the exact, QR route).
+    """
+    bins = tuple(b[subset] for b in (grid.x_bins if x_view else grid.y_bins))
+    real = grid.real[subset]
+    n = X.shape[0]
+    if block_rows is None:
+        block_rows = _block_rows(X)
+    out = np.empty((real.shape[0], n, X.shape[-1]), np.complex128)
+    for start in range(0, n, block_rows):
+        Z = _spectra(X[start : start + block_rows], mean_map, bins, real)[0]
+        out[:, start : start + block_rows] = Z.stack()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The estimator.
+
+
+def _with_doc(func, doc):
+    """``func`` under another docstring, as a new function object.
+
+    A subclass that only documents an inherited method differently would
+    otherwise wrap it, and the extra frame would point the warnings raised
+    during fit at this module instead of at the caller.
+    """
+    copy = types.FunctionType(
+        func.__code__,
+        func.__globals__,
+        func.__name__,
+        func.__defaults__,
+        func.__closure__,
+    )
+    copy.__kwdefaults__ = func.__kwdefaults__
+    copy.__dict__.update(func.__dict__)
+    copy.__doc__ = doc
+    return copy
+
+
+def _ndim(X):
+    """Number of dimensions, without ``np.ndim`` (which array-likes may refuse)."""
+    ndim = getattr(X, "ndim", None)
+    if isinstance(ndim, (int, np.integer)):
+        return int(ndim)
+    try:
+        return np.asarray(X).ndim
+    except (TypeError, ValueError):
+        # Ragged or unconvertible: let scikit-learn's 2-D validation explain.
+        return 2
+
+
+def _shape_error(name, shape):
+    return ValueError(
+        f"{name} must be an array of shape (n_samples, height, width, channels) "
+        f"for convolutional maps or (n_samples, channels) for a dense layer "
+        f"(a 1x1 map); got an array of shape {tuple(shape)}."
+    )
+
+
+class FourierCCA(_BaseCCA):
+    """Fourier CCA: CCA between two convolutional layers, frequency by frequency.
+
+    Comparing two conv layers by flattening them into ``h·w·c`` neurons needs
+    a covariance of ``(h w c)²`` numbers (80 GB for two 14×14×256 maps) and
+    far more samples than neurons. For a translation-invariant dataset that
+    covariance is block-diagonal in the Fourier basis: after a 2-D DFT over
+    height and width, each spatial frequency is an independent CCA between
+    the two layers' channel vectors. FourierCCA solves those small complex
+    problems, all at once, and is exact in that case (section 3 of the
+    SVCCA paper). Real image datasets are close to translation-invariant.
+
+    Read more in the :ref:`User Guide <fourier>`.
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        Number of canonical pairs kept *per frequency*, the most correlated
+        first. None keeps ``k = min(channels_x, channels_y)``. Must be at
+        most that.
+
+    solver : {"auto", "gram", "qr"}, default="auto"
+        How each frequency's views are decomposed, as in :class:`CCA`:
+        ``"gram"`` from the stacked cross-product matrices (works from
+        sufficient statistics, e.g. :meth:`partial_fit`), ``"qr"`` from the
+        DFT coefficients themselves (exact on any conditioning, needs the
+        data in memory), ``"auto"``: ``"gram"``, switching to ``"qr"`` for
+        the frequencies where some view is ill-conditioned or
+        rank-deficient, when the data are in memory.
+
+    Attributes
+    ----------
+    frequency_correlations_ : ndarray of shape (H, W, n_components_)
+        Canonical correlations at each spatial frequency, descending, in
+        [0, 1]. ``H = min(height_x, height_y)``, ``W = min(width_x,
+        width_y)``; entry ``[i, j]`` is the frequency
+        ``(np.fft.fftfreq(H, 1 / H)[i], np.fft.fftfreq(W, 1 / W)[j])``
+        (cycles per map). A frequency with fewer than ``n_components_``
+        canonical pairs (a rank-deficient frequency) is padded with 0.
+
+    canonical_correlations_ : ndarray of shape (n_pairs,)
+        Every canonical correlation of every frequency (the padding left
+        out: ``min(rank_x(f), rank_y(f))`` of them at frequency ``f``),
+        sorted in descending order. On a translation-invariant dataset these
+        are the canonical correlations of plain :class:`CCA` between the
+        flattened layers (which adds exact zeros if the two layers' ranks
+        cross between frequencies: pairs of different frequencies are
+        uncorrelated there).
+
+    x_weights_ : ndarray of shape (H, W, channels_x, n_components_)
+        Complex weights mapping the centered DFT coefficients of ``X`` at
+        each frequency (NumPy's ``fft2`` over height and width, no
+        normalisation, at the frequencies of the grid) to its complex
+        canonical variates, which have unit variance on the training data.
+        Weights at ``-f`` are the conjugates of those at ``f``.
+
+    y_weights_ : ndarray of shape (H, W, channels_y, n_components_)
+        The same for ``y``.
+
+    x_mean_ : ndarray of shape (height_x, width_x, channels_x)
+        Mean map of ``X`` on the training data.
+
+    y_mean_ : ndarray of shape (height_y, width_y, channels_y)
+        Mean map of ``y`` on the training data.
+
+    n_components_ : int
+        Number of canonical pairs kept per frequency.
+
+    x_rank_ : int
+        Numerical rank of the centered ``X`` restricted to the compared
+        frequencies: the sum over frequencies of each frequency's rank. With
+        maps of the same size and translation-invariant data, the rank of
+        the flattened layer.
+
+    y_rank_ : int
+        The same for ``y``.
+
+    similarity_ : float
+        Mean of ``canonical_correlations_``: :meth:`score` on the training
+        data.
+
+    solver_ : {"gram", "qr", "mixed"}
+        The route taken: ``"mixed"`` when only some frequencies needed the
+        exact route.
+
+    x_map_shape_ : tuple of int
+        ``(height, width, channels)`` of the maps of ``X`` (``(1, 1,
+        n_features)`` for 2-D input).
+
+    y_map_shape_ : tuple of int
+        The same for ``y``.
+
+    n_samples_seen_ : int
+        Number of samples the fit is based on (summed over
+        :meth:`partial_fit` calls).
+
+    n_features_in_ : int
+        Number of values per sample of ``X``: ``height * width * channels``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        is a 2-D table whose feature names are all strings.
+
+    See Also
+    --------
+    CCA : Canonical correlations of two dense layers.
+    sklearn_svcca.conv : The other recipes for conv layers (positions as
+        samples, mean pooling, resizing).
+
+    Notes
+    -----
+    **Per-frequency CCA.** With ``x̂_f`` the DFT over height and width of a
+    sample's map at spatial frequency ``f`` (a vector of ``channels_x``
+    complex numbers), centered over samples, FourierCCA computes at each
+    ``f`` the complex CCA of ``x̂_f`` and ``ŷ_f``: with Hermitian
+    cross-products ``Cxx = Σ x̂ x̂ᴴ``, ``Cyy``, ``Cxy``, the canonical
+    correlations are the singular values of ``Bxᴴ By`` for orthonormal bases
+    of the two centered column spaces, as in :class:`CCA` (the same column
+    scaling, rank-revealing decompositions and tolerances, per frequency).
+    A complex canonical pair ``(u, v)`` maximises ``Re(uᴴ v)`` at unit norms.
+
+    **Exactness.** If every circular shift of every image is in the dataset,
+    the covariance of the flattened layer commutes with shifts, so the
+    unitary 2-D DFT makes it block-diagonal with one block per frequency;
+    CCA is invariant to invertible (here unitary) maps of each view, so the
+    canonical correlations of the flattened layers are exactly the union of
+    the per-frequency ones. ``H·W·k`` coefficients replace one
+    ``(h w c)``-dimensional problem.
+
+    **Sizes.** When the maps differ in size, every frequency ``f`` with
+    ``-m/2 <= f < m/2`` is kept on each axis, ``m`` the smaller size (the
+    paper's resize by truncating the spectrum of the larger map).
+
+    **Symmetry.** Real maps have ``x̂_{-f} = conj(x̂_f)``, so the problem at
+    ``-f`` is the conjugate of the one at ``f``: it has the same
+    correlations and conjugate weights, and only one of each pair is solved
+    (``rfft2`` gives that half). The DC and Nyquist bins are real problems.
+    When the sizes differ along an axis whose smaller size ``m`` is even,
+    the larger map's ``-m/2`` bin has no partner on the grid and those
+    frequencies are solved separately.
+
+    **score.** Both views are centered with their own means, transformed,
+    and projected with the fitted complex weights; for each canonical pair
+    of each frequency the correlation ``Re(Σ ū v) / (‖u‖ ‖v‖)`` is taken
+    (the Pearson correlation of the real and imaginary parts together:
+    negative for opposed variates, near 0 for unrelated ones), and those of
+    all pairs of all frequencies (``-f`` counting like ``f``, padding left
+    out) are averaged. On the training data this is ``similarity_``; on
+    held-out data it is the cross-validated similarity.
+
+    **transform.** Returns an array of shape (n_samples, H·W·n_components_),
+    the flattening of ``T[sample, i, j, l] = Re z − Im z`` where ``z`` is the
+    ``l``-th complex canonical variate at grid frequency ``(i, j)``: column
+    ``(i·W + j)·n_components_ + l``. Across each conjugate pair ``(f, -f)``
+    this holds ``Re z ± Im z``, which carries ``z`` losslessly (it is the
+    discrete Hartley transform of the variates; the inverse 2-D DFT gives
+    the spatial maps of the variates up to a real orthogonal change of
+    basis). On translation-invariant data, the columns have unit variance,
+    are mutually uncorrelated, and column ``j`` of ``X``'s output correlates
+    with column ``j`` of ``y``'s exactly with
+    ``frequency_correlations_.ravel()[j]``: they are canonical variates of
+    the flattened layers. (For the unpaired ``-m/2`` frequencies of
+    differently-sized maps, the column is one real projection of ``z``.)
+
+    A 2-D array ``(n_samples, channels)`` is a 1×1 map: its only frequency
+    is DC, and FourierCCA equals :class:`CCA`. A 1×1 ``y`` against a conv
+    ``X`` compares ``y`` with the spatial sum (DC) of ``X``'s channels.
+
+    References
+    ----------
+    .. [1] M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein, "SVCCA:
+       Singular Vector Canonical Correlation Analysis for Deep Learning
+       Dynamics and Interpretability", NeurIPS 2017, section 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_svcca import FourierCCA
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(500, 8, 8, 4))
+    >>> # y: a 1x1 convolution of X (per-position channel mixing) plus noise.
+    >>> Y = X @ rng.normal(size=(4, 6)) + 0.5 * rng.normal(size=(500, 8, 8, 6))
+    >>> fcca = FourierCCA().fit(X, Y)
+    >>> fcca.frequency_correlations_.shape
+    (8, 8, 4)
+    >>> fcca.canonical_correlations_.shape
+    (256,)
+    >>> round(fcca.similarity_, 3)
+    0.926
+    >>> fcca.transform(X).shape
+    (500, 256)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions({"auto", "gram", "qr"})],
+    }
+
+    def __init__(self, n_components=None, *, solver="auto"):
+        self.n_components = n_components
+        self.solver = solver
+
+    # ------------------------------------------------------------ input
+
+    def _check_x(self, X, *, reset, min_samples):
+        """Validate ``X`` as maps of shape (n, h, w, c) (2-D: a 1x1 map)."""
+        if _ndim(X) <= 2:
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=_FLOAT_DTYPES,
+                ensure_min_samples=min_samples,
+            )
+            return X[:, None, None, :]
+        X = check_array(
+            X,
+            allow_nd=True,
+            dtype=_FLOAT_DTYPES,
+            ensure_min_samples=min_samples,
+            input_name="X",
+            estimator=self,
+        )
+        if X.ndim != 4:
+            raise _shape_error("X", X.shape)
+        if not reset:
+            self._check_map_shape("X", X, self._x_map_shape)
+        # n_features_in_ counts every value of a sample; this also checks
+        # feature names (a 4-D array has none).
+        validate_data(
+            self, X.reshape(X.shape[0], -1), reset=reset, skip_check_array=True
+        )
+        return X
+
+    @staticmethod
+    def _check_y_maps(y):
+        Y = check_array(
+            y, allow_nd=True, ensure_2d=False, dtype=_FLOAT_DTYPES, input_name="y"
+        )
+        if Y.ndim == 1:
+            return Y.reshape(-1, 1, 1, 1)
+        if Y.ndim == 2:
+            return Y[:, None, None, :]
+        if Y.ndim != 4:
+            raise _shape_error("y", Y.shape)
+        return Y
+
+    def _check_map_shape(self, name, maps, fitted):
+        if maps.shape[1:] != fitted:
+            raise ValueError(
+                f"{name} has maps of shape {maps.shape[1:]} (height, width, "
+                f"channels), but {type(self).__name__} was fitted on maps of "
+                f"shape {fitted}; pass maps of the fitted shape."
+            )
+
+    def _check_fit_data(self, X, y, *, reset, min_samples=2):
+        """Validate both layers as maps; on reset, fix their frequency grid."""
+        if y is None or (_ndim(X) <= 2 and _ndim(y) <= 2):
+            # Dense layers: exactly the core estimators' validation.
+            X, Y = super()._check_fit_data(X, y, reset=reset, min_samples=min_samples)
+            X, Y = X[:, None, None, :], Y[:, None, None, :]
+        else:
+            X = self._check_x(X, reset=reset, min_samples=min_samples)
+            Y = self._check_y_maps(y)
+            check_consistent_length(X, Y)
+            if reset:
+                self._n_features_y = int(np.prod(Y.shape[1:]))
+        if reset:
+            self._x_map_shape = X.shape[1:]
+            self._y_map_shape = Y.shape[1:]
+            self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
+        else:
+            self._check_map_shape("X", X, self._x_map_shape)
+            self._check_map_shape("y", Y, self._y_map_shape)
+        return X, Y
+
+    def _check_predict_maps(self, X, y=None, *, min_samples=1):
+        """Validate data for transform / score against the fitted shapes."""
+        X = self._check_x(X, reset=False, min_samples=min_samples)
+        self._check_map_shape("X", X, self.x_map_shape_)
+        if y is None:
+            return X, None
+        if _ndim(y) <= 2:
+            Y = self._check_y(y, X)
+            Y = Y[:, None, None, :]
+        else:
+            Y = self._check_y_maps(y)
+            check_consistent_length(X, Y)
+        self._check_map_shape("y", Y, self.y_map_shape_)
+        return X, Y
+
+    # -------------------------------------------------------------- fit
+    # fit and partial_fit are the base class's (validate, per-batch moments,
+    # merge, solve), through the hooks below; only their documentation
+    # differs.
+
+    fit = _with_doc(
+        _BaseCCA.fit,
+        """Compute the per-frequency canonical correlations of two conv layers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or \
+                (n_samples, channels)
+            Activations of the first layer, channels last (PyTorch's
+            ``(N, C, H, W)`` becomes ``acts.permute(0, 2, 3, 1)``). A 2-D
+            array is a 1×1 map.
+        y : array-like of shape (n_samples, height_y, width_y, channels_y), \
+                (n_samples, channels_y) or (n_samples,)
+            Activations of the second layer on the same samples, in the same
+            order. Its spatial size may differ from ``X``'s.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """,
+    )
+
+    partial_fit = _with_doc(
+        _BaseCCA.partial_fit,
+        """Update the fit with one more batch of samples.
+
+        Only the per-frequency sufficient statistics (count, mean maps,
+        stacked Hermitian cross-products, merged with a pairwise update) are
+        kept: memory is ``O(H W (p + q)²)`` however many samples are
+        streamed, and after any sequence of calls the fitted attributes
+        equal those of :meth:`fit` with ``solver="gram"`` on all the batches
+        concatenated.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or \
+                (n_samples, channels)
+            A batch of the first layer.
+        y : array-like of shape (n_samples, height_y, width_y, channels_y), \
+                (n_samples, channels_y) or (n_samples,)
+            The same batch of the second layer.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """,
+    )
+
+    def _batch_moments(self, X, Y):
+        return spectral_moments(X, Y, self._grid)
+
+    def _merge_moments(self, a, b):
+        return merge_spectral_moments(a, b, self._grid)
+
+    def _varying(self, moments):
+        grid = self._grid
+        return (
+            varying_channels(moments.cxx, moments.x_sumsq, np.prod(grid.x_size)),
+            varying_channels(moments.cyy, moments.y_sumsq, np.prod(grid.y_size)),
+        )
+
+    @staticmethod
+    def _finite(moments):
+        return all(
+            np.all(np.isfinite(a))
+            for a in (moments.cxx, moments.cyy, moments.x_sumsq, moments.y_sumsq)
+        )
+
+    def _can_solve(self, moments):
+        if moments.n_samples < 2:
+            return False
+        # Overflowed statistics go to _fit_moments, which says so.
+        return not self._finite(moments) or all(k.any() for k in self._varying(moments))
+
+    def _fit_moments(self, moments, X, Y, *, warn):
+        """Set every fitted attribute from the moments (and data, if any)."""
+        grid = self._grid
+        n = moments.n_samples
+        if not self._finite(moments):
+            raise ValueError(
+                "The cross-products of X or y overflowed float64: the activations "
+                "are too large in magnitude. Rescale them (e.g. divide by their "
+                "maximum absolute value); CCA is invariant to scaling."
+            )
+        keep_x, keep_y = self._varying(moments)
+        for name, keep, shape in (
+            ("X", keep_x, self._x_map_shape),
+            ("y", keep_y, self._y_map_shape),
+        ):
+            if not keep.any():
+                raise ValueError(
+                    f"{name} is constant: all {int(np.prod(shape))} of its values "
+                    f"(maps of shape {shape}) have zero variance over the {n} "
+                    "samples, so there is nothing to correlate. Check that the "
+                    "activations were recorded, or drop this layer."
+                )
+
+        # Each DFT coefficient is known to about eps relative to the whole
+        # channel's spectral energy (Parseval: n_bins Σ x²), which sets how
+        # far rounding reaches into each frequency's rank decisions.
+        energy_x = np.prod(grid.x_size) * moments.x_sumsq
+        energy_y = np.prod(grid.y_size) * moments.y_sumsq
+        bx = _linalg.stacked_gram_bases(moments.cxx, keep_x, n, energy=energy_x)
+        by = _linalg.stacked_gram_bases(moments.cyy, keep_y, n, energy=energy_y)
+        if self.solver == "qr":
+            exact = np.ones(grid.n_solved, dtype=bool)
+        elif self.solver == "auto" and X is not None:
+            exact = bx.needs_exact_route() | by.needs_exact_route()
+        else:
+            exact = np.zeros(grid.n_solved, dtype=bool)
+        rho, A, B, n_pairs = _linalg.stacked_canonical_directions(bx, by, moments.cxy)
+        rank_x, rank_y = bx.rank.copy(), by.rank.copy()
+        if exact.any():
+            qx = _linalg.stacked_qr_bases(
+                solved_spectra(X, moments.x_mean, grid, exact),
+                keep_x[exact],
+                energy=energy_x,
+            )
+            qy = _linalg.stacked_qr_bases(
+                solved_spectra(Y, moments.y_mean, grid, exact, x_view=False),
+                keep_y[exact],
+                energy=energy_y,
+            )
+            rho[exact], A[exact], B[exact], n_pairs[exact] = (
+                _linalg.stacked_canonical_directions(qx, qy)
+            )
+            rank_x[exact], rank_y[exact] = qx.rank, qy.rank
+        solver = "qr" if exact.all() else ("mixed" if exact.any() else "gram")
+
+        A, B = _linalg.align_phases(A * np.sqrt(n - 1), B * np.sqrt(n - 1))
+        # The DC and Nyquist problems are real: make their directions exactly so.
+        A[grid.real] = A[grid.real].real
+        B[grid.real] = B[grid.real].real
+
+        upper = min(A.shape[1], B.shape[1])
+        k = upper
+        if self.n_components is not None:
+            if self.n_components > upper:
+                raise ValueError(
+                    f"n_components={self.n_components} must be at most "
+                    f"min(channels_x, channels_y) = {upper}."
+                )
+            most = int(n_pairs.max())
+            if self.n_components > most:
+                warnings.warn(
+                    f"n_components={self.n_components} but no frequency has more "
+                    f"than {most} canonical pairs (after removing constant and "
+                    "dependent channels); the others are padded with 0.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            k = self.n_components
+        n_pairs = np.minimum(n_pairs, k)
+        H, W = grid.shape
+        freq = grid.to_grid(rho[:, :k])
+        pairs = grid.to_grid(n_pairs)
+
+        self._moments = moments
+        self.n_samples_seen_ = n
+        self.frequency_correlations_ = freq.reshape(H, W, k)
+        self.canonical_correlations_ = np.sort(freq[np.arange(k) < pairs[:, None]])[
+            ::-1
+        ]
+        self.x_weights_ = grid.to_grid(A[:, :, :k], conjugate=True).reshape(H, W, -1, k)
+        self.y_weights_ = grid.to_grid(B[:, :, :k], conjugate=True).reshape(H, W, -1, k)
+        self.x_mean_ = moments.x_mean
+        self.y_mean_ = moments.y_mean
+        self.n_components_ = k
+        self.x_rank_ = int(grid.multiplicity @ rank_x)
+        self.y_rank_ = int(grid.multiplicity @ rank_y)
+        self.solver_ = solver
+        self.x_map_shape_ = self._x_map_shape
+        self.y_map_shape_ = self._y_map_shape
+        self._n_features_out = H * W * k
+        self._pairs_solved = n_pairs
+        pairs_total = self.canonical_correlations_.shape[0]
+        self.similarity_ = (
+            float(self.canonical_correlations_.mean()) if pairs_total else 0.0
+        )
+
+        ill = (bx.ill_conditioned_kept() | by.ill_conditioned_kept()) & ~exact
+        if ill.any():
+            warnings.warn(
+                f"{int(ill.sum())} of {grid.n_solved} frequencies are "
+                "ill-conditioned (squared singular values spanning more than "
+                f"{1 / _linalg.GRAM_RCOND:.0e}): on the Gram route their "
+                "canonical correlations may be accurate to fewer than 8 digits. "
+                "Fit in memory with solver='auto' or 'qr' for the exact route.",
+                ConditioningWarning,
+                stacklevel=4,
+            )
+        if warn:
+            self._warn_sample_size(n, int(rank_x.max()), int(rank_y.max()))
+
+    # ---------------------------------------------------- projections
+
+    def _solved_weights(self, weights):
+        H, W, c, k = weights.shape
+        return weights.reshape(H * W, c, k)[self._grid.solved]
+
+    def _variates(self, maps, x_view):
+        """Hartley-arranged canonical variates, shape (n, H * W * k), float64."""
+        grid = self._grid
+        if x_view:
+            A, mean, bins = (
+                self._solved_weights(self.x_weights_),
+                self.x_mean_,
+                grid.x_bins,
+            )
+        else:
+            A, mean, bins = (
+                self._solved_weights(self.y_weights_),
+                self.y_mean_,
+                grid.y_bins,
+            )
+        n = maps.shape[0]
+        H, W = grid.shape
+        k = self.n_components_
+        paired = grid.partner >= 0
+        out = np.empty((n, H * W, k))
+        step = _block_rows(maps)
+        for start in range(0, n, step):
+            Z = _spectra(maps[start : start + step], mean, bins, grid.real)[0]
+            z = np.matmul(Z.stack(), A).transpose(1, 0, 2)
+            block = out[start : start + step]
+            block[:, grid.solved] = z.real - z.imag
+            block[:, grid.partner[paired]] = (z.real + z.imag)[:, paired]
+        return out.reshape(n, -1)
+
+    def transform(self, X, y=None):
+        """Project onto the per-frequency canonical directions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or \
+                (n_samples, channels)
+            Maps of the first layer, of the fitted shape.
+        y : array-like, default=None
+            Maps of the second layer; when given, its variates are returned
+            too.
+
+        Returns
+        -------
+        X_c : ndarray of shape (n_samples, H * W * n_components_)
+            Real canonical variates of ``X``, laid out as described in the
+            Notes (``Re z - Im z`` per frequency and pair). Same float dtype
+            as ``X``.
+        (X_c, y_c) : tuple of ndarrays
+            When ``y`` is given.
+        """
+        self._check_is_fitted()
+        X, Y = self._check_predict_maps(X, y)
+        Xt = self._variates(X, x_view=True).astype(X.dtype, copy=False)
+        if Y is None:
+            return Xt
+        Yt = self._variates(Y, x_view=False).astype(Y.dtype, copy=False)
+        return Xt, _wrap_data_with_container("transform", Yt, y, self)
+
+    def score(self, X, y):
+        """Mean held-out correlation of the per-frequency canonical pairs.
+
+        Both layers are centered with their own means, Fourier-transformed
+        and projected with the fitted weights; for each canonical pair of
+        each frequency, the correlation ``Re(Σ ū v) / (‖u‖ ‖v‖)`` is taken on
+        the given data, and the correlations of all pairs (``-f`` counting
+        like ``f``) are averaged. On the training data this is
+        ``similarity_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or \
+                (n_samples, channels)
+            Maps of the first layer.
+        y : array-like
+            Maps of the second layer, same samples.
+
+        Returns
+        -------
+        score : float
+            Higher means more similar; at most 1. Can be negative on held-out
+            data.
+        """
+        self._check_is_fitted()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.score requires y, the second view, but "
+                "the target y is None."
+            )
+        X, Y = self._check_predict_maps(X, y)
+        n = X.shape[0]
+        if n < 2:
+            raise ValueError(
+                f"score needs at least 2 samples to compute correlations, got {n}."
+            )
+        r = self._held_out_correlations(X, Y)
+        weight = self._grid.multiplicity[:, None] * self._pair_mask()
+        total = weight.sum()
+        return float((weight * r).sum() / total) if total else 0.0
+
+    def _held_out_correlations(self, X, Y):
+        """(n_solved, k) correlations of the canonical pairs on given maps."""
+        grid = self._grid
+        A = self._solved_weights(self.x_weights_)
+        B = self._solved_weights(self.y_weights_)
+        n = X.shape[0]
+        x_map = np.mean(X, axis=0, dtype=np.float64)
+        y_map = np.mean(Y, axis=0, dtype=np.float64)
+        shape = (grid.n_solved, self.n_components_)
+        suv, su, sv = (np.zeros(shape, np.complex128) for _ in range(3))
+        suu, svv = np.zeros(shape), np.zeros(shape)
+        ssx = ssy = 0.0
+        step = _block_rows(X, Y)
+        for start in range(0, n, step):
+            zx, _, sq_x = _spectra(
+                X[start : start + step], x_map, grid.x_bins, grid.real
+            )
+            zy, _, sq_y = _spectra(
+                Y[start : start + step], y_map, grid.y_bins, grid.real
+            )
+            u = np.matmul(zx.stack(), A)
+            v = np.matmul(zy.stack(), B)
+            suv += np.einsum("sbk,sbk->sk", np.conj(u), v)
+            suu += np.einsum("sbk,sbk->sk", np.conj(u), u).real
+            svv += np.einsum("sbk,sbk->sk", np.conj(v), v).real
+            su += u.sum(axis=1)
+            sv += v.sum(axis=1)
+            ssx += sq_x.sum()
+            ssy += sq_y.sum()
+        # Remove the rounding left by centering, as in the moments.
+        suv -= np.conj(su) * sv / n
+        suu -= np.abs(su) ** 2 / n
+        svv -= np.abs(sv) ** 2 / n
+        # A variate constant on these samples must not pick up a correlation
+        # from rounding: projection_rounding's level, with the spectral
+        # energy of the uncentered maps (Parseval) in place of ‖X‖_F².
+        norm_x = np.sqrt(np.prod(grid.x_size) * (ssx + n * np.sum(x_map**2)))
+        norm_y = np.sqrt(np.prod(grid.y_size) * (ssy + n * np.sum(y_map**2)))
+        tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * np.linalg.norm(A, axis=1)
+        tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * np.linalg.norm(B, axis=1)
+        return _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
+
+    def _pair_mask(self):
+        """(n_solved, k) mask of actual (unpadded) canonical pairs."""
+        return self._pairs_solved[:, None] > np.arange(self.n_components_)[None, :]
