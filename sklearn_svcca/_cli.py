@@ -75,26 +75,23 @@ def _svd_dims(text):
     return values[0] if len(values) == 1 else tuple(values)
 
 
-def _folds(text):
-    try:
-        k = int(text)
-    except ValueError:
-        k = 0
-    if k < 2:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of folds: give an integer >= 2, e.g. 5"
-        )
-    return k
+def _int_at_least(minimum, what, example):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what}: give an integer >= {minimum}, e.g. {example}"
+            )
+        return value
+
+    return parse
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return value
+_folds = _int_at_least(2, "a number of folds", 5)
+_epochs = _int_at_least(1, "a number of epochs", 50)
 
 
 def _layer_sizes(text):
@@ -199,7 +196,7 @@ def _build_parser():
     )
     demo.add_argument(
         "--max-iter",
-        type=_positive_int,
+        type=_epochs,
         default=200,
         metavar="N",
         help="training epochs of each network, e.g. 50 (default: 200)",
@@ -638,8 +635,14 @@ def _one_line(message):
 
 def _compare_result(args, estimator, A, B, held_out, fit_warnings):
     rho = np.asarray(estimator.canonical_correlations_, dtype=float)
+    # score on the training data is the fitted similarity, for estimators
+    # that do not store it.
+    similarity = getattr(estimator, "similarity_", None)
+    if similarity is None:
+        similarity = estimator.score(A, B)
+    similarity = float(similarity)
 
-    def view(label, path, X, prefix):
+    def view(path, X, prefix):
         info = {"file": str(path), "shape": list(X.shape)}
         for name in ("rank", "svd_dims"):
             value = getattr(estimator, f"{prefix}_{name}_", None)
@@ -652,9 +655,9 @@ def _compare_result(args, estimator, A, B, held_out, fit_warnings):
         "method": args.method,
         "estimator": repr(estimator),
         "n_samples": int(A.shape[0]),
-        "a": view("A", args.a, A, "x"),
-        "b": view("B", args.b, B, "y"),
-        "similarity": float(estimator.similarity_),
+        "a": view(args.a, A, "x"),
+        "b": view(args.b, B, "y"),
+        "similarity": similarity,
         "similarity_is": _SIMILARITY[args.method],
         "held_out": None
         if held_out is None

@@ -366,6 +366,44 @@ def test_fourier_method(rng, capsys):
     assert_allclose(out["held_out"]["scores"], expected, atol=1e-10)
 
 
+class _FlatCCA(CCA):
+    """A stand-in for FourierCCA: CCA of the flattened maps, no ``similarity_``."""
+
+    def fit(self, X, y):
+        super().fit(X.reshape(len(X), -1), y.reshape(len(y), -1))
+        del self.similarity_
+        return self
+
+    def score(self, X, y):
+        return super().score(X.reshape(len(X), -1), y.reshape(len(y), -1))
+
+
+def test_fourier_is_resolved_when_asked_for(rng, capsys, monkeypatch):
+    # The plumbing for 4-D maps, whichever FourierCCA the package has.
+    monkeypatch.setattr(sklearn_svcca, "FourierCCA", _FlatCCA, raising=False)
+    A = rng.normal(size=(400, 2, 3, 2))
+    B = A[..., :1] + rng.normal(size=(400, 2, 3, 1))
+    np.save("a.npy", A)
+    np.save("b.npy", B)
+    out = compare_json(capsys, "a.npy", "b.npy", "--method", "fourier", "--cv", "3")
+    flat_a, flat_b = A.reshape(400, -1), B.reshape(400, -1)
+    assert out["estimator"] == "_FlatCCA()"
+    assert out["a"]["shape"] == [400, 2, 3, 2]
+    assert out["similarity"] == pytest.approx(reference.cca(flat_a, flat_b)[0].mean())
+    expected = cross_val_score(
+        CCA(), flat_a, flat_b, cv=KFold(3, shuffle=True, random_state=0)
+    )
+    assert_allclose(out["held_out"]["scores"], expected, atol=1e-10)
+    proc = call_main(
+        capsys, "compare", "a.npy", "b.npy", "--method", "fourier", "--neurons-first"
+    )
+    assert_usage_error(proc, "--neurons-first applies to 2-D", "4-D")
+    proc = call_main(
+        capsys, "compare", "a.npy", "b.npy", "--method", "fourier", "--svd-dims", "3"
+    )
+    assert_usage_error(proc, "--svd-dims applies to --method svcca only")
+
+
 # ------------------------------------------------------------ user errors
 # Each mistake once through the shell; its variants in process.
 
