@@ -68,25 +68,24 @@ print(f"directions kept: {best.x_svd_dims_} (X) and {best.y_svd_dims_} (y)")
 
 # %%
 # The held-out similarity peaks at the dimension of the shared code, and
-# standardizing the first layer's neurons helps: unscaled, a few loud
-# neurons dominate its top directions. Past the peak, the in-sample
+# the peak is higher when the first layer's neurons are standardized:
+# unscaled, a few loud neurons dominate its top directions. Past the peak, the in-sample
 # similarity (the search's training score) is above the held-out one: the
 # extra directions correlate by chance on the samples they were fitted on,
 # and that does not carry over to new samples.
 
 results = search.cv_results_
-fig, ax = plt.subplots(figsize=(6, 3.5))
-for scaler, style in (("StandardScaler()", "-"), ("passthrough", "--")):
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+for scaler, color in (("StandardScaler()", "C0"), ("passthrough", "C1")):
     rows = [
         i
         for i, p in enumerate(results["params"])
         if str(p["standardscaler"]) == scaler and p["svcca__svd_dims"] in dims
     ]
     label = "scaled" if scaler != "passthrough" else "raw"
-    ax.plot(
-        dims, results["mean_test_score"][rows], "o" + style, label=f"held-out, {label}"
-    )
-    ax.plot(dims, results["mean_train_score"][rows], style, label=f"in-sample, {label}")
+    test, train = results["mean_test_score"][rows], results["mean_train_score"][rows]
+    ax.plot(dims, test, "o-", color=color, label=f"held-out, {label}")
+    ax.plot(dims, train, "--", color=color, label=f"in-sample, {label}")
 ax.axvline(shared, color="k", lw=0.8)
 ax.set_xscale("log")
 ax.set_xlabel("svd_dims")

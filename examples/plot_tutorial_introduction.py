@@ -36,7 +36,7 @@ A_fake = rng.normal(size=(2000, 100))
 B_fake = rng.normal(size=(2000, 50))
 cca = CCA().fit(A_fake, B_fake)
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(cca.canonical_correlations_, lw=2.0)
 ax.set_xlabel("CCA coef idx")
 ax.set_ylabel("CCA coef value")
@@ -91,7 +91,7 @@ print("datapoints   in-sample   held-out")
 for nd, s, h in zip(num_datapoints, in_sample, held_out, strict=True):
     print(f"{nd:>10d}   {s:9.3f}   {h:8.3f}")
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(num_datapoints, in_sample, "o-", lw=2.0, label="in-sample (tutorial)")
 ax.plot(num_datapoints, held_out, "s-", lw=2.0, label="held-out (5-fold)")
 ax.axhline(0, color="k", lw=0.8)

@@ -85,7 +85,7 @@ with warnings.catch_warnings():
 print(f"Baseline Mean CCA similarity {baseline.similarity_:.4f}")
 print(f"Network  Mean CCA similarity {results.similarity_:.4f}")
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(results.canonical_correlations_, lw=2.0, label="networks")
 ax.plot(baseline.canonical_correlations_, lw=2.0, label="baseline")
 ax.set_xlabel("CCA Coef idx")
@@ -110,7 +110,7 @@ s = np.sqrt(spectrum)
 print(f"sum(s[:20]) / sum(s) (the tutorial's measure): {s[:20].sum() / s.sum():.3f}")
 print(f"fraction of the variance in 20 directions:     {spectrum[:20].sum():.3f}")
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(spectrum, lw=2.0)
 ax.axvline(20, linestyle="--", color="C1")
 ax.set_yscale("log")
@@ -160,7 +160,7 @@ for name, est in summaries.items():
 # the baseline.
 
 svcca = SVCCA(svd_dims=20)  # far fewer directions than images: no warning
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(svcca.fit(b1, b2).canonical_correlations_, lw=2.0, label="baseline")
 ax.plot(svcca.fit(acts1, acts2).canonical_correlations_, lw=2.0, label="networks")
 ax.set_xlabel("Sorted CCA Correlation Coeff Idx")
