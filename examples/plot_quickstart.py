@@ -7,6 +7,9 @@ Two small multi-layer perceptrons are trained with different random seeds on
 scikit-learn's bundled digits data (no download). Their hidden-layer
 activations on the same images are compared with CCA, SVCCA and PWCCA, in
 sample and on held-out images, against a random baseline.
+
+This is what ``sklearn-svcca demo`` prints for every pair of layers of two
+deeper networks; here it is in Python, for one layer.
 """
 
 import warnings

@@ -1,0 +1,719 @@
+"""The ``sklearn-svcca`` command line (also ``python -m sklearn_svcca``).
+
+``sklearn-svcca demo`` trains two small networks and compares their layers;
+``sklearn-svcca compare A B`` compares two activation files. A mistake in the
+command or the data prints one line that names it and exits with status 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+EXIT_USAGE = 2
+
+_METHODS = ("cca", "svcca", "pwcca", "fourier")
+_NAMES = {"cca": "CCA", "svcca": "SVCCA", "pwcca": "PWCCA", "fourier": "FourierCCA"}
+_SIMILARITY = {
+    "cca": "mean canonical correlation",
+    "svcca": "mean canonical correlation of the SVD-reduced views",
+    "pwcca": "projection-weighted mean, weights from A",
+    "fourier": "mean canonical correlation over spatial frequencies",
+}
+
+
+class UsageError(Exception):
+    """A mistake in the command or its data, reported in one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage block before the error; one line that
+    # names the problem and points at --help is easier to read in a log.
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
+
+
+# ----------------------------------------------------------------- parsing
+
+
+def _svd_dims(text):
+    """``N``, ``F`` or ``X,Y``: SVCCA's ``svd_dims`` from the command line."""
+    parts = text.split(",")
+    if len(parts) > 2:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not N, F or X,Y: give one value for both views or two "
+            "separated by a comma"
+        )
+    values = []
+    for part in parts:
+        part = part.strip()
+        try:
+            value = int(part)
+        except ValueError:
+            try:
+                value = float(part)
+            except ValueError:
+                value = None
+        if isinstance(value, int) and value >= 1:
+            values.append(value)
+        elif isinstance(value, float) and 0 < value <= 1:
+            values.append(value)
+        else:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is neither a number of directions (an integer >= 1) "
+                "nor a fraction of variance in (0, 1], e.g. 20 or 0.99"
+            )
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _int_at_least(minimum, what, example):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what}: give an integer >= {minimum}, e.g. {example}"
+            )
+        return value
+
+    return parse
+
+
+_folds = _int_at_least(2, "a number of folds", 5)
+_epochs = _int_at_least(1, "a number of epochs", 50)
+
+
+def _layer_sizes(text):
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of layer widths, e.g. 64,64,64"
+        )
+    return sizes
+
+
+_DEMO_EPILOG = """\
+examples:
+  sklearn-svcca demo
+  sklearn-svcca demo --plot demo.png
+  sklearn-svcca demo --hidden-layers 32,32 --max-iter 50 --cv 3
+
+columns of the table, for each method:
+  in    in-sample similarity: the estimator's similarity_ on all test images
+  cv    held-out similarity: mean score on the test folds of a shuffled
+        K-fold split (cross_val_score); chance correlations do not carry over
+  base  random baseline: in-sample similarity after shuffling B's images,
+        which keeps each layer's statistics and destroys only the pairing
+"""
+
+_COMPARE_EPILOG = """\
+examples:
+  sklearn-svcca compare layer_a.npy layer_b.npy
+  sklearn-svcca compare a.npy b.npy --method pwcca --cv 5 --json
+  sklearn-svcca compare a.npy b.npy --method svcca --svd-dims 20
+  sklearn-svcca compare acts.npz acts.npz --key model0 --key model1
+  sklearn-svcca compare a.csv b.csv --neurons-first
+  sklearn-svcca compare conv_a.npy conv_b.npy --method fourier
+
+files:
+  .npy  one array
+  .npz  several arrays: choose one with --key NAME (not needed if it holds one)
+  .csv  comma-separated numbers, one row per sample unless --neurons-first;
+        a non-numeric first line is taken as a header; no index column
+
+Rows are samples (datapoints) and columns neurons, in the same sample order
+in both files. The two layers may have different numbers of neurons.
+Convolutional activations (n_samples, height, width, channels) need
+--method fourier, or one of the conv recipes (sklearn_svcca.conv) in Python.
+"""
+
+
+def _wrap(text):
+    # The epilogs are laid out by hand (RawDescriptionHelpFormatter), so the
+    # descriptions are wrapped here.
+    return textwrap.fill(text, width=79)
+
+
+def _build_parser():
+    from . import __version__
+
+    parser = _Parser(
+        prog="sklearn-svcca",
+        description=_wrap(
+            "Compare neural-network representations with CCA, SVCCA and PWCCA "
+            "(scikit-learn estimators)."
+        ),
+        epilog=(
+            "examples:\n  sklearn-svcca demo\n  sklearn-svcca compare a.npy b.npy\n"
+            "  sklearn-svcca compare -h"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        help="train two small networks on digits and compare every layer pair",
+        description=_wrap(
+            "Train two multi-layer perceptrons with different seeds on "
+            "scikit-learn's bundled 8x8 digits (nothing is downloaded), take "
+            "the ReLU activations of every hidden layer on the same held-out "
+            "images, and print a table comparing every layer of network A "
+            "with every layer of network B with CCA, SVCCA and PWCCA."
+        ),
+        epilog=_DEMO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument(
+        "--seeds",
+        type=int,
+        nargs=2,
+        default=(0, 1),
+        metavar=("A", "B"),
+        help="random seeds of networks A and B, e.g. 2 3 (default: 0 1)",
+    )
+    demo.add_argument(
+        "--hidden-layers",
+        type=_layer_sizes,
+        default=(64, 64, 64),
+        metavar="W1,W2,...",
+        help="widths of the hidden layers, e.g. 32,32 (default: 64,64,64)",
+    )
+    demo.add_argument(
+        "--max-iter",
+        type=_epochs,
+        default=200,
+        metavar="N",
+        help="training epochs of each network, e.g. 50 (default: 200)",
+    )
+    demo.add_argument(
+        "--cv",
+        type=_folds,
+        default=5,
+        metavar="K",
+        help="folds for the held-out similarity, e.g. 3 (default: 5)",
+    )
+    demo.add_argument(
+        "--svd-dims",
+        type=_svd_dims,
+        default=0.99,
+        metavar="N|F",
+        help=(
+            "SVCCA's directions kept per layer: a number (e.g. 20) or a "
+            "fraction of variance (e.g. 0.99, the default)"
+        ),
+    )
+    demo.add_argument(
+        "--plot",
+        metavar="FILE",
+        help=(
+            "also write a figure, e.g. demo.png (heat maps of held-out "
+            "similarity and the canonical correlations); needs matplotlib"
+        ),
+    )
+    demo.set_defaults(run=_run_demo)
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare two activation files",
+        description=_wrap(
+            "Compare two layers' activations on the same inputs. Prints the "
+            "similarity and a summary of the canonical correlations (or JSON "
+            "with --json)."
+        ),
+        epilog=_COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument("a", metavar="A", help="first layer's activations, e.g. a.npy")
+    compare.add_argument(
+        "b", metavar="B", help="second layer's activations, e.g. b.npy"
+    )
+    compare.add_argument(
+        "--method",
+        choices=_METHODS,
+        default="svcca",
+        help=(
+            "cca: all canonical correlations; svcca: CCA of the top singular "
+            "directions; pwcca: projection-weighted CCA; fourier: FourierCCA "
+            "for (n, height, width, channels) conv maps "
+            "(default: svcca), e.g. --method pwcca"
+        ),
+    )
+    compare.add_argument(
+        "--svd-dims",
+        type=_svd_dims,
+        metavar="N|F",
+        help=(
+            "svcca only: directions kept per layer, a number (e.g. 20), a "
+            "fraction of variance (e.g. 0.99, the default) or one per layer "
+            "(e.g. 20,30)"
+        ),
+    )
+    compare.add_argument(
+        "--cv",
+        type=_folds,
+        metavar="K",
+        help=(
+            "also report the held-out similarity: mean score on the test folds "
+            "of a shuffled K-fold split, e.g. --cv 5"
+        ),
+    )
+    compare.add_argument(
+        "--neurons-first",
+        action="store_true",
+        help=(
+            "the files are (neurons, datapoints), the original SVCCA code's "
+            "layout, rather than (datapoints, neurons)"
+        ),
+    )
+    compare.add_argument(
+        "--key",
+        action="append",
+        metavar="NAME",
+        help=(
+            "array to read from .npz files: once for both files, or twice "
+            "(A's, then B's), e.g. --key model0 --key model1"
+        ),
+    )
+    compare.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as JSON, with all canonical correlations",
+    )
+    compare.set_defaults(run=_run_compare)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit status."""
+    args = _build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"sklearn-svcca {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (e.g. ``| head``) stopped early: not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+# -------------------------------------------------------------------- demo
+
+
+def _demo_estimators(svd_dims):
+    from . import CCA, PWCCA, SVCCA
+
+    return {"CCA": CCA(), "SVCCA": SVCCA(svd_dims=svd_dims), "PWCCA": PWCCA()}
+
+
+def _run_demo(args):
+    from ._demo import run_demo
+
+    # Check the figure can be written before spending time on training.
+    figure = _new_figure(args.plot) if args.plot else None
+    result = run_demo(
+        _demo_estimators(args.svd_dims),
+        seeds=tuple(args.seeds),
+        hidden_layer_sizes=args.hidden_layers,
+        max_iter=args.max_iter,
+        cv=args.cv,
+    )
+    print(_format_demo(result))
+    if figure is not None:
+        from ._demo import plot_demo
+
+        plot_demo(result, figure)
+        figure.savefig(args.plot, dpi=100)
+        print(f"\nfigure written to {args.plot}")
+    return 0
+
+
+def _new_figure(path):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError(
+            "--plot needs matplotlib, which is not installed: pip install matplotlib"
+        ) from None
+    path = Path(path)
+    figure = Figure(figsize=(13, 8), layout="constrained")
+    formats = figure.canvas.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in formats:
+        raise UsageError(
+            f"--plot {path}: unknown image format {path.suffix!r}; use one of "
+            + ", ".join(f".{ext}" for ext in sorted(formats))
+        )
+    if not path.parent.is_dir():
+        raise UsageError(f"--plot {path}: directory {path.parent} does not exist")
+    return figure
+
+
+def _format_demo(result):
+    net_a, net_b = result.networks
+    widths = "-".join(str(w) for w in result.hidden_layer_sizes)
+    lines = [
+        f"Two MLPs with hidden layers {widths} (ReLU), trained on "
+        f"{result.n_train} of scikit-learn's 8x8 digits",
+        f"with seeds {net_a.seed} (A) and {net_b.seed} (B); test accuracy "
+        f"{net_a.accuracy:.3f} (A) and {net_b.accuracy:.3f} (B).",
+        f"Every hidden layer of A against every hidden layer of B, on the same "
+        f"{result.n_test} test images.",
+        "",
+    ]
+    methods = result.methods
+    group = 21
+    lines.append("layers    " + "".join(f"{m:<{group}}" for m in methods).rstrip())
+    lines.append("A   B     " + ("in    cv    base   " + "  ") * len(methods))
+    lines[-1] = lines[-1].rstrip()
+    rows = {}
+    for p in result.pairs:
+        rows.setdefault((p.layer_a, p.layer_b), {})[p.method] = p
+    for (i, j), by_method in rows.items():
+        cells = "".join(
+            f"{p.in_sample:<6.3f}{p.held_out:<6.3f}{p.baseline:<6.3f}   "
+            for p in (by_method[m] for m in methods)
+        )
+        lines.append(f"h{i + 1:<3d}h{j + 1:<5d}" + cells.rstrip())
+    lines += [
+        "",
+        f"in:   in-sample similarity (similarity_ on all {result.n_test} images)",
+        f"cv:   held-out similarity (mean score over {result.cv} shuffled folds)",
+        "base: in-sample similarity with B's images shuffled (random baseline)",
+    ]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- compare
+
+
+def _run_compare(args):
+    keys = args.key or []
+    if len(keys) > 2:
+        raise UsageError(
+            f"--key given {len(keys)} times: give it once (for both files) or "
+            "twice (A's array, then B's)"
+        )
+    if keys and not any(_suffix(p) == ".npz" for p in (args.a, args.b)):
+        raise UsageError(
+            "--key selects an array in a .npz file; neither A nor B is one"
+        )
+    if len(keys) == 2:
+        for label, path in (("A", args.a), ("B", args.b)):
+            if _suffix(path) != ".npz":
+                raise UsageError(
+                    f"--key given twice, one per file, but {label} ({path}) is not a "
+                    ".npz file; give --key once to apply it to the .npz file only"
+                )
+    # One --key serves every .npz file; two are A's and B's.
+    key_a = keys[0] if keys else None
+    key_b = keys[-1] if keys else None
+    # Mistakes in the options are reported before any file is read.
+    estimator = _make_estimator(args.method, args.svd_dims)
+    four_d = args.method == "fourier"
+    A = _load("A", args.a, key_a, args.neurons_first, four_d)
+    B = _load("B", args.b, key_b, args.neurons_first, four_d)
+    _check_same_samples(A, B, args)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            estimator.fit(A, B)
+        except ValueError as exc:
+            raise UsageError(_one_line(exc)) from None
+    fit_warnings = list(
+        dict.fromkeys(
+            _one_line(w.message) for w in caught if issubclass(w.category, UserWarning)
+        )
+    )
+    held_out = None
+    if args.cv is not None:
+        if args.cv > A.shape[0]:
+            raise UsageError(
+                f"--cv {args.cv}: more folds than the {A.shape[0]} samples"
+            )
+        from ._demo import held_out_scores
+
+        # Each training fold is smaller than the data, so it repeats the
+        # sample-size warning of the full fit (already reported) in noisier
+        # words.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                held_out = held_out_scores(estimator, A, B, args.cv)
+            except ValueError as exc:
+                raise UsageError(f"--cv {args.cv}: {_one_line(exc)}") from None
+
+    result = _compare_result(args, estimator, A, B, held_out, fit_warnings)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(_format_compare(result))
+    for message in fit_warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    return 0
+
+
+def _suffix(path):
+    return Path(path).suffix.lower()
+
+
+def _load(label, path, key, neurons_first, allow_4d):
+    """Read one activation file as a (samples, neurons) float array."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{label}: no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{label}: {path} is a directory, not an activation file")
+    suffix = _suffix(path)
+    try:
+        if suffix == ".npy":
+            array = np.load(path, allow_pickle=False)
+        elif suffix == ".npz":
+            array = _load_npz(label, path, key)
+        elif suffix == ".csv":
+            array = _load_csv(path)
+        else:
+            raise UsageError(
+                f"{label}: {path} has an unknown file type {path.suffix!r}; use "
+                ".npy, .npz (with --key) or .csv"
+            )
+    except UsageError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"{label}: cannot read {path}: {_one_line(exc)}") from None
+    return _as_activations(label, path, array, neurons_first, allow_4d)
+
+
+def _load_npz(label, path, key):
+    with np.load(path, allow_pickle=False) as data:
+        names = list(data.files)
+        if key is None:
+            if len(names) != 1:
+                raise UsageError(
+                    f"{label}: {path} holds {len(names)} arrays "
+                    f"({', '.join(names) or 'none'}); choose one with --key NAME"
+                )
+            key = names[0]
+        if key not in names:
+            raise UsageError(
+                f"{label}: {path} has no array {key!r}; it has: {', '.join(names)}"
+            )
+        return data[key]
+
+
+def _load_csv(path):
+    with open(path, encoding="utf-8") as f:
+        first = f.readline()
+    try:
+        [float(cell) for cell in first.split(",")]
+        header = 0
+    except ValueError:
+        header = 1
+    return np.loadtxt(path, delimiter=",", skiprows=header, ndmin=2, dtype=np.float64)
+
+
+def _as_activations(label, path, array, neurons_first, allow_4d):
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    elif array.dtype.kind == "c":
+        raise UsageError(
+            f"{label}: {path} holds complex numbers; activations must be real"
+        )
+    elif array.dtype.kind != "f":
+        raise UsageError(f"{label}: {path} holds {array.dtype} values, not numbers")
+    if array.ndim == 1:
+        # One neuron over the samples, whichever way round the file was.
+        array = array.reshape(-1, 1)
+    elif array.ndim == 2:
+        if neurons_first:
+            array = array.T
+    elif array.ndim == 4 and allow_4d:
+        if neurons_first:
+            raise UsageError(
+                f"--neurons-first applies to 2-D (neurons, datapoints) files; "
+                f"{label} ({path}) is 4-D, which is always (n_samples, height, "
+                "width, channels)"
+            )
+    elif array.ndim == 4:
+        raise UsageError(
+            f"{label}: {path} has shape {array.shape}, convolutional activations "
+            "(n_samples, height, width, channels); use --method fourier, or in "
+            "Python flatten or pool them with the conv recipes "
+            "(sklearn_svcca.conv) before cca, svcca or pwcca"
+        )
+    else:
+        expected = "2-D or 4-D" if allow_4d else "2-D (samples, neurons)"
+        raise UsageError(
+            f"{label}: {path} has shape {array.shape}; expected a {expected} array"
+        )
+    if array.shape[0] < 2:
+        raise UsageError(
+            f"{label}: {path} has {array.shape[0]} sample(s); at least 2 are "
+            "needed to measure correlation"
+        )
+    if array.size == 0:
+        raise UsageError(f"{label}: {path} has no neurons (shape {array.shape})")
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = np.argwhere(~finite)
+        first = tuple(int(i) for i in bad[0])
+        what = "NaN" if np.isnan(array[first]) else "infinite"
+        where = (
+            f"sample {first[0]}, neuron {first[1]}"
+            if array.ndim == 2
+            else f"index {first}"
+        )
+        raise UsageError(
+            f"{label}: {path} contains {len(bad)} NaN or infinite value(s), the "
+            f"first ({what}) at {where}; remove or impute them first"
+        )
+    return array
+
+
+def _check_same_samples(A, B, args):
+    if A.shape[0] == B.shape[0]:
+        return
+    message = (
+        f"A ({args.a}) has {A.shape[0]} samples (rows) but B ({args.b}) has "
+        f"{B.shape[0]}: both files must hold activations on the same inputs, "
+        "in the same order"
+    )
+    if not args.neurons_first and A.ndim == B.ndim == 2 and A.shape[1] == B.shape[1]:
+        message += (
+            "; if the files are (neurons, datapoints) as in the original SVCCA "
+            "code, add --neurons-first"
+        )
+    raise UsageError(message)
+
+
+def _make_estimator(method, svd_dims):
+    if svd_dims is not None and method != "svcca":
+        raise UsageError(
+            f"--svd-dims applies to --method svcca only, not --method {method}"
+        )
+    import sklearn_svcca
+
+    if method == "svcca":
+        return (
+            sklearn_svcca.SVCCA()
+            if svd_dims is None
+            else sklearn_svcca.SVCCA(svd_dims=svd_dims)
+        )
+    if method == "fourier":
+        # FourierCCA is resolved only when asked for, so that the other
+        # methods work with any version of the package.
+        Estimator = getattr(sklearn_svcca, "FourierCCA", None)
+        if Estimator is None:
+            raise UsageError(
+                "--method fourier needs sklearn_svcca.FourierCCA, which sklearn-svcca "
+                f"{sklearn_svcca.__version__} does not have; upgrade sklearn-svcca"
+            )
+        return Estimator()
+    return getattr(sklearn_svcca, _NAMES[method])()
+
+
+def _one_line(message):
+    return " ".join(str(message).split())
+
+
+def _compare_result(args, estimator, A, B, held_out, fit_warnings):
+    rho = np.asarray(estimator.canonical_correlations_, dtype=float)
+    # score on the training data is the fitted similarity, for estimators
+    # that do not store it.
+    similarity = getattr(estimator, "similarity_", None)
+    if similarity is None:
+        similarity = estimator.score(A, B)
+    similarity = float(similarity)
+
+    def view(path, X, prefix):
+        info = {"file": str(path), "shape": list(X.shape)}
+        for name in ("rank", "svd_dims"):
+            value = getattr(estimator, f"{prefix}_{name}_", None)
+            if value is not None:
+                info[name] = int(value)
+        return info
+
+    quantiles = np.quantile(rho, [0.0, 0.25, 0.5, 0.75, 1.0])
+    return {
+        "method": args.method,
+        "estimator": repr(estimator),
+        "n_samples": int(A.shape[0]),
+        "a": view(args.a, A, "x"),
+        "b": view(args.b, B, "y"),
+        "similarity": similarity,
+        "similarity_is": _SIMILARITY[args.method],
+        "held_out": None
+        if held_out is None
+        else {
+            "folds": args.cv,
+            "mean": float(held_out.mean()),
+            "std": float(held_out.std()),
+            "scores": [float(s) for s in held_out],
+        },
+        "canonical_correlations": {
+            "count": int(rho.size),
+            "mean": float(rho.mean()),
+            **dict(
+                zip(
+                    ("min", "q25", "median", "q75", "max"),
+                    quantiles.tolist(),
+                    strict=True,
+                )
+            ),
+            "values": [float(r) for r in rho],
+        },
+        "warnings": fit_warnings,
+    }
+
+
+def _format_compare(result):
+    def view(label, info):
+        shape = " x ".join(str(s) for s in info["shape"])
+        extra = []
+        if "rank" in info:
+            extra.append(f"rank {info['rank']}")
+        if "svd_dims" in info:
+            extra.append(f"{info['svd_dims']} SVD directions kept")
+        tail = f" ({', '.join(extra)})" if extra else ""
+        return f"{label:<14}{info['file']}: {shape}{tail}"
+
+    rho = result["canonical_correlations"]
+    lines = [
+        f"{'method':<14}{result['estimator']}",
+        view("A", result["a"]),
+        view("B", result["b"]),
+        f"{'similarity':<14}{result['similarity']:.4f}  "
+        f"(in-sample; {result['similarity_is']})",
+    ]
+    if result["held_out"] is not None:
+        h = result["held_out"]
+        lines.append(
+            f"{'held-out':<14}{h['mean']:.4f} ± {h['std']:.4f}  "
+            f"(mean score over {h['folds']} shuffled cross-validation folds)"
+        )
+    lines.append(
+        f"{'correlations':<14}{rho['count']} canonical correlations: "
+        f"max {rho['max']:.4f}, q75 {rho['q75']:.4f}, median {rho['median']:.4f}, "
+        f"q25 {rho['q25']:.4f}, min {rho['min']:.4f}"
+    )
+    top = " ".join(f"{r:.3f}" for r in rho["values"][:10])
+    more = " ..." if rho["count"] > 10 else ""
+    lines.append(f"{'':<14}largest: {top}{more}")
+    return "\n".join(lines)
