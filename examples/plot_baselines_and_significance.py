@@ -1,7 +1,7 @@
 """
-=================================================
+==================================================
 Is the similarity real? Baselines and significance
-=================================================
+==================================================
 
 In-sample canonical correlations are biased upwards: with a few samples per
 neuron, even unrelated representations look similar. The SVCCA tutorial's

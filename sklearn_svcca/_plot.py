@@ -94,8 +94,8 @@ class CanonicalCorrelationDisplay:
     >>> display.line_.get_ydata().round(2)
     array([0.93, 0.88, 0.79, 0.17, 0.13, 0.08, 0.05, 0.04])
 
-Three directions stand well above the chance level (the mean of the
-permuted fits), the rest are at it:
+    Three directions stand well above the chance level (the mean of the
+    permuted fits), the rest are at it:
 
     >>> display.baseline_line_.get_ydata().round(2)
     array([0.23, 0.19, 0.17, 0.14, 0.11, 0.08, 0.06, 0.03])
