@@ -616,16 +616,6 @@ def _make_estimator(method, svd_dims):
             if svd_dims is None
             else sklearn_svcca.SVCCA(svd_dims=svd_dims)
         )
-    if method == "fourier":
-        # FourierCCA is resolved only when asked for, so that the other
-        # methods work with any version of the package.
-        Estimator = getattr(sklearn_svcca, "FourierCCA", None)
-        if Estimator is None:
-            raise UsageError(
-                "--method fourier needs sklearn_svcca.FourierCCA, which sklearn-svcca "
-                f"{sklearn_svcca.__version__} does not have; upgrade sklearn-svcca"
-            )
-        return Estimator()
     return getattr(sklearn_svcca, _NAMES[method])()
 
 
@@ -635,12 +625,7 @@ def _one_line(message):
 
 def _compare_result(args, estimator, A, B, held_out, fit_warnings):
     rho = np.asarray(estimator.canonical_correlations_, dtype=float)
-    # score on the training data is the fitted similarity, for estimators
-    # that do not store it.
-    similarity = getattr(estimator, "similarity_", None)
-    if similarity is None:
-        similarity = estimator.score(A, B)
-    similarity = float(similarity)
+    similarity = float(estimator.similarity_)
 
     def view(path, X, prefix):
         info = {"file": str(path), "shape": list(X.shape)}

@@ -342,8 +342,6 @@ def test_compare_real_activations(tutorial_activations, capsys):
 
 
 def test_fourier_method(rng, capsys):
-    if not hasattr(sklearn_svcca, "FourierCCA"):
-        pytest.skip("sklearn_svcca.FourierCCA is not available in this version")
     A = rng.normal(size=(300, 4, 6, 3))
     B = np.roll(A, 1, axis=1) @ rng.normal(size=(3, 5)) + rng.normal(
         size=(300, 4, 6, 5)
@@ -362,36 +360,6 @@ def test_fourier_method(rng, capsys):
     out = compare_json(capsys, "a.npy", "b.npy", "--method", "fourier", "--cv", "3")
     expected = cross_val_score(
         sklearn_svcca.FourierCCA(), A, B, cv=KFold(3, shuffle=True, random_state=0)
-    )
-    assert_allclose(out["held_out"]["scores"], expected, atol=1e-10)
-
-
-class _FlatCCA(CCA):
-    """A stand-in for FourierCCA: CCA of the flattened maps, no ``similarity_``."""
-
-    def fit(self, X, y):
-        super().fit(X.reshape(len(X), -1), y.reshape(len(y), -1))
-        del self.similarity_
-        return self
-
-    def score(self, X, y):
-        return super().score(X.reshape(len(X), -1), y.reshape(len(y), -1))
-
-
-def test_fourier_is_resolved_when_asked_for(rng, capsys, monkeypatch):
-    # The plumbing for 4-D maps, whichever FourierCCA the package has.
-    monkeypatch.setattr(sklearn_svcca, "FourierCCA", _FlatCCA, raising=False)
-    A = rng.normal(size=(400, 2, 3, 2))
-    B = A[..., :1] + rng.normal(size=(400, 2, 3, 1))
-    np.save("a.npy", A)
-    np.save("b.npy", B)
-    out = compare_json(capsys, "a.npy", "b.npy", "--method", "fourier", "--cv", "3")
-    flat_a, flat_b = A.reshape(400, -1), B.reshape(400, -1)
-    assert out["estimator"] == "_FlatCCA()"
-    assert out["a"]["shape"] == [400, 2, 3, 2]
-    assert out["similarity"] == pytest.approx(reference.cca(flat_a, flat_b)[0].mean())
-    expected = cross_val_score(
-        CCA(), flat_a, flat_b, cv=KFold(3, shuffle=True, random_state=0)
     )
     assert_allclose(out["held_out"]["scores"], expected, atol=1e-10)
     proc = call_main(
@@ -541,13 +509,6 @@ def test_conv_maps_need_fourier(rng, capsys):
     np.save("three.npy", rng.normal(size=(20, 3, 3)))
     proc = call_main(capsys, "compare", "three.npy", "three.npy")
     assert_usage_error(proc, "(20, 3, 3)", "expected a 2-D (samples, neurons)")
-
-
-def test_fourier_unavailable(npy_files):
-    if hasattr(sklearn_svcca, "FourierCCA"):
-        pytest.skip("this version has FourierCCA")
-    proc = run_cli("compare", *npy_files, "--method", "fourier")
-    assert_usage_error(proc, "--method fourier needs sklearn_svcca.FourierCCA")
 
 
 def test_no_command(capsys):
