@@ -24,6 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 
+from . import _array_api
+
 EPS = np.finfo(np.float64).eps
 
 # A neuron whose standard deviation is below this fraction of its mean
@@ -80,8 +82,10 @@ def compute_moments(X, Y, *, block_rows=None):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, p)
-    Y : ndarray of shape (n_samples, q)
+    X : array of shape (n_samples, p)
+        A NumPy array, or an array of another Array API namespace: the work
+        then runs in that namespace, on the array's device.
+    Y : array of shape (n_samples, q)
     block_rows : int, default=None
         Rows per block; by default chosen so that a block of both views holds
         about four million float64 values.
@@ -89,11 +93,14 @@ def compute_moments(X, Y, *, block_rows=None):
     Returns
     -------
     moments : Moments
+        Always NumPy (host) arrays.
     """
     n, p = X.shape
     q = Y.shape[1]
     if block_rows is None:
         block_rows = max(256, _BLOCK_ELEMENTS // max(1, p + q))
+    if _array_api.is_foreign(X):
+        return _array_api.compute_moments(X, Y, block_rows=block_rows)
     x_mean = np.mean(X, axis=0, dtype=np.float64)
     y_mean = np.mean(Y, axis=0, dtype=np.float64)
     cxx = np.zeros((p, p))
@@ -308,7 +315,9 @@ def qr_basis(X, mean, *, columns, scale=True):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, p)
+    X : array of shape (n_samples, p)
+        For a non-NumPy Array API array the QR runs in its namespace, on its
+        device, and ``Q`` stays there; ``R`` comes to the host.
     mean : ndarray of shape (p,)
     columns : ndarray of int
     scale : bool, default=True
@@ -317,12 +326,17 @@ def qr_basis(X, mean, *, columns, scale=True):
     -------
     basis : ViewBasis
     """
-    xc = np.array(X[:, columns], dtype=np.float64)
-    xc -= mean[columns]
-    n, m = xc.shape
-    d = np.linalg.norm(xc, axis=0) if scale else np.ones(m)
-    xc /= d
-    Q, R = scipy.linalg.qr(xc, mode="economic", overwrite_a=True, check_finite=False)
+    n, m = X.shape[0], columns.shape[0]
+    if _array_api.is_foreign(X):
+        Q, R, d = _array_api.qr_factor(X, mean, columns=columns, scale=scale)
+    else:
+        xc = np.array(X[:, columns], dtype=np.float64)
+        xc -= mean[columns]
+        d = np.linalg.norm(xc, axis=0) if scale else np.ones(m)
+        xc /= d
+        Q, R = scipy.linalg.qr(
+            xc, mode="economic", overwrite_a=True, check_finite=False
+        )
     U, s, _Vt = svd(R)
     V = _Vt.T
     tol = (s[0] if s.size else 0.0) * max(n, m) * EPS
@@ -357,7 +371,9 @@ def cross_matrix(bx, by, cxy):
         # Xk W = Q U S S_w⁻¹: the factor S S_w⁻¹ is 1 without shrinkage.
         ux = bx.U if bx.s_white is None else bx.U * (bx.s / bx.s_white)
         uy = by.U if by.s_white is None else by.U * (by.s / by.s_white)
-        return ux.T @ (bx.Q.T @ by.Q) @ uy
+        # The O(n m²) product runs where Q lives (possibly a device).
+        qtq = _array_api.to_numpy(bx.Q.T @ by.Q)
+        return ux.T @ qtq @ uy
     return bx.whitener().T @ cxy[np.ix_(bx.columns, by.columns)] @ by.whitener()
 
 
@@ -419,13 +435,18 @@ def pearson_columns(U, V):
     """Pearson correlation of matching columns of ``U`` and ``V``.
 
     A column with no variation has no defined correlation; it counts as 0
-    (no linear relationship can be seen), never NaN.
+    (no linear relationship can be seen), never NaN. ``U`` and ``V`` may
+    live in another Array API namespace (the reductions run there); the
+    result is a NumPy array.
     """
-    U = U - U.mean(axis=0)
-    V = V - V.mean(axis=0)
-    nu = np.linalg.norm(U, axis=0)
-    nv = np.linalg.norm(V, axis=0)
-    num = np.einsum("ij,ij->j", U, V)
+    if _array_api.is_foreign(U):
+        num, nu, nv = _array_api.column_products(U, V)
+    else:
+        U = U - U.mean(axis=0)
+        V = V - V.mean(axis=0)
+        nu = np.linalg.norm(U, axis=0)
+        nv = np.linalg.norm(V, axis=0)
+        num = np.einsum("ij,ij->j", U, V)
     den = nu * nv
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
@@ -463,9 +484,41 @@ def inner_from_moments(c, A):
 
 
 def inner_from_data(Xc, H):
-    """``⟨h_i, x_j⟩`` from centered data and (centered) variates ``H``."""
+    """``⟨h_i, x_j⟩`` from centered data ``Xc`` and variates ``H``.
+
+    ``H`` is centered here. Either may live in another Array API namespace
+    (the ``O(n p k)`` product runs there); the result is a NumPy array.
+    """
+    if _array_api.is_foreign(H):
+        return _array_api.inner_products(Xc, H)
+    H = H - H.mean(axis=0)
     norms = np.linalg.norm(H, axis=0)
     return Xc.T @ (H / np.where(norms > 0, norms, 1.0))
+
+
+def variate_correlations(A, B, moments):
+    """Pearson correlation of each pair of variates, from the moments.
+
+    With ``u_i = (X - μx) a_i`` and ``v_i = (Y - μy) b_i`` over the samples
+    the moments summarise: ``r_i = a_iᵀ Cxy b_i / (‖u_i‖ ‖v_i‖)`` with
+    ``‖u_i‖² = a_iᵀ Cxx a_i``. A variate with no variation counts as
+    uncorrelated (0), never NaN.
+
+    Returns
+    -------
+    r : ndarray of shape (k,)
+        Clipped to [-1, 1].
+    nx, ny : ndarray of shape (k,)
+        ``‖u_i‖`` and ``‖v_i‖``.
+    """
+    vx = np.einsum("ij,ij->j", A, moments.cxx @ A)
+    vy = np.einsum("ij,ij->j", B, moments.cyy @ B)
+    cov = np.einsum("ij,ij->j", A, moments.cxy @ B)
+    nx = np.sqrt(np.clip(vx, 0.0, None))
+    ny = np.sqrt(np.clip(vy, 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(nx * ny > 0, cov / (nx * ny), 0.0)
+    return np.clip(r, -1.0, 1.0), nx, ny
 
 
 def flip_signs(A, B):

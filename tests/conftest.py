@@ -5,6 +5,15 @@ failure reproduces exactly. Data from ``../shared`` is optional: tests that
 use it skip cleanly when it is absent (a fresh clone has no ``../shared``).
 """
 
+import os
+import sys
+
+# scikit-learn's Array API support (and its array API estimator checks)
+# require SciPy's, which SciPy reads once, at import: set it before anything
+# imports scipy. pytest loads this file before collecting any module.
+if "scipy" not in sys.modules:
+    os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 from pathlib import Path
 
 import numpy as np
