@@ -101,10 +101,7 @@ class _BaseCCA(
             The fitted estimator.
         """
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            X, Y = _dask.check_views(self, X, y, reset=True)
-            moments = _dask.reduce_moments(
-                X, Y, type(self)._batch_moments, type(self)._merge_moments
-            )
+            moments = _dask.fit_moments(self, X, y, reset=True)
             self._fit_moments(moments, None, None, warn=True)
             return self
         X, Y = self._check_fit_data(X, y, reset=True)
@@ -143,10 +140,7 @@ class _BaseCCA(
             )
         first_call = not hasattr(self, "_moments")
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            X, Y = _dask.check_views(self, X, y, reset=first_call, min_samples=1)
-            batch = _dask.reduce_moments(
-                X, Y, type(self)._batch_moments, type(self)._merge_moments
-            )
+            batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
             batch = self._batch_moments(X, Y)

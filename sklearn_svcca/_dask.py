@@ -170,6 +170,20 @@ def reduce_moments(X, Y, batch_moments, merge, *, split_every=_SPLIT_EVERY):
     return moments
 
 
+def fit_moments(estimator, X, y, *, reset, min_samples=2):
+    """Validate Dask views and reduce them to the estimator's moments."""
+    if getattr(estimator, "solver", None) == "qr":
+        raise ValueError(
+            "solver='qr' factorizes the data in memory and cannot be used with "
+            "Dask arrays; use solver='auto' or 'gram' (the Gram route, from "
+            "moments that Dask computes), or compute() the arrays first."
+        )
+    X, Y = check_views(estimator, X, y, reset=reset, min_samples=min_samples)
+    return reduce_moments(
+        X, Y, type(estimator)._batch_moments, type(estimator)._merge_moments
+    )
+
+
 def _finite(block, input_name):
     assert_all_finite(block, input_name=input_name)
     return block
