@@ -217,6 +217,7 @@ def build_methods(args, n, p, q, dtype):
             "CCA solver='qr'",
             lambda X, Y, **_: CCA(solver="qr").fit(X, Y).canonical_correlations_,
             ours=True,
+            slow=True,
             atol=1e-8,
         ),
         Method(
