@@ -66,38 +66,73 @@ def relu_views(n, p, q, seed=0):
     return X.astype(np.float32), Y.astype(np.float32)
 
 
-def float32_moments(X, Y):
-    """Moments with the products accumulated in float32 (what we avoid)."""
-    xm, ym = X.mean(axis=0), Y.mean(axis=0)
-    Xc, Yc = X - xm, Y - ym
-    cast = np.float64
+def float32_moments(X, Y, *, center=True):
+    """Moments with the products accumulated in float32 (what we avoid).
+
+    ``center=True`` centers in float32 first; ``center=False`` forms raw
+    float32 sums of products and removes ``n μ μᵀ`` afterwards (in float64),
+    the textbook one-pass formula.
+    """
+    n = X.shape[0]
+    xm, ym = X.mean(axis=0, dtype=np.float64), Y.mean(axis=0, dtype=np.float64)
+    if center:
+        Xc, Yc = X - xm.astype(X.dtype), Y - ym.astype(Y.dtype)
+        cxx, cyy, cxy = Xc.T @ Xc, Yc.T @ Yc, Xc.T @ Yc
+        return Moments(n, xm, ym, *(a.astype(np.float64) for a in (cxx, cyy, cxy)))
+    cxx, cyy, cxy = (a.astype(np.float64) for a in (X.T @ X, Y.T @ Y, X.T @ Y))
     return Moments(
-        X.shape[0],
-        xm.astype(cast),
-        ym.astype(cast),
-        (Xc.T @ Xc).astype(cast),
-        (Yc.T @ Yc).astype(cast),
-        (Xc.T @ Yc).astype(cast),
+        n,
+        xm,
+        ym,
+        cxx - n * np.outer(xm, xm),
+        cyy - n * np.outer(ym, ym),
+        cxy - n * np.outer(xm, ym),
     )
 
 
-def accumulation(n=20000, p=256, q=256):
-    print(f"\n## 1. float32 activations ({n} x {p} vs {n} x {q}, ReLU layers)")
-    X, Y = relu_views(n, p, q)
-    ref = qr_reference(X, Y)
-    for name, moments in (
-        ("float64 accumulation (the estimators)", compute_moments(X, Y)),
-        ("float32 accumulation", float32_moments(X, Y)),
-    ):
-        est = CCA(solver="gram")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est._fit_moments(moments, None, None, warn=False)
-        rho = est.canonical_correlations_
-        k = min(rho.size, ref.size)
-        err = np.max(np.abs(rho[:k] - ref[:k]))
-        mean_err = abs(rho.mean() - ref[:k].mean())
-        print(f"  {name:<40} max|dρ| = {err:.1e}   |d mean ρ| = {mean_err:.1e}")
+def _activations():
+    """Synthetic ReLU layers, plus the original tutorial's when available."""
+    cases = [("synthetic ReLU layers, 20000 x 256 vs 256", relu_views(20000, 256, 256))]
+    path = Path(__file__).resolve().parents[2] / "shared" / "data"
+    path = path / "svcca_tutorial_activations.npz"
+    if path.exists():
+        with np.load(path) as data:
+            for name, a, b in (
+                (
+                    "tutorial SVHN fc, 1000 x 200 vs 200",
+                    "svhn_model0_fc",
+                    "svhn_model1_fc",
+                ),
+                (
+                    "tutorial MNIST logits, 10000 x 10 vs 10",
+                    "mnist_model0_logits",
+                    "mnist_model1_logits",
+                ),
+            ):
+                cases.append(
+                    (name, (data[a].astype(np.float32), data[b].astype(np.float32)))
+                )
+    return cases
+
+
+def accumulation():
+    print("\n## 1. float32 activations: max |dρ| against a float64 QR reference")
+    variants = (
+        ("float64 (estimators)", compute_moments),
+        ("float32, centered", float32_moments),
+        ("float32, raw sums", partial(float32_moments, center=False)),
+    )
+    print(f"  {'data':<42}" + "".join(f"{name:>22}" for name, _ in variants))
+    for label, (X, Y) in _activations():
+        ref = qr_reference(X, Y)
+        errs = []
+        for _, moments_of in variants:
+            est = CCA(solver="gram")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est._fit_moments(moments_of(X, Y), None, None, warn=False)
+            errs.append(_err(est, ref))
+        print(f"  {label:<42}" + "".join(f"{e:>22.1e}" for e in errs))
 
 
 def conditioned_views(n, p, cond, seed=1):
