@@ -238,7 +238,10 @@ class _BaseCCA(
                     f"n_components={self.n_components} must be at most "
                     f"min(n_features_x, n_features_y) = {upper}."
                 )
-            if self.n_components > k:
+            # While streaming, early batches have rank at most n - 1 by
+            # construction: warn only once that cannot explain the deficit.
+            few_samples = n - 1 < max(moments.cxx.shape[0], moments.cyy.shape[0])
+            if self.n_components > k and (warn or not few_samples):
                 warnings.warn(
                     f"n_components={self.n_components} but only {k} canonical "
                     f"correlations exist (the views have rank {bx.rank} and "

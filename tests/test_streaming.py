@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
 from sklearn_svcca import CCA, PWCCA, SVCCA
+from sklearn_svcca.exceptions import SampleSizeWarning
 
 N = 40
 
@@ -72,8 +73,8 @@ def test_batches_of_one_sample(estimator, views, assert_same_fit):
     ref = type(estimator)(**estimator.get_params()).fit(X, Y)
     est = type(estimator)(**estimator.get_params())
     with warnings.catch_warnings():
-        # Early batches are rank-deficient by construction.
-        warnings.simplefilter("ignore", UserWarning)
+        # Early batches are rank-deficient by construction: no warning.
+        warnings.simplefilter("error")
         _stream(est, X, Y, [(i, i + 1) for i in range(60)])
     assert est.n_samples_seen_ == 60
     assert_same_fit(est, ref, rtol=1e-10)
@@ -135,6 +136,26 @@ def test_fit_resets_and_partial_fit_continues(views, assert_same_fit):
     est.partial_fit(X[:100], Y[:100])
     # Samples are exchangeable: the order of batches does not matter.
     assert_same_fit(est, CCA().fit(X, Y), rtol=1e-10)
+
+
+def test_streaming_warns_when_the_data_are_rank_deficient(views):
+    # Once there are more samples than neurons, a rank below n_components
+    # is the data's, and partial_fit says so like fit does.
+    X, Y = views(7, 40, 4, 3)
+    X[:, 2] = X[:, 0] - X[:, 1]  # rank 2 < n_components
+    X[:, 3] = X[:, 0] + X[:, 1]
+    est = CCA(n_components=3, solver="gram")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.partial_fit(X[:3], Y[:3])  # rank limited by 3 samples: silent
+    with pytest.warns(UserWarning, match="n_components=3 but only"):
+        est.partial_fit(X[3:], Y[3:])
+    # fit always warns (the sample-size warning is fit's too).
+    with (
+        pytest.warns(UserWarning, match="n_components=3 but only"),
+        pytest.warns(SampleSizeWarning),
+    ):
+        CCA(n_components=3).fit(X[:3], Y[:3])
 
 
 def test_not_fitted_until_both_views_vary():
