@@ -5,6 +5,13 @@ checking, the fit / partial_fit / transform / score contract and the fitted
 attributes. The numerics are in :mod:`sklearn_svcca._linalg`; each estimator
 only says how to decompose the two views (:meth:`_BaseCCA._decompose_views`)
 and how to summarise the canonical correlations (:meth:`_BaseCCA._aggregate`).
+
+Every fit goes through sufficient statistics: ``_moment_functions`` gives
+how a batch of samples is summarised and how two summaries combine. ``fit``,
+``partial_fit`` and the Dask tree reduction (:mod:`sklearn_svcca._dask`) all
+use these two hooks, so a subclass with other statistics overrides them (and
+``_fit_moments``) and gets streaming and Dask for free. Array API inputs are
+handled in :mod:`sklearn_svcca._array_api`.
 """
 
 from __future__ import annotations
@@ -22,14 +29,22 @@ from sklearn.base import (
 )
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _linalg
+from . import _array_api, _dask, _linalg
 from .exceptions import ConditioningWarning, SampleSizeWarning
 
 _FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _float_dtypes(X):
+    """float64 and float32 of ``X``'s namespace (NumPy's unless dispatching)."""
+    xp, is_array_api = get_namespace(X)
+    return (xp.float64, xp.float32) if is_array_api else _FLOAT_DTYPES
+
 
 # The original tutorial's rule of thumb: at least 5-10x more samples than
 # neurons, or in-sample correlations are biased upwards.
@@ -68,7 +83,10 @@ class _BaseCCA(
         X : array-like of shape (n_samples, n_features)
             First view: one row per sample (datapoint), one column per
             neuron. The original SVCCA code takes ``(neurons, datapoints)``;
-            pass ``acts.T``.
+            pass ``acts.T``. A Dask array chunked by rows is reduced by Dask
+            (the decompositions then always take the Gram route); an Array
+            API array (with ``array_api_dispatch=True``) is processed in its
+            namespace, on its device.
         y : array-like of shape (n_samples,) or (n_samples, n_features_y)
             Second view of the same samples, in the same row order. A 1-D
             ``y`` is one neuron.
@@ -78,9 +96,14 @@ class _BaseCCA(
         self : object
             The fitted estimator.
         """
+        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            moments = _dask.fit_moments(self, X, y, reset=True)
+            self._fit_moments(moments, None, None, warn=True)
+            return self
         X, Y = self._check_fit_data(X, y, reset=True)
         moments = self._batch_moments(X, Y)
         self._fit_moments(moments, X, Y, warn=True)
+        _array_api.fitted_to_namespace(self, X)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -112,8 +135,11 @@ class _BaseCCA(
                 "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
             )
         first_call = not hasattr(self, "_moments")
-        X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
-        batch = self._batch_moments(X, Y)
+        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
+        else:
+            X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
+            batch = self._batch_moments(X, Y)
         moments = batch if first_call else self._merge_moments(self._moments, batch)
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
@@ -121,15 +147,22 @@ class _BaseCCA(
             # Warn about sample size only once the stream is summarised by a
             # fit call: early batches are small by construction.
             self._fit_moments(moments, None, None, warn=False)
+            _array_api.fitted_to_namespace(self, X)
         return self
 
+    def _moment_functions(self):
+        """``(batch, merge)``: summarise a batch; combine two summaries.
+
+        Plain picklable functions, not bound methods, because Dask runs them
+        on its workers (FourierCCA's carry its frequency grid in a partial).
+        """
+        return _linalg.compute_moments, _linalg.merge_moments
+
     def _batch_moments(self, X, Y):
-        """Sufficient statistics of one batch (FourierCCA: per frequency)."""
-        return _linalg.compute_moments(X, Y)
+        return self._moment_functions()[0](X, Y)
 
     def _merge_moments(self, a, b):
-        """Statistics of two disjoint batches together."""
-        return _linalg.merge_moments(a, b)
+        return self._moment_functions()[1](a, b)
 
     def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
         """Fit from two views whose statistics and decompositions are shared.
@@ -181,12 +214,12 @@ class _BaseCCA(
             X,
             y,
             reset=reset,
-            dtype=_FLOAT_DTYPES,
+            dtype=_float_dtypes(X),
             multi_output=True,
             y_numeric=True,
             ensure_min_samples=min_samples,
         )
-        Y = self._as_view(Y)
+        Y = self._as_view(Y, like=X)
         if reset:
             self._n_features_y = Y.shape[1]
         else:
@@ -194,7 +227,10 @@ class _BaseCCA(
         return X, Y
 
     @staticmethod
-    def _as_view(Y):
+    def _as_view(Y, like=None):
+        if _array_api.is_foreign(like) or _array_api.is_foreign(Y):
+            # array_api_dispatch=True: follow X's namespace and device.
+            return _array_api.as_view(Y, Y if like is None else like)
         Y = np.asarray(Y)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
@@ -256,7 +292,10 @@ class _BaseCCA(
                     f"n_components={self.n_components} must be at most "
                     f"min(n_features_x, n_features_y) = {upper}."
                 )
-            if self.n_components > k:
+            # While streaming, early batches have rank at most n - 1 by
+            # construction: warn only once that cannot explain the deficit.
+            few_samples = n - 1 < max(moments.cxx.shape[0], moments.cyy.shape[0])
+            if self.n_components > k and (warn or not few_samples):
                 warnings.warn(
                     f"n_components={self.n_components} but only {k} canonical "
                     f"correlations exist (the views have rank {bx.rank} and "
@@ -355,13 +394,7 @@ class _BaseCCA(
         n = moments.n_samples
         if self.reg == 0:
             return rho, A * np.sqrt(n - 1), B * np.sqrt(n - 1)
-        vx = np.einsum("ij,ij->j", A, moments.cxx @ A)
-        vy = np.einsum("ij,ij->j", B, moments.cyy @ B)
-        cov = np.einsum("ij,ij->j", A, moments.cxy @ B)
-        nx = np.sqrt(np.clip(vx, 0.0, None))
-        ny = np.sqrt(np.clip(vy, 0.0, None))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(nx * ny > 0, cov / (nx * ny), 0.0)
+        r, nx, ny = _linalg.variate_correlations(A, B, moments)
         r = np.clip(r, 0.0, 1.0)
         order = np.argsort(-r, kind="stable")
         A = A / np.where(nx > 0, nx, 1.0) * np.sqrt(n - 1)
@@ -414,6 +447,10 @@ class _BaseCCA(
         """Summarise held-out correlations ``r`` of the canonical pairs."""
         return float(np.mean(r))
 
+    def _aggregate_moments(self, r, moments):
+        """:meth:`_aggregate` when only the data's moments are at hand (Dask)."""
+        return float(np.mean(r))
+
     # --------------------------------------------------------- transform
 
     def __sklearn_is_fitted__(self):
@@ -436,8 +473,8 @@ class _BaseCCA(
                 f"{type(self).__name__}.score requires y, the second view, but "
                 "the target y is None."
             )
-        Y = check_array(y, dtype=_FLOAT_DTYPES, ensure_2d=False, input_name="y")
-        Y = self._as_view(Y)
+        Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
+        Y = self._as_view(Y, like=X)
         self._check_n_features_y(Y)
         check_consistent_length(X, Y)
         return Y
@@ -458,17 +495,28 @@ class _BaseCCA(
         X_c : ndarray of shape (n_samples, n_components_)
             Canonical variates of ``X``: unit variance on the training data,
             the ``i``-th most correlated with the ``i``-th of ``y``. Same
-            float dtype as ``X``.
+            float dtype as ``X``, and the same kind of array: a lazy Dask
+            array for a Dask array, an array of the input's namespace and
+            device for an Array API input.
         (X_c, y_c) : tuple of ndarrays
             When ``y`` is given.
         """
         self._check_is_fitted()
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
-        Xt = (X - self.x_mean_.astype(X.dtype)) @ self.x_weights_.astype(X.dtype)
+        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            return _dask.transform(self, X, y)
+        X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
+        _array_api.check_same_namespace(
+            X, self, attribute="x_weights_", method="transform"
+        )
+        Xt = (X - _array_api.astype(self.x_mean_, X.dtype)) @ _array_api.astype(
+            self.x_weights_, X.dtype
+        )
         if y is None:
             return Xt
         Y = self._check_y(y, X)
-        Yt = (Y - self.y_mean_.astype(Y.dtype)) @ self.y_weights_.astype(Y.dtype)
+        Yt = (Y - _array_api.astype(self.y_mean_, Y.dtype)) @ _array_api.astype(
+            self.y_weights_, Y.dtype
+        )
         # set_output wraps only the first element of a tuple; give y's
         # variates the same container so both halves match.
         return Xt, _wrap_data_with_container("transform", Yt, y, self)
@@ -497,21 +545,27 @@ class _BaseCCA(
             data.
         """
         self._check_is_fitted()
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            return _dask.score(self, X, y)
+        X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
+        _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
         Y = self._check_y(y, X)
         if X.shape[0] < 2:
             raise ValueError(
                 f"score needs at least 2 samples to compute correlations, got "
                 f"{X.shape[0]}."
             )
-        Xc = X.astype(np.float64)
-        Yc = Y.astype(np.float64)
         # A variate that is constant on these samples must not pick up a
         # correlation from rounding noise: measure noise before centering.
-        tol_u = _linalg.projection_rounding(Xc, self.x_weights_)
-        tol_v = _linalg.projection_rounding(Yc, self.y_weights_)
-        Xc -= Xc.mean(axis=0)
-        Yc -= Yc.mean(axis=0)
+        tol_u = _linalg.projection_rounding(X, self.x_weights_)
+        tol_v = _linalg.projection_rounding(Y, self.y_weights_)
+        if _array_api.is_foreign(X):
+            Xc, Yc = _array_api.centered(X), _array_api.centered(Y)
+        else:
+            Xc = X.astype(np.float64)
+            Xc -= Xc.mean(axis=0)
+            Yc = Y.astype(np.float64)
+            Yc -= Yc.mean(axis=0)
         U = Xc @ self.x_weights_
         V = Yc @ self.y_weights_
         r = _linalg.pearson_columns(U, V, tol_u, tol_v)
@@ -522,4 +576,5 @@ class _BaseCCA(
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.array_api_support = True
         return tags

@@ -22,6 +22,7 @@ of the centered DFT coefficients, accumulated in complex128.
 
 from __future__ import annotations
 
+import functools
 import types
 import warnings
 from dataclasses import dataclass
@@ -869,11 +870,18 @@ class FourierCCA(_BaseCCA):
         """,
     )
 
-    def _batch_moments(self, X, Y):
-        return spectral_moments(X, Y, self._grid)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Per-frequency moments are computed with SciPy's FFT and BLAS on
+        # NumPy arrays only (see the issue-7 follow-up in the docs).
+        tags.array_api_support = False
+        return tags
 
-    def _merge_moments(self, a, b):
-        return merge_spectral_moments(a, b, self._grid)
+    def _moment_functions(self):
+        return (
+            functools.partial(spectral_moments, grid=self._grid),
+            functools.partial(merge_spectral_moments, grid=self._grid),
+        )
 
     def _varying(self, moments):
         grid = self._grid

@@ -148,18 +148,25 @@ class PWCCA(_BaseCCA):
         self.weights_from = weights_from
 
     def _set_similarity(self, moments):
-        if self.weights_from == "x":
-            inner = _linalg.inner_from_moments(moments.cxx, self.x_weights_)
-        else:
-            inner = _linalg.inner_from_moments(moments.cyy, self.y_weights_)
-        self.projection_weights_ = _linalg.projection_weights(inner)
+        self.projection_weights_ = self._weights_from_moments(moments)
         self.similarity_ = float(
             self.projection_weights_ @ self.canonical_correlations_
         )
 
+    def _weights_from_moments(self, moments):
+        if self.weights_from == "x":
+            inner = _linalg.inner_from_moments(moments.cxx, self.x_weights_)
+        else:
+            inner = _linalg.inner_from_moments(moments.cyy, self.y_weights_)
+        return _linalg.projection_weights(inner)
+
     def _aggregate(self, r, Xc, Yc, U, V):
         if self.weights_from == "x":
-            inner = _linalg.inner_from_data(Xc, U - U.mean(axis=0))
+            inner = _linalg.inner_from_data(Xc, U)
         else:
-            inner = _linalg.inner_from_data(Yc, V - V.mean(axis=0))
+            inner = _linalg.inner_from_data(Yc, V)
         return float(_linalg.projection_weights(inner) @ r)
+
+    def _aggregate_moments(self, r, moments):
+        # Held-out weights from the held-out moments (Dask input).
+        return float(self._weights_from_moments(moments) @ r)

@@ -5,6 +5,15 @@ failure reproduces exactly. Data from ``../shared`` is optional: tests that
 use it skip cleanly when it is absent (a fresh clone has no ``../shared``).
 """
 
+import os
+import sys
+
+# scikit-learn's Array API support (and its array API estimator checks)
+# require SciPy's, which SciPy reads once, at import: set it before anything
+# imports scipy. pytest loads this file before collecting any module.
+if "scipy" not in sys.modules:
+    os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +67,76 @@ def digits_activations():
         h2 = np.maximum(h1 @ net.coefs_[1] + net.intercepts_[1], 0)
         layers.append((h1, h2))
     return {"h1": (layers[0][0], layers[1][0]), "h2": (layers[0][1], layers[1][1])}
+
+
+def _fitted_attributes(est):
+    """Public fitted attributes (trailing underscore), by name."""
+    return {
+        k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")
+    }
+
+
+def _assert_same_fit(est, ref, rtol):
+    """Every fitted attribute of ``est`` equals ``ref``'s, normwise.
+
+    Arrays and floats agree to ``rtol`` relative to the largest magnitude of
+    the reference attribute (a near-zero canonical correlation is compared
+    on the scale of the largest one); everything else exactly.
+    """
+    got, want = _fitted_attributes(est), _fitted_attributes(ref)
+    assert sorted(got) == sorted(want)
+    for name, expected in want.items():
+        actual = got[name]
+        if isinstance(expected, np.ndarray) and expected.dtype.kind == "f":
+            actual = np.asarray(actual)
+            assert actual.shape == expected.shape, name
+            scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+            err = float(np.max(np.abs(actual - expected), initial=0.0)) / scale
+            assert err <= rtol, f"{name}: relative error {err:.2e} > {rtol:.0e}"
+        elif isinstance(expected, float):
+            assert abs(actual - expected) <= rtol * max(abs(expected), 1e-300), name
+        elif isinstance(expected, np.ndarray):
+            np.testing.assert_array_equal(actual, expected, err_msg=name)
+        else:
+            assert actual == expected, name
+
+
+@pytest.fixture(scope="session")
+def assert_same_fit():
+    """``assert_same_fit(est, ref, rtol)``: compare all fitted attributes."""
+    return _assert_same_fit
+
+
+def _reference_correlations(X, Y):
+    """Canonical correlations from the definition, in plain NumPy.
+
+    Center, take orthonormal bases of both column spaces by Householder QR,
+    and return the singular values of ``Qxᵀ Qy``. Independent of the
+    library; for full-rank, well-conditioned views only.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    qx, _ = np.linalg.qr(X - X.mean(axis=0))
+    qy, _ = np.linalg.qr(Y - Y.mean(axis=0))
+    return np.linalg.svd(qx.T @ qy, compute_uv=False)
+
+
+@pytest.fixture(scope="session")
+def reference_correlations():
+    """Plain-NumPy canonical correlations (QR of both views, SVD)."""
+    return _reference_correlations
+
+
+def make_views(seed, n, p, q, *, latent=2, noise=1.0, offset=0.0, dtype=np.float64):
+    """Two views sharing ``latent`` Gaussian factors, plus Gaussian noise."""
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(n, latent))
+    X = Z @ rng.normal(size=(latent, p)) + noise * rng.normal(size=(n, p)) + offset
+    Y = Z @ rng.normal(size=(latent, q)) + noise * rng.normal(size=(n, q)) - offset
+    return X.astype(dtype), Y.astype(dtype)
+
+
+@pytest.fixture(scope="session")
+def views():
+    """``views(seed, n, p, q, latent=2, noise=1.0, offset=0.0, dtype)``."""
+    return make_views

@@ -1,0 +1,192 @@
+"""CCA on a GPU through the Array API: 100000 x 2048 vs 100000 x 2048 float32.
+
+Run on a machine with a CUDA GPU and PyTorch (or CuPy) installed::
+
+    python benchmarks/bench_gpu.py                      # torch, cuda, defaults
+    python benchmarks/bench_gpu.py --backend cupy
+    python benchmarks/bench_gpu.py --n 20000 --p 512    # a smaller case
+    python benchmarks/bench_gpu.py --device cpu --n 20000 --p 256   # smoke test
+
+It times, with ``sklearn.set_config(array_api_dispatch=True)`` and the data
+generated on the device:
+
+- the floor on the device: ``XᵀX``, ``YᵀY``, ``XᵀY`` in float32 and in
+  float64 (the estimators accumulate in float64 where the device has it);
+- the moments alone (the part of a fit that runs on the device);
+- ``CCA``, ``SVCCA`` and ``PWCCA`` fits (all components), whose
+  ``(p + q)``-sized decompositions run on the host (NumPy/SciPy, float64);
+- the host decompositions alone, from the moments;
+- ``transform`` of the data (on the device);
+
+and checks the canonical correlations against an independent QR reference
+computed on the device in float64 (``--no-check`` skips it). Host BLAS
+threads are left at their default (all cores) since the host part is
+LAPACK on ``(p + q)``-sized matrices; ``--host-threads`` pins them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# scikit-learn's Array API dispatch needs SciPy's, read at SciPy's import.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np
+import sklearn
+from threadpoolctl import threadpool_info, threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sklearn_svcca import CCA, PWCCA, SVCCA
+from sklearn_svcca._linalg import compute_moments
+
+
+def backend(name, device):
+    if name == "torch":
+        import torch
+        from sklearn.externals.array_api_compat import torch as xp
+
+        def sync():
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+
+        def normal(shape, seed):
+            g = torch.Generator(device=device).manual_seed(seed)
+            return torch.randn(shape, generator=g, device=device, dtype=torch.float32)
+
+        info = f"torch {torch.__version__}"
+        if device.startswith("cuda"):
+            info += f", CUDA {torch.version.cuda}, {torch.cuda.get_device_name()}"
+        return xp, device, sync, normal, info
+    if name == "cupy":
+        import cupy
+        from sklearn.externals.array_api_compat import cupy as xp
+
+        def sync():
+            cupy.cuda.Device().synchronize()
+
+        def normal(shape, seed):
+            return cupy.random.default_rng(seed).standard_normal(
+                shape, dtype=cupy.float32
+            )
+
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        return xp, None, sync, normal, f"cupy {cupy.__version__}, {props['name']}"
+    raise ValueError(name)
+
+
+def views(normal, xp, n, p, q, latent):
+    Z = normal((n, latent), 0)
+    X = Z @ normal((latent, p), 1) + normal((n, p), 2)
+    Y = Z @ normal((latent, q), 3) + normal((n, q), 4)
+    return X, Y
+
+
+def timed(fn, sync, repeat):
+    times, out = [], None
+    for _ in range(repeat):
+        sync()
+        t0 = time.perf_counter()
+        out = fn()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def qr_reference(xp, X, Y):
+    """Canonical correlations from the definition, on the device, float64."""
+    Xc = xp.astype(X, xp.float64)
+    Xc -= xp.mean(Xc, axis=0)
+    Yc = xp.astype(Y, xp.float64)
+    Yc -= xp.mean(Yc, axis=0)
+    qx, _ = xp.linalg.qr(Xc)
+    qy, _ = xp.linalg.qr(Yc)
+    return xp.linalg.svdvals(qx.T @ qy)
+
+
+def to_numpy(a):
+    from sklearn.utils._array_api import move_to
+
+    return np.asarray(move_to(a, xp=np, device="cpu"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["torch", "cupy"], default="torch")
+    parser.add_argument("--device", default="cuda", help="torch device")
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--p", type=int, default=2048)
+    parser.add_argument("--q", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--host-threads", type=int, default=None)
+    parser.add_argument("--no-check", action="store_true")
+    args = parser.parse_args(argv)
+    n, p = args.n, args.p
+    q = args.q or p
+
+    xp, _, sync, normal, info = backend(args.backend, args.device)
+    X, Y = views(normal, xp, n, p, q, latent=max(1, min(p, q) // 4))
+    sync()
+    print(f"# sklearn-svcca GPU benchmark: {n} x {p} vs {n} x {q}, float32")
+    print(f"backend: {info}")
+    print(f"host: {platform.processor() or platform.machine()}, numpy {np.__version__}")
+
+    def floor(A, B):
+        A.T @ A
+        B.T @ B
+        return A.T @ B
+
+    def floor64():
+        return floor(xp.astype(X, xp.float64), xp.astype(Y, xp.float64))
+
+    steps = [
+        ("floor float32 (device)", lambda: floor(X, Y)),
+        # Includes the casts: float64 copies cannot be kept next to the data
+        # on a memory-bound device.
+        ("floor float64 (device)", floor64),
+        ("moments (device -> host)", lambda: compute_moments(X, Y)),
+        ("CCA.fit", lambda: CCA().fit(X, Y)),
+        ("SVCCA.fit", lambda: SVCCA().fit(X, Y)),
+        ("PWCCA.fit", lambda: PWCCA().fit(X, Y)),
+    ]
+    rows, out = [], {}
+    with threadpool_limits(limits=args.host_threads):
+        host = [f"{i['internal_api']} x{i['num_threads']}" for i in threadpool_info()]
+        print("host BLAS:", host)
+        with sklearn.config_context(array_api_dispatch=True):
+            for name, fn in steps:
+                t, out[name] = timed(fn, sync, args.repeat)
+                rows.append((name, t))
+            moments, cca = out["moments (device -> host)"], out["CCA.fit"]
+            t, _ = timed(
+                lambda: CCA()._fit_moments(moments, None, None, warn=False),
+                sync,
+                args.repeat,
+            )
+            rows.insert(3, ("decompositions (host)", t))
+            t, _ = timed(lambda: cca.transform(X), sync, args.repeat)
+            rows.append(("CCA.transform", t))
+            if not args.no_check:
+                t, ref = timed(lambda: qr_reference(xp, X, Y), sync, 1)
+                rows.append(("QR reference (device, f64)", t))
+
+    base = rows[1][1]
+    print(f"\n{'step':<30}{'median s':>10}{'x floor64':>11}")
+    for name, t in rows:
+        print(f"{name:<30}{t:>10.3f}{t / base:>11.2f}")
+    print(f"solver: {cca.solver_}; components: {cca.n_components_}")
+    if not args.no_check:
+        diff = np.max(np.abs(to_numpy(cca.canonical_correlations_) - to_numpy(ref)))
+        print(f"max |ρ - ρ_QR| = {diff:.2e} ({'OK' if diff <= 1e-8 else 'MISMATCH'})")
+        return 0 if diff <= 1e-8 else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

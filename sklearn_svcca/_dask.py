@@ -1,0 +1,235 @@
+"""Dask support: sufficient statistics by a tree reduction, the rest locally.
+
+A fit needs only the moments of the two views (counts, means, centered
+cross-products; ``O((p + q)²)`` numbers), and moments of disjoint sets of
+samples merge exactly (Chan et al.'s pairwise update). So for Dask arrays
+chunked by rows each chunk is summarised where it lives, the summaries are
+merged pairwise up a tree, and only the final ``(p + q)²`` summary reaches
+the client, which runs the small decompositions with NumPy/SciPy. This works
+with any Dask scheduler, ``dask.distributed`` included.
+
+The summary and merge functions are the estimator's ``_moment_functions``
+hook, so estimators with other statistics reuse this
+module unchanged.
+
+Dask is never imported here at module level: a Dask array can only exist if
+the user imported Dask, and :func:`is_dask_array` checks ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import reduce
+
+import numpy as np
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    assert_all_finite,
+)
+
+from . import _linalg
+
+# Summaries merged per node of the reduction tree: few enough levels that
+# the client waits on little, small enough that no worker holds many.
+_SPLIT_EVERY = 8
+
+
+def is_dask_array(a):
+    """Whether ``a`` is a Dask array (without importing Dask)."""
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(a, da.Array)
+
+
+def _as_dask_2d(estimator, a, name, *, row_chunks, min_samples):
+    """One view as a 2-D floating Dask array with one chunk across columns."""
+    import dask.array as da
+
+    if not is_dask_array(a):
+        a = np.asarray(a)
+        if a.ndim == 1 and name == "y":
+            a = a.reshape(-1, 1)
+        aligned = a.ndim == 2 and a.shape[0] == sum(row_chunks)
+        a = da.from_array(a, chunks=(row_chunks, -1) if aligned else -1)
+    if a.ndim == 1 and name == "y":
+        a = a[:, None]
+    if a.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D Dask array for {name}, got {a.ndim}D array instead. "
+            "Reshape your data: one row per sample, one column per neuron."
+        )
+    n, p = a.shape
+    if np.isnan(n):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (e.g. after boolean indexing); "
+            f"call {name}.compute_chunk_sizes() before fitting."
+        )
+    context = f" by {type(estimator).__name__}"
+    if n < min_samples:
+        raise ValueError(
+            f"Found array with {n} sample(s) (shape={a.shape}) while a minimum "
+            f"of {min_samples} is required{context}."
+        )
+    if p < 1:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={a.shape}) while a minimum "
+            f"of 1 is required{context}."
+        )
+    kind = a.dtype.kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {a.dtype}.")
+    if kind not in "fiub":
+        raise ValueError(
+            f"dtype='{a.dtype}' is not supported: {name} must be numeric "
+            "(float32 or float64 activations)."
+        )
+    if a.dtype not in (np.float32, np.float64):
+        a = a.astype(np.float64)
+    return a
+
+
+def check_views(estimator, X, y, *, reset, min_samples=2):
+    """Validate two views given as Dask arrays (or one Dask, one in memory).
+
+    Both come back as floating Dask arrays with the same row chunks and one
+    chunk across columns; ``n_features_in_`` and the number of features of
+    ``y`` are set (``reset``) or checked, as ``validate_data`` does.
+    """
+    if y is None:
+        raise ValueError(
+            f"This {type(estimator).__name__} estimator requires y to be "
+            "passed, but the target y is None."
+        )
+    ref = X if is_dask_array(X) else y
+    row_chunks = ref.chunks[0]
+    X = _as_dask_2d(estimator, X, "X", row_chunks=row_chunks, min_samples=min_samples)
+    Y = _as_dask_2d(estimator, y, "y", row_chunks=row_chunks, min_samples=min_samples)
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{X.shape[0]}, {Y.shape[0]}]"
+        )
+    X = X.rechunk({1: -1})
+    Y = Y.rechunk({0: X.chunks[0], 1: -1})
+    _check_n_features(estimator, X, reset=reset)
+    _check_feature_names(estimator, X, reset=reset)
+    if reset:
+        estimator._n_features_y = Y.shape[1]
+    else:
+        estimator._check_n_features_y(Y)
+    return X, Y
+
+
+def _chunk_moments(xb, yb, batch_moments):
+    """Summary of one chunk of rows (runs on a worker)."""
+    assert_all_finite(xb, input_name="X")
+    assert_all_finite(yb, input_name="y")
+    if xb.shape[0] == 0:
+        return None
+    return batch_moments(xb, yb)
+
+
+def _merge_all(parts, merge):
+    """Merge the summaries of sibling chunks (runs on a worker)."""
+    parts = [part for part in parts if part is not None]
+    return reduce(merge, parts) if parts else None
+
+
+def reduce_moments(X, Y, batch_moments, merge, *, split_every=_SPLIT_EVERY):
+    """Moments of two row-aligned Dask arrays by a tree reduction.
+
+    Parameters
+    ----------
+    X, Y : dask.array.Array
+        Same row chunks, one chunk across columns (see :func:`check_views`).
+    batch_moments : callable
+        ``(x_chunk, y_chunk) -> summary`` for NumPy chunks.
+    merge : callable
+        ``(summary, summary) -> summary``, associative.
+    split_every : int, default=8
+        Fan-in of each merge node.
+
+    Returns
+    -------
+    summary
+        The merged summary of all rows, computed with the current Dask
+        scheduler (a ``distributed.Client`` when one is active).
+    """
+    import dask
+
+    parts = [
+        dask.delayed(_chunk_moments, pure=True)(xb, yb, batch_moments)
+        for xb, yb in zip(X.to_delayed().ravel(), Y.to_delayed().ravel(), strict=True)
+    ]
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(_merge_all, pure=True)(parts[i : i + split_every], merge)
+            for i in range(0, len(parts), split_every)
+        ]
+    (moments,) = dask.compute(parts[0])
+    return moments
+
+
+def fit_moments(estimator, X, y, *, reset, min_samples=2):
+    """Validate Dask views and reduce them to the estimator's moments."""
+    if getattr(estimator, "solver", None) == "qr":
+        raise ValueError(
+            "solver='qr' factorizes the data in memory and cannot be used with "
+            "Dask arrays; use solver='auto' or 'gram' (the Gram route, from "
+            "moments that Dask computes), or compute() the arrays first."
+        )
+    X, Y = check_views(estimator, X, y, reset=reset, min_samples=min_samples)
+    return reduce_moments(X, Y, *estimator._moment_functions())
+
+
+def _finite(block, input_name):
+    assert_all_finite(block, input_name=input_name)
+    return block
+
+
+def _project(X, mean, weights, name):
+    """Lazy ``(X - mean) @ weights`` in ``X``'s dtype, chunked like ``X``."""
+    import dask.array as da
+
+    dtype = X.dtype
+    X = X.map_blocks(_finite, input_name=name, dtype=dtype)
+    W = da.from_array(np.asarray(weights, dtype=dtype), chunks=-1)
+    return (X - np.asarray(mean, dtype=dtype)) @ W
+
+
+def transform(estimator, X, y):
+    """``transform`` for Dask input: lazy canonical variates."""
+    import dask.array as da
+
+    if not is_dask_array(X):
+        X = da.from_array(np.asarray(X), chunks=(y.chunks[0], -1))
+    X = _as_dask_2d(estimator, X, "X", row_chunks=X.chunks[0], min_samples=1)
+    X = X.rechunk({1: -1})
+    _check_n_features(estimator, X, reset=False)
+    Xt = _project(X, estimator.x_mean_, estimator.x_weights_, "X")
+    if y is None:
+        return Xt
+    Y = _as_dask_2d(estimator, y, "y", row_chunks=X.chunks[0], min_samples=1)
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{X.shape[0]}, {Y.shape[0]}]"
+        )
+    Y = Y.rechunk({0: X.chunks[0], 1: -1})
+    estimator._check_n_features_y(Y)
+    return Xt, _project(Y, estimator.y_mean_, estimator.y_weights_, "y")
+
+
+def score(estimator, X, y):
+    """``score`` for Dask input, from the moments of the given data.
+
+    The Pearson correlations of the canonical pairs and PWCCA's projection
+    weights are functions of the moments of the data, so one reduction pass
+    gives the same number ``score`` computes from data in memory.
+    """
+    X, Y = check_views(estimator, X, y, reset=False)
+    moments = reduce_moments(X, Y, *estimator._moment_functions())
+    r, _, _ = _linalg.variate_correlations(
+        np.asarray(estimator.x_weights_), np.asarray(estimator.y_weights_), moments
+    )
+    return estimator._aggregate_moments(r, moments)

@@ -1,0 +1,262 @@
+"""Array API inputs: computed in their namespace and on their device.
+
+With ``array_api_dispatch=True`` a fit on an array of another library must
+give the NumPy fit's numbers (the same algorithm, the small decompositions on
+the host in float64), return fitted arrays and outputs of the input's kind on
+its device, and never move ``n_samples``-sized data to the host.
+array-api-strict's ``device1`` refuses any implicit conversion to NumPy, so a
+fit that succeeds there did its data-sized work in the namespace.
+"""
+
+import os
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.utils.estimator_checks import check_array_api_input
+
+try:  # scikit-learn's array API test helpers (1.9)
+    from sklearn.utils._array_api import (
+        get_namespace_and_device,
+        move_estimator_to,
+        move_to,
+        yield_namespace_device_dtype_combinations,
+    )
+    from sklearn.utils._testing import _array_api_for_tests
+except ImportError:  # pragma: no cover - older scikit-learn
+    pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
+
+import sklearn_svcca._array_api as array_api
+import sklearn_svcca._linalg as linalg
+from sklearn_svcca import CCA, PWCCA, SVCCA
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("SCIPY_ARRAY_API") != "1",
+    reason="array API dispatch needs SCIPY_ARRAY_API=1 before scipy is imported",
+)
+
+ESTIMATORS = [
+    CCA(),
+    CCA(solver="qr"),
+    CCA(n_components=3, reg=0.3),
+    SVCCA(svd_dims=3),
+    SVCCA(svd_dims=0.9, solver="qr"),
+    PWCCA(),
+    PWCCA(weights_from="y", solver="gram"),
+]
+
+# Namespaces and devices this suite runs on; unavailable ones skip, so the
+# same file exercises a GPU where there is one.
+NAMESPACES = [
+    ("array_api_strict", "device1"),
+    ("torch", "cpu"),
+    ("torch", "cuda"),
+    ("cupy", None),
+]
+
+
+def _xp(namespace, device, dtype="float64"):
+    pytest.importorskip(namespace)
+    try:
+        return _array_api_for_tests(namespace, device, dtype)
+    except Exception as exc:  # SkipTest for an absent device
+        pytest.skip(str(exc))
+
+
+def _clone(est):
+    return type(est)(**est.get_params())
+
+
+def _kind(a):
+    with sklearn.config_context(array_api_dispatch=True):
+        xp, _, device = get_namespace_and_device(a)
+    return xp.__name__, device
+
+
+def _to_numpy(a):
+    return np.asarray(move_to(a, xp=np, device="cpu"))
+
+
+def _data(seed=0, n=257, p=7, q=5, rank_deficient=False):
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(n, 3))
+    X = Z @ rng.normal(size=(3, p)) + rng.normal(size=(n, p)) + 2.0
+    Y = Z @ rng.normal(size=(3, q)) + rng.normal(size=(n, q)) - 1.0
+    if rank_deficient:
+        X[:, -1] = X[:, 0] - X[:, 1]  # exactly dependent: auto takes QR
+        X[:, -2] = 3.0  # a dead neuron
+    return X, Y
+
+
+@pytest.mark.parametrize(
+    "namespace, device, dtype", list(yield_namespace_device_dtype_combinations())
+)
+@pytest.mark.parametrize("estimator", [CCA(), SVCCA(), PWCCA()], ids=repr)
+def test_check_array_api_input_and_values(estimator, namespace, device, dtype):
+    # scikit-learn's own check, with values compared to the NumPy fit too.
+    # Values are compared in float64 only: the check's data have two
+    # redundant features that, cast to float32, are dependent only up to
+    # float32 rounding; the exact route keeps those directions, so float32
+    # variates are dominated by cancellation and differ between backends by
+    # summation order. (Namespaces, devices, shapes and dtypes are compared
+    # for float32 too.)
+    check_array_api_input(
+        type(estimator).__name__,
+        estimator,
+        array_namespace=namespace,
+        device_name=device,
+        dtype_name=dtype,
+        check_values=dtype != "float32",
+    )
+
+
+@pytest.mark.parametrize("rank_deficient", [False, True])
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_fit_transform_score_match_numpy(
+    estimator, namespace, device, rank_deficient, assert_same_fit
+):
+    xp, device = _xp(namespace, device)
+    X, Y = _data(rank_deficient=rank_deficient)
+    X2, Y2 = _data(seed=1)
+    ref = _clone(estimator).fit(X, Y)
+    expected_kind = _kind(xp.asarray(X, device=device))
+    with sklearn.config_context(array_api_dispatch=True):
+        est = _clone(estimator).fit(
+            xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        )
+        Xt, Yt = est.transform(
+            xp.asarray(X2, device=device), xp.asarray(Y2, device=device)
+        )
+        score = est.score(xp.asarray(X2, device=device), xp.asarray(Y2, device=device))
+
+    assert est.solver_ == ref.solver_
+    for name, value in vars(ref).items():
+        if isinstance(value, np.ndarray):
+            assert _kind(getattr(est, name)) == expected_kind, name
+    assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-12)
+
+    for got, want in [(Xt, ref.transform(X2)), (Yt, ref.transform(X2, Y2)[1])]:
+        assert _kind(got) == expected_kind
+        np.testing.assert_allclose(_to_numpy(got), want, rtol=0, atol=1e-11)
+    assert isinstance(score, float)
+    assert abs(score - ref.score(X2, Y2)) < 1e-12
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_float32_input(namespace, device):
+    xp, device = _xp(namespace, device, "float32")
+    X, Y = (a.astype(np.float32) for a in _data())
+    ref = PWCCA().fit(X, Y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = PWCCA().fit(xp.asarray(X, device=device), xp.asarray(Y, device=device))
+        Xt = est.transform(xp.asarray(X, device=device))
+    # Accumulated and decomposed in float64 (where the device has it), like
+    # NumPy; the variates come out in the input's dtype.
+    assert est.x_weights_.dtype == array_api.float_dtype(xp, device)
+    assert Xt.dtype == xp.float32
+    np.testing.assert_allclose(
+        _to_numpy(est.canonical_correlations_), ref.canonical_correlations_, atol=1e-12
+    )
+    np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_no_data_sized_array_reaches_the_host(namespace, device, monkeypatch):
+    # Spy on every explicit host transfer and forbid SciPy's QR: with the
+    # rank-deficient data auto takes the exact QR route, which must run in
+    # the namespace too.
+    xp, device = _xp(namespace, device)
+    n = 311
+    X, Y = _data(n=n, rank_deficient=True)
+    moved = []
+    to_numpy = array_api.to_numpy
+
+    def spy(a):
+        moved.append(tuple(a.shape))
+        return to_numpy(a)
+
+    def no_scipy_qr(*args, **kwargs):
+        raise AssertionError("scipy.linalg.qr called on device data")
+
+    monkeypatch.setattr(array_api, "to_numpy", spy)
+    monkeypatch.setattr(linalg.scipy.linalg, "qr", no_scipy_qr)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, Yx = xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        est = PWCCA().fit(Xx, Yx)
+        assert est.solver_ == "qr"
+        est.score(Xx, Yx)
+        est.transform(Xx, Yx)
+        est.partial_fit(Xx, Yx)
+    assert est.solver_ == "gram"  # partial_fit never holds the data
+    assert moved, "nothing was transferred: the spy is not wired"
+    assert all(n not in shape for shape in moved), moved
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_partial_fit_matches_fit(namespace, device, assert_same_fit):
+    xp, device = _xp(namespace, device)
+    X, Y = _data(n=200)
+    est = SVCCA(svd_dims=4)
+    with sklearn.config_context(array_api_dispatch=True):
+        for a, b in [(0, 1), (1, 2), (2, 120), (120, 200)]:
+            est.partial_fit(
+                xp.asarray(X[a:b], device=device), xp.asarray(Y[a:b], device=device)
+            )
+    assert _kind(est.x_weights_) == _kind(xp.asarray(X, device=device))
+    assert_same_fit(
+        move_estimator_to(est, np, "cpu"), SVCCA(svd_dims=4).fit(X, Y), rtol=1e-10
+    )
+
+
+def test_mixed_inputs_follow_x(assert_same_fit):
+    torch = pytest.importorskip("torch")
+    X, Y = _data()
+    ref = CCA().fit(X, Y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = CCA().fit(torch.asarray(X), Y)  # y is moved to X's namespace
+        assert isinstance(est.x_weights_, torch.Tensor)
+        Xt, Yt = est.transform(torch.asarray(X), Y)
+        assert isinstance(Xt, torch.Tensor) and isinstance(Yt, torch.Tensor)
+        est_np = CCA().fit(X, torch.asarray(Y))
+        assert isinstance(est_np.x_weights_, np.ndarray)
+    assert_same_fit(est_np, ref, rtol=1e-12)
+
+
+def test_namespace_mismatch_after_fit_is_an_error():
+    xp, device = _xp("array_api_strict", "device1")
+    X, Y = _data()
+    with sklearn.config_context(array_api_dispatch=True):
+        est = CCA().fit(xp.asarray(X, device=device), xp.asarray(Y, device=device))
+        with pytest.raises(ValueError, match=r"CCA.transform\(\) must use the same"):
+            est.transform(X)
+        with pytest.raises(ValueError, match=r"CCA.score\(\) must use the same"):
+            est.score(X, Y)
+
+
+def test_without_dispatch_arrays_are_converted_to_numpy():
+    torch = pytest.importorskip("torch")
+    X, Y = _data()
+    est = CCA().fit(torch.asarray(X), torch.asarray(Y))
+    assert isinstance(est.x_weights_, np.ndarray)
+    assert isinstance(est.transform(torch.asarray(X)), np.ndarray)
+
+
+def test_numpy_input_takes_the_numpy_path_under_dispatch(monkeypatch):
+    # NumPy input must not pay for the generic path, dispatch or not.
+    def forbidden(*args, **kwargs):
+        raise AssertionError("generic path used for NumPy input")
+
+    monkeypatch.setattr(array_api, "compute_moments", forbidden)
+    monkeypatch.setattr(array_api, "qr_factor", forbidden)
+    X, Y = _data(rank_deficient=True)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = PWCCA().fit(X, Y)
+        est.score(X, Y)
+    assert est.solver_ == "qr"
+    assert isinstance(est.x_weights_, np.ndarray)
+
+
+def test_tags_declare_array_api_support():
+    for est in (CCA(), SVCCA(), PWCCA()):
+        assert est.__sklearn_tags__().array_api_support

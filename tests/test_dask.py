@@ -1,0 +1,246 @@
+"""Dask arrays: moments by a tree reduction, the same fit as NumPy.
+
+A fit depends on the data only through their moments, and moments of
+disjoint chunks merge exactly, so a fit on a Dask array must equal the NumPy
+fit to rounding (1e-10 relative) whatever the chunking; ``transform`` must
+stay lazy, and ``score`` (a function of the moments of the given data) must
+equal NumPy's.
+"""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_svcca import CCA, PWCCA, SVCCA
+from sklearn_svcca.exceptions import ConditioningWarning
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+ESTIMATORS = [CCA(), CCA(n_components=2, reg=0.2), SVCCA(svd_dims=3), PWCCA()]
+CHUNKS = [(1000, 1000), (97, 53), (1, 1), (250, 7)]
+
+
+def _clone(est):
+    return type(est)(**est.get_params())
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@pytest.mark.parametrize("chunks", CHUNKS, ids=str)
+def test_fit_equals_numpy(estimator, chunks, views, assert_same_fit):
+    n = 1000 if chunks != (1, 1) else 60
+    X, Y = views(0, n, 6, 5, offset=2.0)
+    ref = _clone(estimator).fit(X, Y)
+    Xd = da.from_array(X, chunks=(chunks[0], 4))  # also chunked across columns
+    Yd = da.from_array(Y, chunks=(chunks[1], 5))
+    est = _clone(estimator).fit(Xd, Yd)
+    assert_same_fit(est, ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtypes_and_mixed_inputs(dtype, views, assert_same_fit):
+    X, Y = views(1, 500, 5, 4, dtype=dtype)
+    ref = PWCCA().fit(X, Y)
+    Xd = da.from_array(X, chunks=(120, 5))
+    assert_same_fit(PWCCA().fit(Xd, Y), ref, rtol=1e-10)
+    assert_same_fit(PWCCA().fit(X, da.from_array(Y, chunks=77)), ref, rtol=1e-10)
+    # Integer activations are cast to float64, as for NumPy input.
+    Xi = np.round(X * 10).astype(np.int64)
+    assert_same_fit(
+        CCA().fit(da.from_array(Xi, chunks=100), Y), CCA().fit(Xi, Y), 1e-10
+    )
+
+
+def test_empty_chunks_are_ignored(views, assert_same_fit):
+    X, Y = views(2, 300, 4, 3)
+    Xd = da.from_array(X, chunks=((0, 100, 0, 200), (4,)))
+    Yd = da.from_array(Y, chunks=((0, 100, 0, 200), (3,)))
+    assert_same_fit(CCA().fit(Xd, Yd), CCA().fit(X, Y), rtol=1e-10)
+
+
+def test_partial_fit_with_dask_batches(views, assert_same_fit):
+    X, Y = views(3, 600, 5, 4)
+    est = CCA()
+    for a, b in [(0, 1), (1, 250), (250, 600)]:
+        est.partial_fit(da.from_array(X[a:b], chunks=64), da.from_array(Y[a:b]))
+    assert_same_fit(est, CCA().fit(X, Y), rtol=1e-10)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_transform_is_lazy_and_score_matches(estimator, views):
+    X, Y = views(4, 800, 6, 5)
+    Xd, Yd = da.from_array(X, chunks=(150, 6)), da.from_array(Y, chunks=(300, 5))
+    ref = _clone(estimator).fit(X, Y)
+    est = _clone(estimator).fit(Xd, Yd)
+
+    Xt = est.transform(Xd)
+    assert isinstance(Xt, da.Array)
+    assert Xt.chunks[0] == Xd.chunks[0]
+    np.testing.assert_allclose(Xt.compute(), ref.transform(X), rtol=0, atol=1e-10)
+    Xt, Yt = est.transform(Xd, Yd)
+    assert isinstance(Yt, da.Array)
+    np.testing.assert_allclose(Yt.compute(), ref.transform(X, Y)[1], atol=1e-10)
+    assert est.transform(Xd.astype(np.float32)).dtype == np.float32
+
+    # Held-out data: the moments-based score equals the data-based one.
+    X2, Y2 = views(5, 300, 6, 5)
+    for a, b in [(Xd, Yd), (da.from_array(X2, chunks=37), da.from_array(Y2))]:
+        expected = ref.score(np.asarray(a), np.asarray(b))
+        assert abs(est.score(a, b) - expected) < 1e-12
+
+
+def test_pwcca_weights_from_y_score(views):
+    X, Y = views(6, 400, 4, 6)
+    ref = PWCCA(weights_from="y").fit(X, Y)
+    est = PWCCA(weights_from="y").fit(da.from_array(X, chunks=50), Y)
+    assert abs(est.score(da.from_array(X, chunks=60), Y) - ref.score(X, Y)) < 1e-12
+
+
+def test_transform_does_not_compute():
+    # A graph whose chunks raise when computed: building the transform must
+    # not touch them.
+    def boom(block):
+        raise AssertionError("computed")
+
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    est = CCA().fit(X, X[:, :2] + 0.1)
+    lazy = da.from_array(X, chunks=10).map_blocks(boom, dtype=X.dtype)
+    assert isinstance(est.transform(lazy), da.Array)
+
+
+def test_ill_conditioned_dask_input_takes_gram_route_and_warns():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 5))
+    X[:, 4] = X[:, 3] + 3e-5 * rng.normal(size=400)
+    Y = X[:, :2] + rng.normal(size=(400, 2))
+    assert CCA().fit(X, Y).solver_ == "qr"
+    with pytest.warns(ConditioningWarning):
+        est = CCA().fit(da.from_array(X, chunks=100), Y)
+    assert est.solver_ == "gram"
+
+
+def test_errors(views):
+    X, Y = views(7, 100, 4, 3)
+    Xd, Yd = da.from_array(X, chunks=30), da.from_array(Y, chunks=30)
+    with pytest.raises(ValueError, match=r"solver=.qr.*Dask"):
+        CCA(solver="qr").fit(Xd, Yd)
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        CCA().fit(Xd, None)
+    with pytest.raises(
+        ValueError, match=r"inconsistent numbers of samples: \[100, 99\]"
+    ):
+        CCA().fit(Xd, Yd[:99])
+    with pytest.raises(ValueError, match="Expected a 2D Dask array for X, got 1D"):
+        CCA().fit(Xd[:, 0], Yd)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        CCA().fit(Xd.astype(np.complex128), Yd)
+    with pytest.raises(ValueError, match="Found array with 1 sample"):
+        CCA().fit(Xd[:1], Yd[:1])
+    with pytest.raises(ValueError, match="0 feature"):
+        CCA().fit(Xd[:, :0], Yd)
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        CCA().fit(Xd[Xd[:, 0] > 0], Yd[Xd[:, 0] > 0])
+    bad = X.copy()
+    bad[57, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        CCA().fit(da.from_array(bad, chunks=30), Yd)
+    bad = Y.copy()
+    bad[3, 0] = np.inf
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        CCA().fit(Xd, da.from_array(bad, chunks=30))
+
+    est = CCA().fit(Xd, Yd)
+    with pytest.raises(ValueError, match="X has 3 features, but CCA is expecting 4"):
+        est.transform(Xd[:, :3])
+    with pytest.raises(ValueError, match="y has 2 features"):
+        est.score(Xd, Yd[:, :2])
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.transform(da.from_array(np.full((5, 4), np.nan))).compute()
+
+
+def test_importing_the_package_imports_no_optional_dependency():
+    code = (
+        "import sys, sklearn_svcca\n"
+        "from sklearn_svcca import CCA, PWCCA, SVCCA\n"
+        "heavy = [m for m in ('dask', 'distributed', 'torch', 'cupy',"
+        " 'array_api_strict') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=_ROOT)
+
+
+_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+# ----------------------------------------------------------- distributed
+
+
+@pytest.fixture(scope="module")
+def threaded_client():
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            host="127.0.0.1",
+            protocol="tcp",  # real sockets on the loopback interface
+            dashboard_address="127.0.0.1:0",  # any free port, loopback only
+        )
+        client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_distributed_fit_equals_numpy(
+    estimator, threaded_client, views, assert_same_fit
+):
+    X, Y = views(8, 2000, 7, 5, offset=1.0)
+    Xd, Yd = da.from_array(X, chunks=(173, 7)), da.from_array(Y, chunks=(400, 5))
+    ref = _clone(estimator).fit(X, Y)
+    est = _clone(estimator).fit(Xd, Yd)
+    assert_same_fit(est, ref, rtol=1e-10)
+    Xt = est.transform(Xd)
+    assert isinstance(Xt, da.Array)
+    np.testing.assert_allclose(
+        threaded_client.compute(Xt).result(), ref.transform(X), atol=1e-10
+    )
+    assert abs(est.score(Xd, Yd) - ref.score(X, Y)) < 1e-12
+
+
+def test_distributed_errors_reach_the_client(threaded_client, views):
+    X, Y = views(9, 200, 4, 3)
+    X[150, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        CCA().fit(da.from_array(X, chunks=50), da.from_array(Y, chunks=50))
+
+
+def test_distributed_worker_processes(views, assert_same_fit):
+    # Workers in other processes must import the package and run the
+    # per-chunk summaries there; only the merged moments come back.
+    distributed = pytest.importorskip("distributed")
+    X, Y = views(10, 3000, 6, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with (
+            distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",  # any free port, loopback only
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            est = PWCCA().fit(
+                da.from_array(X, chunks=500), da.from_array(Y, chunks=500)
+            )
+            pids = client.run(lambda: __import__("os").getpid())
+    assert len(set(pids.values())) == 2
+    assert_same_fit(est, PWCCA().fit(X, Y), rtol=1e-10)

@@ -1,0 +1,229 @@
+"""Streaming: ``partial_fit`` over batches equals ``fit`` on all of them.
+
+The estimators keep only sufficient statistics (count, means, centered
+cross-products) and merge batches with Chan, Golub & LeVeque's pairwise
+update, which is exact in exact arithmetic. So for any split of the samples
+into batches, in order, the fitted attributes must equal those of one ``fit``
+on the concatenation to rounding (1e-10 relative, normwise), and memory must
+not grow with the number of samples streamed.
+"""
+
+import itertools
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import NotFittedError
+
+from sklearn_svcca import CCA, PWCCA, SVCCA
+from sklearn_svcca.exceptions import SampleSizeWarning
+
+N = 40
+
+ESTIMATORS = [
+    CCA(),
+    CCA(n_components=2, reg=0.1),
+    SVCCA(svd_dims=3),
+    SVCCA(svd_dims=(0.9, 2)),
+    PWCCA(),
+    PWCCA(weights_from="y"),
+]
+
+
+def _split(n, cuts):
+    edges = [0, *sorted(set(cuts)), n]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def _stream(est, X, Y, bounds):
+    for a, b in bounds:
+        est.partial_fit(X[a:b], Y[a:b])
+    return est
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(0, 2**16),
+    cuts=st.lists(st.integers(1, N - 1), max_size=N - 1),
+    offset=st.sampled_from([0.0, 10.0, -1e3]),
+)
+def test_any_batch_split_equals_fit(
+    estimator, seed, cuts, offset, views, assert_same_fit
+):
+    # Means far from zero stress the merge: a naive update of raw sums of
+    # squares loses about log10(offset² / variance) digits; Chan's does not.
+    X, Y = views(seed, N, 5, 4, offset=offset)
+    ref = type(estimator)(**estimator.get_params()).fit(X, Y)
+    est = _stream(type(estimator)(**estimator.get_params()), X, Y, _split(N, cuts))
+    assert ref.solver_ == "gram"  # well-conditioned: auto kept the Gram route
+    assert_same_fit(est, ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_batches_of_one_sample(estimator, views, assert_same_fit):
+    X, Y = views(1, 60, 5, 4, offset=3.0)
+    ref = type(estimator)(**estimator.get_params()).fit(X, Y)
+    est = type(estimator)(**estimator.get_params())
+    with warnings.catch_warnings():
+        # Early batches are rank-deficient by construction: no warning.
+        warnings.simplefilter("error")
+        _stream(est, X, Y, [(i, i + 1) for i in range(60)])
+    assert est.n_samples_seen_ == 60
+    assert_same_fit(est, ref, rtol=1e-10)
+
+
+def test_partial_fit_takes_the_gram_route_with_its_warning(assert_same_fit):
+    # Streaming never holds the data, so it always takes the Gram route and
+    # warns when that route is inaccurate. Rounding differences in the
+    # moments (batch order) are then amplified by the squared condition
+    # number (~1e9 here), so agreement is to the Gram route's accuracy.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 6))
+    X[:, 5] = X[:, 4] + 3e-5 * rng.normal(size=500)
+    Y = X[:, :3] @ rng.normal(size=(3, 4)) + rng.normal(size=(500, 4))
+    from sklearn_svcca.exceptions import ConditioningWarning
+
+    with pytest.warns(ConditioningWarning):
+        ref = CCA(solver="gram").fit(X, Y)
+    est = CCA()
+    with pytest.warns(ConditioningWarning):
+        _stream(est, X, Y, _split(500, [100, 101, 350]))
+    assert est.solver_ == "gram"
+    assert_same_fit(est, ref, rtol=1e-6)
+
+
+def test_float32_batches_accumulate_in_float64(views, assert_same_fit):
+    X, Y = views(2, 300, 6, 5, dtype=np.float32)
+    ref = CCA().fit(X.astype(np.float64), Y.astype(np.float64))
+    est = _stream(CCA(), X, Y, _split(300, [7, 8, 150]))
+    assert est.x_weights_.dtype == np.float64
+    assert_same_fit(est, ref, rtol=1e-10)
+    assert est.transform(X[:5]).dtype == np.float32
+
+
+def test_streamed_correlations_match_independent_reference(
+    views, reference_correlations
+):
+    X, Y = views(3, 400, 6, 5)
+    est = _stream(CCA(), X, Y, _split(400, [1, 2, 3, 50, 51, 399]))
+    np.testing.assert_allclose(
+        est.canonical_correlations_, reference_correlations(X, Y), rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(est.x_mean_, X.mean(axis=0), rtol=1e-13)
+
+
+def test_partial_fit_does_not_modify_inputs(views):
+    X, Y = views(4, 50, 4, 3)
+    X0, Y0 = X.copy(), Y.copy()
+    _stream(PWCCA(), X, Y, _split(50, [10, 11]))
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(Y, Y0)
+
+
+def test_fit_resets_and_partial_fit_continues(views, assert_same_fit):
+    X, Y = views(5, 200, 4, 3)
+    est = CCA().partial_fit(X[:100], Y[:100])
+    est.fit(X[100:], Y[100:])
+    assert_same_fit(est, CCA().fit(X[100:], Y[100:]), rtol=0)
+    est.partial_fit(X[:100], Y[:100])
+    # Samples are exchangeable: the order of batches does not matter.
+    assert_same_fit(est, CCA().fit(X, Y), rtol=1e-10)
+
+
+def test_streaming_warns_when_the_data_are_rank_deficient(views):
+    # Once there are more samples than neurons, a rank below n_components
+    # is the data's, and partial_fit says so like fit does.
+    X, Y = views(7, 40, 4, 3)
+    X[:, 2] = X[:, 0] - X[:, 1]  # rank 2 < n_components
+    X[:, 3] = X[:, 0] + X[:, 1]
+    est = CCA(n_components=3, solver="gram")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.partial_fit(X[:3], Y[:3])  # rank limited by 3 samples: silent
+    with pytest.warns(UserWarning, match="n_components=3 but only"):
+        est.partial_fit(X[3:], Y[3:])
+    # fit always warns (the sample-size warning is fit's too).
+    with (
+        pytest.warns(UserWarning, match="n_components=3 but only"),
+        pytest.warns(SampleSizeWarning),
+    ):
+        CCA(n_components=3).fit(X[:3], Y[:3])
+
+
+def test_not_fitted_until_both_views_vary():
+    est = CCA().partial_fit(np.ones((3, 2)), np.arange(3.0))
+    with pytest.raises(NotFittedError, match="seen 3 sample"):
+        est.transform(np.ones((2, 2)))
+    est.partial_fit(np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([0.0, 1.0]))
+    assert est.n_samples_seen_ == 5
+    assert est.transform(np.ones((2, 2))).shape == (2, 1)
+
+
+def test_partial_fit_errors(views):
+    X, Y = views(6, 20, 4, 3)
+    with pytest.raises(ValueError, match=r"solver=.qr.*partial_fit"):
+        CCA(solver="qr").partial_fit(X, Y)
+    est = CCA().partial_fit(X, Y)
+    with pytest.raises(ValueError, match="X has 3 features, but CCA is expecting 4"):
+        est.partial_fit(X[:, :3], Y)
+    with pytest.raises(ValueError, match="y has 2 features, but CCA was fitted"):
+        est.partial_fit(X, Y[:, :2])
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.partial_fit(np.full((2, 4), np.nan), Y[:2])
+
+
+def _population_correlations(A, B, noise):
+    """Canonical correlations of X = Z A + noise E, Y = Z B + noise F."""
+
+    def inv_sqrt(S):
+        w, V = np.linalg.eigh(S)
+        return (V / np.sqrt(w)) @ V.T
+
+    sxx = A.T @ A + noise**2 * np.eye(A.shape[1])
+    syy = B.T @ B + noise**2 * np.eye(B.shape[1])
+    return np.linalg.svd(inv_sqrt(sxx) @ (A.T @ B) @ inv_sqrt(syy), compute_uv=False)
+
+
+def test_streaming_a_million_samples_keeps_memory_bounded():
+    # 10⁶ samples in 50 batches of 20 000: the data would take 112 MB; the
+    # estimator's state is O((p + q)²). Peak traced memory must stay at the
+    # scale of one batch and must not grow as batches keep coming.
+    p, q, batch, n_batches = 8, 6, 20_000, 50
+    rng = np.random.RandomState(0)
+    A, B = rng.normal(size=(2, p)), rng.normal(size=(2, q))
+    batch_bytes = batch * (p + q) * 8
+
+    CCA().partial_fit(rng.normal(size=(10, p)), rng.normal(size=(10, q)))  # warm-up
+    est = CCA()
+    tracemalloc.start()
+    try:
+        for i in range(n_batches):
+            Z = rng.normal(size=(batch, 2))
+            X = Z @ A + rng.normal(size=(batch, p))
+            Y = Z @ B + rng.normal(size=(batch, q))
+            est.partial_fit(X, Y)
+            del Z, X, Y
+            if i == 4:
+                _, early_peak = tracemalloc.get_traced_memory()
+                tracemalloc.reset_peak()
+        state, late_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert est.n_samples_seen_ == batch * n_batches == 1_000_000
+    assert early_peak < 6 * batch_bytes
+    assert late_peak < 1.25 * early_peak
+    assert state < 1_000_000  # bytes: moments, weights; the data were 112 MB
+    np.testing.assert_allclose(
+        est.canonical_correlations_[:2],
+        _population_correlations(A, B, 1.0)[:2],
+        atol=5e-3,
+    )
