@@ -212,20 +212,20 @@ def compute_moments(X, Y, *, block_rows):
 def qr_factor(X, mean, *, columns, scale):
     """Thin QR of the centered, column-scaled kept columns, in-namespace.
 
-    Returns ``(Q, R, norms)``: ``Q`` (``n × m``) stays on the device, ``R``
-    and the centered column norms (the scaling, when ``scale``) come back to
-    the host for the small SVD.
+    Returns ``(Q, R, magnitude)``: ``Q`` (``n × m``) stays on the device;
+    ``R`` and the uncentered column norms (the scaling, when ``scale``) come
+    back to the host for the small SVD.
     """
     xp, device = namespace(X)
     acc = float_dtype(xp, device)
     idx = xp.asarray(columns, device=device)
     xc = xp.astype(xp.take(X, idx, axis=1), acc, copy=True)
+    magnitude = xp.linalg.vector_norm(xc, axis=0)
     xc -= xp.asarray(mean[columns], dtype=acc, device=device)
-    norms = xp.linalg.vector_norm(xc, axis=0)
     if scale:
-        xc /= norms
+        xc /= magnitude
     Q, R = xp.linalg.qr(xc)
-    return Q, to_numpy(R).astype(np.float64), to_numpy(norms).astype(np.float64)
+    return Q, to_numpy(R).astype(np.float64), to_numpy(magnitude).astype(np.float64)
 
 
 def column_products(U, V):

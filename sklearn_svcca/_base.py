@@ -96,11 +96,14 @@ class _BaseCCA(
         self : object
             The fitted estimator.
         """
+        precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             moments = _dask.fit_moments(self, X, y, reset=True)
+            self._input_eps = precision
             self._fit_moments(moments, None, None, warn=True)
             return self
         X, Y = self._check_fit_data(X, y, reset=True)
+        self._input_eps = precision
         moments = self._batch_moments(X, Y)
         self._fit_moments(moments, X, Y, warn=True)
         _array_api.fitted_to_namespace(self, X)
@@ -135,11 +138,16 @@ class _BaseCCA(
                 "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
             )
         first_call = not hasattr(self, "_moments")
+        precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
             batch = self._batch_moments(X, Y)
+        if not first_call:
+            # The stream is as precise as its least precise batch.
+            precision = tuple(map(max, precision, self._input_eps))
+        self._input_eps = precision
         moments = batch if first_call else self._merge_moments(self._moments, batch)
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
@@ -149,6 +157,16 @@ class _BaseCCA(
             self._fit_moments(moments, None, None, warn=False)
             _array_api.fitted_to_namespace(self, X)
         return self
+
+    @staticmethod
+    def _input_precision(X, y):
+        """Relative precision of the two views as given, before conversion.
+
+        Rank decisions treat a direction below the data's own rounding noise
+        as a dependency (see :func:`_linalg.noise_floor`): float32
+        activations are known to about 1e-7, not to float64's 1e-16.
+        """
+        return _linalg.input_eps(X), _linalg.input_eps(y)
 
     def _moment_functions(self):
         """``(batch, merge)``: summarise a batch; combine two summaries.
@@ -185,6 +203,7 @@ class _BaseCCA(
         )
         # Seen only by _gram_basis/_qr_basis during this call, so that
         # _decompose_views keeps one code path for both kinds of fit.
+        self._input_eps = (view_x.eps, view_y.eps)
         self._shared_views = (view_x, view_y)
         try:
             self._fit_moments(moments, view_x.data, view_y.data, warn=warn)
@@ -198,7 +217,13 @@ class _BaseCCA(
         if shared is not None:
             return shared[view].gram_basis(columns=columns, scale=scale, reg=reg)
         return _linalg.gram_basis(
-            c, columns=columns, n_samples=n_samples, scale=scale, reg=reg, mean=mean
+            c,
+            columns=columns,
+            n_samples=n_samples,
+            scale=scale,
+            reg=reg,
+            mean=mean,
+            eps=self._input_eps[view],
         )
 
     def _qr_basis(self, view, data, mean, *, columns, scale):
@@ -206,7 +231,9 @@ class _BaseCCA(
         shared = getattr(self, "_shared_views", None)
         if shared is not None:
             return shared[view].qr_basis(columns=columns, scale=scale)
-        return _linalg.qr_basis(data, mean, columns=columns, scale=scale)
+        return _linalg.qr_basis(
+            data, mean, columns=columns, scale=scale, eps=self._input_eps[view]
+        )
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
         X, Y = validate_data(

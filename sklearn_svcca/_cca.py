@@ -104,9 +104,11 @@ class CCA(_BaseCCA):
     Notes
     -----
     Both views are centered. Neurons with zero variance are dropped, each
-    remaining neuron is scaled to unit norm, and each view is decomposed by a
-    rank-revealing method with a relative tolerance (see ``solver``), which
-    drops linearly dependent neurons. With ``Qx`` and ``Qy`` orthonormal
+    remaining neuron is scaled by its uncentered norm, and each view is
+    decomposed by a rank-revealing method (see ``solver``), which drops
+    linearly dependent neurons: directions below what the route resolves or
+    below the rounding noise of the input's dtype (float32 data are known to
+    about 1e-7) count as dependencies. With ``Qx`` and ``Qy`` orthonormal
     bases of the two centered column spaces, the canonical correlations are
     the singular values of ``Qxᵀ Qy``: there are ``k = min(rank X, rank y)``
     of them, in [0, 1]. No covariance is inverted explicitly and no square

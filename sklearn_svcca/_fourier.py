@@ -926,13 +926,20 @@ class FourierCCA(_BaseCCA):
                     "activations were recorded, or drop this layer."
                 )
 
-        # Each DFT coefficient is known to about eps relative to the whole
-        # channel's spectral energy (Parseval: n_bins Σ x²), which sets how
-        # far rounding reaches into each frequency's rank decisions.
-        energy_x = np.prod(grid.x_size) * moments.x_sumsq
-        energy_y = np.prod(grid.y_size) * moments.y_sumsq
-        bx = _linalg.stacked_gram_bases(moments.cxx, keep_x, n, energy=energy_x)
-        by = _linalg.stacked_gram_bases(moments.cyy, keep_y, n, energy=energy_y)
+        # By Parseval, the rounding of a channel's stored values (eps
+        # relative to each value) reaches every frequency with the same
+        # norm, eps times the root of the channel's spatial sum of squares:
+        # that is the magnitude each column is scaled by and its noise
+        # floor is relative to, as in the core (on 1x1 maps it is the
+        # uncentered sum of squares).
+        energy_x, energy_y = moments.x_sumsq, moments.y_sumsq
+        eps_x, eps_y = self._input_eps
+        bx = _linalg.stacked_gram_bases(
+            moments.cxx, keep_x, n, energy=energy_x, eps=eps_x
+        )
+        by = _linalg.stacked_gram_bases(
+            moments.cyy, keep_y, n, energy=energy_y, eps=eps_y
+        )
         if self.solver == "qr":
             exact = np.ones(grid.n_solved, dtype=bool)
         elif self.solver == "auto" and X is not None:
@@ -946,11 +953,13 @@ class FourierCCA(_BaseCCA):
                 solved_spectra(X, moments.x_mean, grid, exact),
                 keep_x[exact],
                 energy=energy_x,
+                eps=eps_x,
             )
             qy = _linalg.stacked_qr_bases(
                 solved_spectra(Y, moments.y_mean, grid, exact, x_view=False),
                 keep_y[exact],
                 energy=energy_y,
+                eps=eps_y,
             )
             rho[exact], A[exact], B[exact], n_pairs[exact] = (
                 _linalg.stacked_canonical_directions(qx, qy)

@@ -324,35 +324,61 @@ class ViewBasis:
         return replace(self, s_white=np.sqrt((1.0 - reg) * s2 + reg * s2.mean()))
 
 
-def rounding_amplification(ss, mean, n_samples):
-    """How much centering magnifies each column's rounding noise, at worst.
+def input_eps(A):
+    """Relative precision of the values stored in ``A``.
 
-    A column is known to about ``eps`` relative to its *uncentered*
-    magnitude. After centering, that noise is ``eps · κ_j`` relative to its
-    spread, with ``κ_j = rms_j / std_j = sqrt(1 + n μ_j² / ss_j)``. A neuron
-    with a large mean and a small spread (common after a bias or in
-    saturated units) carries fewer significant digits of variation, and a
-    combination of such neurons that is exact on paper leaves noise at that
-    level; rank tolerances must not mistake it for a real direction.
+    The machine epsilon of its floating dtype (float32: 1.2e-7; float16 and
+    bfloat16 coarser), at least float64's: the precision the data were
+    recorded in, whatever they are converted to for the arithmetic. Taken
+    from the caller's array before validation, which converts float16 to
+    float64 exactly but cannot restore the lost digits.
+    """
+    if _array_api.is_foreign(A):
+        xp, _ = _array_api.namespace(A)
+        if not xp.isdtype(A.dtype, "real floating"):
+            return EPS
+        return max(float(xp.finfo(A.dtype).eps), EPS)
+    dtype = getattr(A, "dtype", None)
+    if dtype is None or not np.issubdtype(dtype, np.floating):
+        return EPS
+    return max(float(np.finfo(dtype).eps), EPS)
+
+
+def noise_floor(energy, scale, n_samples, eps):
+    """Size of a view's rounding noise, in its decomposition's coordinates.
+
+    Each stored activation is known to about ``eps`` relative to its own
+    magnitude, so column ``j`` carries noise of norm about
+    ``eps · sqrt(energy_j) / scale_j``, with ``energy_j`` its *uncentered*
+    sum of squares: centering removes the mean, not the noise, so a neuron
+    with a large mean and a small spread has few significant digits of
+    variation. For independent rounding errors the spectral norm of the
+    noise is about the root-mean-square column noise times
+    ``1 + sqrt(m / n)``; twice that is the floor below which a singular
+    value cannot be told from an exact linear dependency.
 
     Parameters
     ----------
-    ss : ndarray of shape (m,)
-        Centered sums of squares (positive).
-    mean : ndarray of shape (m,)
+    energy : ndarray of shape (m,)
+        Uncentered sums of squares of the kept columns.
+    scale : ndarray of shape (m,)
+        Column scaling of the decomposition.
     n_samples : int
+    eps : float
+        See :func:`input_eps`.
 
     Returns
     -------
-    kappa : float
-        ``max(1, max_j κ_j)``.
+    floor : float
     """
-    if ss.size == 0:
-        return 1.0
-    return float(max(1.0, np.sqrt(1.0 + n_samples * np.max(mean**2 / ss))))
+    m = energy.shape[0]
+    if m == 0:
+        return 0.0
+    col = eps * np.sqrt(energy) / scale
+    return 2.0 * float(np.sqrt(np.mean(col**2))) * (1.0 + np.sqrt(m / n_samples))
 
 
-def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
+def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS):
     """Decompose a view from its cross-product matrix (symmetric eigensolver).
 
     Parameters
@@ -363,25 +389,40 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
         Non-constant columns to use.
     n_samples : int
     scale : bool, default=True
-        Scale columns to unit norm first (Jacobi preconditioning). CCA is
-        invariant to it, and it makes the rank decision independent of each
-        neuron's units. SVCCA's SVD step is not scale-invariant, so it
+        Scale each column by its uncentered norm first. CCA is invariant to
+        it; afterwards every column carries rounding noise of the same
+        relative size, so one rank tolerance fits all neurons whatever their
+        units and offsets, and the eigenproblem is well scaled (Jacobi
+        preconditioning). SVCCA's SVD step is not scale-invariant, so it
         passes False.
     reg : float, default=0.0
         Shrinkage: the covariance becomes ``(1 - reg) Σ + reg (tr Σ / m) I``,
         restricted to the view's column space (the numerical rank is decided
         on the unshrunk matrix).
     mean : ndarray of shape (p,), default=None
-        Column means of the whole view; they raise the rank tolerance where
-        centering amplified rounding (see :func:`rounding_amplification`).
+        Column means of the whole view (None: the data were centered). With
+        the centered sums of squares they give each column's uncentered
+        magnitude, which its rounding noise is relative to.
+    eps : float, default=float64's epsilon
+        Relative precision of the stored data (:func:`input_eps`).
 
     Returns
     -------
     basis : ViewBasis
+
+    Notes
+    -----
+    An eigenvalue is dropped when it is below the larger of what the Gram
+    route can resolve (``100 max(m, sqrt(n)) eps64 λ_max``: its formation
+    and the eigensolver) and the square of the data's own
+    :func:`noise_floor`.
     """
     m = columns.shape[0]
     ck = c[np.ix_(columns, columns)]
-    d = np.sqrt(np.diag(ck)) if scale else np.ones(m)
+    energy = np.diag(ck).copy()
+    if mean is not None:
+        energy += n_samples * mean[columns] ** 2
+    d = np.sqrt(energy) if scale else np.ones(m)
     g = ck / np.outer(d, d)
     # Divide and conquer (syevd, NumPy's choice too): 15-20 % faster here
     # than SciPy's default MRRR (syevr) for the full eigendecomposition, and
@@ -391,16 +432,10 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
     V = V[:, ::-1]
     spectrum = np.clip(lam, 0.0, None)
     lam_max = lam[0] if m else 0.0
-    # The eigenvalues of a Gram matrix are accurate to about eps * lam_max
-    # times a modest factor (its formation and the eigensolver) and the
-    # rounding amplification of centering; anything below that is
-    # indistinguishable from an exactly dependent neuron.
-    kappa = (
-        1.0
-        if mean is None
-        else rounding_amplification(np.diag(ck), mean[columns], n_samples)
+    tol = max(
+        lam_max * 100.0 * max(m, np.sqrt(n_samples)) * EPS,
+        noise_floor(energy, d, n_samples, eps) ** 2,
     )
-    tol = lam_max * 100.0 * max(m, np.sqrt(n_samples)) * EPS * kappa
     r = int(np.count_nonzero(lam > tol))
     V, s = V[:, :r], np.sqrt(lam[:r])
     if reg > 0:
@@ -422,15 +457,13 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None):
     return ViewBasis(columns, d, V, s, spectrum)
 
 
-def qr_basis(X, mean, *, columns, scale=True):
+def qr_basis(X, mean, *, columns, scale=True, eps=None):
     """Decompose a view from its data: Householder QR, then an SVD of ``R``.
 
     ``Xk D⁻¹ = Q R`` and ``R = U S Vᵀ`` give ``Xk D⁻¹ = (Q U) S Vᵀ``, the SVD
     of the view, with backward-stable singular values; the rank is then read
-    off ``S`` (numpy's ``matrix_rank`` tolerance, times the rounding
-    amplification of centering). Using ``Q`` alone as a
-    basis would be wrong on rank-deficient data: its extra columns span
-    rounding noise.
+    off ``S``. Using ``Q`` alone as a basis would be wrong on rank-deficient
+    data: its extra columns span rounding noise.
 
     Parameters
     ----------
@@ -440,30 +473,42 @@ def qr_basis(X, mean, *, columns, scale=True):
     mean : ndarray of shape (p,)
     columns : ndarray of int
     scale : bool, default=True
+        Scale each column by its uncentered norm (see :func:`gram_basis`).
+    eps : float, default=None
+        Relative precision of the stored data; None: :func:`input_eps` of
+        ``X``.
 
     Returns
     -------
     basis : ViewBasis
+
+    Notes
+    -----
+    A singular value is dropped when it is below the larger of numpy's
+    ``matrix_rank`` tolerance (``s_max max(n, m) eps64``: what the
+    factorisation resolves) and the data's own :func:`noise_floor`.
     """
     n, m = X.shape[0], columns.shape[0]
+    if eps is None:
+        eps = input_eps(X)
     if _array_api.is_foreign(X):
-        Q, R, norms = _array_api.qr_factor(X, mean, columns=columns, scale=scale)
-        d = norms if scale else np.ones(m)
+        Q, R, magnitude = _array_api.qr_factor(X, mean, columns=columns, scale=scale)
     else:
         xc = np.array(X[:, columns], dtype=np.float64)
+        magnitude = np.linalg.norm(xc, axis=0)
         xc -= mean[columns]
-        norms = np.linalg.norm(xc, axis=0)
-        d = norms if scale else np.ones(m)
-        xc /= d
+        if scale:
+            xc /= magnitude
         Q, R = scipy.linalg.qr(
             xc, mode="economic", overwrite_a=True, check_finite=False
         )
-    kappa = rounding_amplification(norms**2, mean[columns], n)
+    d = magnitude if scale else np.ones(m)
     U, s, _Vt = svd(R)
     V = _Vt.T
-    # numpy's matrix_rank tolerance, widened by the rounding amplification
-    # of centering: the data themselves are no more accurate than that.
-    tol = (s[0] if s.size else 0.0) * max(n, m) * EPS * kappa
+    tol = max(
+        (s[0] if s.size else 0.0) * max(n, m) * EPS,
+        noise_floor(magnitude**2, d, n, eps),
+    )
     r = int(np.count_nonzero(s > tol))
     spectrum = np.zeros(m)
     spectrum[: s.shape[0]] = s**2
@@ -769,43 +814,36 @@ def _masked_whitener(V, s, keep, scale):
     return W
 
 
-def stacked_rounding_amplification(ss, energy, keep):
-    """Per problem, how much rounding noise is magnified relative to spread.
+def _stacked_scale(diag, keep, energy):
+    """Column scaling of stacked problems: the core's rule, per problem.
 
-    The stacked counterpart of :func:`rounding_amplification`: column ``j``
-    of a problem is known to about ``eps`` relative to ``sqrt(energy[j])``,
-    so relative to its centered spread ``sqrt(ss[t, j])`` the noise is
-    ``eps κ`` with ``κ = sqrt(energy[j] / ss[t, j])``; the largest over the
-    kept columns is returned (at least 1). With ``energy = ss + n μ²`` this
-    is :func:`rounding_amplification`.
-
-    Parameters
-    ----------
-    ss : ndarray of shape (n_problems, m)
-        Centered sums of squares.
-    energy : ndarray of shape (m,) or (n_problems, m)
-        The squared magnitude each column's rounding is relative to.
-    keep : ndarray of bool, shape (n_problems, m)
-
-    Returns
-    -------
-    kappa : ndarray of shape (n_problems,)
+    Each column is scaled by the magnitude its rounding is relative to
+    (``sqrt(energy)``, see :func:`gram_basis`), or by its own norm when that
+    is not known; dropped columns get 1.
     """
-    ratio = np.zeros(ss.shape)
-    np.divide(np.broadcast_to(energy, ss.shape), ss, out=ratio, where=keep & (ss > 0))
-    return np.sqrt(np.maximum(1.0, ratio.max(axis=1, initial=1.0)))
+    ref = diag if energy is None else np.broadcast_to(energy, diag.shape)
+    return np.where(keep, np.sqrt(np.where(keep, ref, 1.0)), 1.0)
 
 
-def stacked_gram_bases(c, keep, n_samples, *, energy=None):
+def _stacked_noise_floor(diag, keep, scale, energy, n_samples, eps):
+    """:func:`noise_floor` of each problem's kept columns."""
+    ref = diag if energy is None else np.broadcast_to(energy, diag.shape)
+    m = keep.sum(axis=1)
+    col2 = np.where(keep, eps**2 * ref / scale**2, 0.0).sum(axis=1)
+    rms = np.sqrt(col2 / np.maximum(m, 1))
+    return 2.0 * rms * (1.0 + np.sqrt(m / n_samples))
+
+
+def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     """Decompose one view in many problems from Hermitian cross-products.
 
     The stacked counterpart of :func:`gram_basis` (with ``scale=True`` and no
-    shrinkage): columns are scaled to unit norm, dropped columns are zeroed,
-    and each scaled Gram matrix is diagonalised by a stacked Hermitian
-    eigensolver. The rank cut is :func:`gram_basis`'s, per problem, with
-    ``m`` the number of kept columns of that problem and the rounding
-    amplification of :func:`stacked_rounding_amplification`; the whitener is
-    ``W = D⁻¹ V Λ^(-1/2)`` on the eigenvalues above the cut.
+    shrinkage): columns are scaled by the magnitude their rounding is
+    relative to, dropped columns are zeroed, and each scaled Gram matrix is
+    diagonalised by a stacked Hermitian eigensolver. The rank cut is
+    :func:`gram_basis`'s, per problem, with ``m`` the number of kept columns
+    of that problem; the whitener is ``W = D⁻¹ V Λ^(-1/2)`` on the
+    eigenvalues above the cut.
 
     Parameters
     ----------
@@ -815,29 +853,28 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None):
         Columns that vary, per problem.
     n_samples : int
     energy : ndarray of shape (m,) or (n_problems, m), default=None
-        What each column's rounding is relative to (see
-        :func:`stacked_rounding_amplification`); None: the columns
-        themselves (no amplification).
+        The squared magnitude each column's rounding is relative to (its
+        uncentered sum of squares; for DFT coefficients, the channel's
+        spatial sum of squares, by Parseval); None: the columns themselves.
+    eps : float, default=float64's epsilon
+        Relative precision of the stored data (:func:`input_eps`).
 
     Returns
     -------
     basis : StackedBasis
     """
     diag = np.real(np.diagonal(c, axis1=1, axis2=2))
-    d = np.where(keep, np.sqrt(np.where(keep, diag, 1.0)), 1.0)
+    d = _stacked_scale(diag, keep, energy)
     mask = keep[:, :, None] & keep[:, None, :]
     g = np.where(mask, c / (d[:, :, None] * d[:, None, :]), 0.0)
     lam, V = np.linalg.eigh(g)
     lam = lam[:, ::-1]
     V = V[:, :, ::-1]
     n_kept = keep.sum(axis=1)
-    # gram_basis's tolerance: eigenvalues of a Gram matrix are accurate to
-    # about eps * lam_max times a modest factor and the rounding
-    # amplification of the data.
-    kappa = (
-        1.0 if energy is None else stacked_rounding_amplification(diag, energy, keep)
+    floor = _stacked_noise_floor(diag, keep, d, energy, n_samples, eps)
+    tol = np.maximum(
+        lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS, floor**2
     )
-    tol = lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS * kappa
     above = lam > tol[:, None]
     s = np.sqrt(np.where(above, lam, 0.0))
     return StackedBasis(
@@ -849,14 +886,13 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None):
     )
 
 
-def stacked_qr_bases(Z, keep, *, energy=None):
+def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
     """Decompose one view in many problems from its data (the exact route).
 
     The stacked counterpart of :func:`qr_basis`: per problem, the kept,
-    centered columns are scaled to unit norm, factorised by Householder QR,
-    and ``R`` by an SVD; the rank is read off the singular values with
-    :func:`qr_basis`'s tolerance (with the rounding amplification of
-    :func:`stacked_rounding_amplification`).
+    centered columns are scaled as in :func:`stacked_gram_bases`, factorised
+    by Householder QR, and ``R`` by an SVD; the rank is read off the
+    singular values with :func:`qr_basis`'s tolerance.
 
     Parameters
     ----------
@@ -864,6 +900,8 @@ def stacked_qr_bases(Z, keep, *, energy=None):
         Data of each problem (complex in general); centered here.
     keep : ndarray of bool, shape (n_problems, m)
     energy : ndarray of shape (m,) or (n_problems, m), default=None
+        As in :func:`stacked_gram_bases`.
+    eps : float, default=float64's epsilon
         As in :func:`stacked_gram_bases`.
 
     Returns
@@ -873,8 +911,8 @@ def stacked_qr_bases(Z, keep, *, energy=None):
     Z = Z - Z.mean(axis=1, keepdims=True)
     Z *= keep[:, None, :]
     n, m = Z.shape[1:]
-    norms = np.linalg.norm(Z, axis=1)
-    d = np.where(keep & (norms > 0), norms, 1.0)
+    diag = np.linalg.norm(Z, axis=1) ** 2
+    d = _stacked_scale(diag, keep & (diag > 0), energy)
     Z /= d[:, None, :]
     Q, R = np.linalg.qr(Z)
     U, s, Vh = stacked_svd(R)
@@ -884,12 +922,8 @@ def stacked_qr_bases(Z, keep, *, energy=None):
     s = np.pad(s, ((0, 0), (0, m - r)))
     U = np.pad(U, ((0, 0), (0, 0), (0, m - r)))
     V = np.pad(np.conj(np.swapaxes(Vh, 1, 2)), ((0, 0), (0, 0), (0, m - r)))
-    kappa = (
-        1.0
-        if energy is None
-        else stacked_rounding_amplification(norms**2, energy, keep)
-    )
-    tol = s[:, 0] * np.maximum(n, keep.sum(axis=1)) * EPS * kappa
+    floor = _stacked_noise_floor(diag, keep, d, energy, n, eps)
+    tol = np.maximum(s[:, 0] * np.maximum(n, keep.sum(axis=1)) * EPS, floor)
     above = s > tol[:, None]
     s_kept = np.where(above, s, 0.0)
     return StackedBasis(

@@ -48,9 +48,10 @@ class SharedView:
         Validated, float32 or float64.
     """
 
-    def __init__(self, data):
+    def __init__(self, data, eps=None):
         self.data = data
         self.n_samples = data.shape[0]
+        self.eps = _linalg.input_eps(data) if eps is None else eps
         self.mean, self.cross = _linalg.view_moments(data)
         self._memo = {}
         self._lock = threading.Lock()
@@ -66,6 +67,7 @@ class SharedView:
                 scale=scale,
                 reg=reg,
                 mean=self.mean,
+                eps=self.eps,
             ),
         )
 
@@ -74,7 +76,7 @@ class SharedView:
         return self._memoised(
             ("qr", columns.tobytes(), scale),
             lambda: _linalg.qr_basis(
-                self.data, self.mean, columns=columns, scale=scale
+                self.data, self.mean, columns=columns, scale=scale, eps=self.eps
             ),
         )
 
@@ -103,6 +105,7 @@ class _PermutedView:
         self.data = parent.data[permutation]
         self.n_samples = parent.n_samples
         self.mean = parent.mean
+        self.eps = parent.eps
         self.cross = parent.cross
 
     def gram_basis(self, **kwargs):

@@ -360,3 +360,48 @@ def test_reg_on_rank_deficient_views_ignores_their_null_space(rng, reg):
     same = CCA(reg=reg).fit(X, X)
     assert same.n_components_ == 4
     assert_allclose(same.canonical_correlations_, 1.0, atol=1e-9)
+
+
+def _dependent_views(rng, n=300):
+    """X has 10 neurons of rank 6: four are exact combinations of two."""
+    Z = rng.normal(size=(n, 6))
+    X = np.c_[Z, Z[:, :2] @ rng.normal(size=(2, 4))]
+    Y = Z[:, :3] @ rng.normal(size=(3, 5)) + 0.5 * rng.normal(size=(n, 5))
+    return X, Y
+
+
+@pytest.mark.parametrize("solver", ["auto", "qr", "gram"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_dependencies_up_to_the_input_precision_are_dependencies(rng, solver, dtype):
+    # Cast to float32 (or float16), the combinations hold only up to that
+    # format's rounding. The rounding is not a direction: counting it as one
+    # gave rank 10, weights of 1e7 and spurious correlations.
+    X, Y = _dependent_views(rng)
+    exact = CCA().fit(X, Y)
+    low = CCA(solver=solver).fit(X.astype(dtype), Y.astype(dtype))
+    assert low.x_rank_ == exact.x_rank_ == 6
+    atol = 10 * np.finfo(dtype).eps ** 0.5
+    assert_allclose(
+        low.canonical_correlations_, exact.canonical_correlations_, atol=atol
+    )
+    assert np.abs(low.x_weights_).max() < 2 * np.abs(exact.x_weights_).max()
+
+
+def test_a_saturated_neuron_does_not_blunt_the_others(rng):
+    # A neuron with a huge offset has few significant digits of variation;
+    # its noise is its own, and must not raise the rank tolerance of the
+    # other neurons, one of which carries a small but real direction.
+    n = 2000
+    X = rng.normal(size=(n, 4))
+    small = 1e-5 * rng.normal(size=n)
+    X[:, 3] = X[:, 0] + small
+    saturated = 1e6 + 1e-3 * rng.normal(size=n)
+    Y = np.c_[small + 1e-7 * rng.normal(size=n), rng.normal(size=n)]
+    cca = CCA().fit(np.c_[X, saturated], Y)
+    assert cca.x_rank_ == 5
+    assert cca.canonical_correlations_[0] > 0.99
+    assert_allclose(
+        cca.canonical_correlations_,
+        reference.cca(np.c_[X, saturated], Y)[0],
+        atol=1e-8,
+    )
