@@ -419,7 +419,8 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     """
     m = columns.shape[0]
     ck = c[np.ix_(columns, columns)]
-    energy = np.diag(ck).copy()
+    # Real also for Hermitian input (compat's complex covariances).
+    energy = np.real(np.diag(ck)).copy()
     if mean is not None:
         energy += n_samples * mean[columns] ** 2
     d = np.sqrt(energy) if scale else np.ones(m)
