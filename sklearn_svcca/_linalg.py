@@ -860,8 +860,10 @@ def stacked_qr_bases(Z, keep, *, energy=None):
 
     Parameters
     ----------
-    Z : ndarray of shape (n_problems, n_samples, m)
-        Data of each problem (complex in general); centered here.
+    Z : array of shape (n_problems, n_samples, m)
+        Data of each problem (complex in general); centered here. For a
+        non-NumPy Array API array the QR runs in its namespace, on its
+        device, and ``Q`` stays there; ``R`` comes to the host.
     keep : ndarray of bool, shape (n_problems, m)
     energy : ndarray of shape (m,) or (n_problems, m), default=None
         As in :func:`stacked_gram_bases`.
@@ -870,13 +872,17 @@ def stacked_qr_bases(Z, keep, *, energy=None):
     -------
     basis : StackedBasis
     """
-    Z = Z - Z.mean(axis=1, keepdims=True)
-    Z *= keep[:, None, :]
     n, m = Z.shape[1:]
-    norms = np.linalg.norm(Z, axis=1)
-    d = np.where(keep & (norms > 0), norms, 1.0)
-    Z /= d[:, None, :]
-    Q, R = np.linalg.qr(Z)
+    if _array_api.is_foreign(Z):
+        Q, R, norms = _array_api.stacked_qr_factor(Z, keep)
+        d = np.where(keep & (norms > 0), norms, 1.0)
+    else:
+        Z = Z - Z.mean(axis=1, keepdims=True)
+        Z *= keep[:, None, :]
+        norms = np.linalg.norm(Z, axis=1)
+        d = np.where(keep & (norms > 0), norms, 1.0)
+        Z /= d[:, None, :]
+        Q, R = np.linalg.qr(Z)
     U, s, Vh = stacked_svd(R)
     # With fewer samples than columns the factors are narrower than m: pad
     # them with zero directions so that both routes share one shape.
@@ -943,7 +949,11 @@ def stacked_canonical_directions(bx, by, cxy=None):
     """
     Wx, Wy = bx.W, by.W
     if bx.Q is not None and by.Q is not None:
-        QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
+        if _array_api.is_foreign(bx.Q):
+            # The O(n m²) products run where Q lives (possibly a device).
+            QxQy = _array_api.stacked_inner(bx.Q, by.Q)
+        else:
+            QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
         M = np.conj(np.swapaxes(bx.U, 1, 2)) @ QxQy @ by.U
     else:
         M = np.conj(np.swapaxes(Wx, 1, 2)) @ cxy @ Wy
