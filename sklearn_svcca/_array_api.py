@@ -378,8 +378,9 @@ def spectral_sums(X, Y, x_bins, y_bins, *, block_rows):
         ry += res_y
         ssx += sq_x
         ssy += sq_y
-    real = (x_map, y_map, rx, ry, ssx, ssy)
-    x_map, y_map, rx, ry, ssx, ssy = (to_numpy(a).astype(np.float64) for a in real)
+    x_map, y_map, rx, ry, ssx, ssy = (
+        to_numpy(a).astype(np.float64) for a in (x_map, y_map, rx, ry, ssx, ssy)
+    )
     cxx, cyy, cxy = (to_numpy(a).astype(np.complex128) for a in (cxx, cyy, cxy))
     return x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy
 
@@ -479,9 +480,8 @@ def pair_sums(X, Y, x_bins, y_bins, A, B, *, block_rows):
         sv += xp.sum(v, axis=1)
         ssx += xp.sum(sq_x)
         ssy += xp.sum(sq_y)
-    complex_sums = tuple(to_numpy(a).astype(np.complex128) for a in (suv, su, sv))
-    real_sums = (to_numpy(a).astype(np.float64) for a in (suu, svv, ssx, ssy))
-    suu, svv, ssx, ssy = real_sums
-    maps = (to_numpy(x_map).astype(np.float64), to_numpy(y_map).astype(np.float64))
-    suv, su, sv = complex_sums
-    return suv, suu, svv, su, sv, float(ssx), float(ssy), *maps
+    suv, su, sv = (to_numpy(a).astype(np.complex128) for a in (suv, su, sv))
+    suu, svv, ssx, ssy, x_map, y_map = (
+        to_numpy(a).astype(np.float64) for a in (suu, svv, ssx, ssy, x_map, y_map)
+    )
+    return suv, suu, svv, su, sv, float(ssx), float(ssy), x_map, y_map

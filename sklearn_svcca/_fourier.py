@@ -821,6 +821,12 @@ class FourierCCA(_BaseCCA):
     is DC, and FourierCCA equals :class:`CCA`. A 1×1 ``y`` against a conv
     ``X`` compares ``y`` with the spatial sum (DC) of ``X``'s channels.
 
+    **Large data.** Everything is learnt from per-frequency sufficient
+    statistics, so :meth:`partial_fit` streams, Dask arrays of maps chunked
+    by samples are reduced on the workers, and Array API arrays (PyTorch,
+    CuPy) are transformed and multiplied on their device, with only the
+    statistics decomposed on the host (see :ref:`scaling`).
+
     References
     ----------
     .. [1] M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein, "SVCCA:
@@ -998,7 +1004,10 @@ class FourierCCA(_BaseCCA):
                 (n_samples, channels)
             Activations of the first layer, channels last (PyTorch's
             ``(N, C, H, W)`` becomes ``acts.permute(0, 2, 3, 1)``). A 2-D
-            array is a 1×1 map.
+            array is a 1×1 map. A Dask array chunked by samples is reduced
+            by Dask (every frequency then takes the Gram route); an Array
+            API array (with ``array_api_dispatch=True``) is transformed and
+            multiplied in its namespace, on its device.
         y : array-like of shape (n_samples, height_y, width_y, channels_y), \
                 (n_samples, channels_y) or (n_samples,)
             Activations of the second layer on the same samples, in the same
@@ -1260,7 +1269,9 @@ class FourierCCA(_BaseCCA):
         X_c : ndarray of shape (n_samples, H * W * n_components_)
             Real canonical variates of ``X``, laid out as described in the
             Notes (``Re z - Im z`` per frequency and pair). Same float dtype
-            as ``X``.
+            as ``X``, and the same kind of array: a lazy Dask array for a
+            Dask array, an array of the input's namespace and device for an
+            Array API input.
         (X_c, y_c) : tuple of ndarrays
             When ``y`` is given.
         """

@@ -162,14 +162,9 @@ def test_float32_input(namespace, device):
     np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
 
 
-@pytest.mark.parametrize("namespace, device", NAMESPACES)
-def test_no_data_sized_array_reaches_the_host(namespace, device, monkeypatch):
-    # Spy on every explicit host transfer and forbid SciPy's QR: with the
-    # rank-deficient data auto takes the exact QR route, which must run in
-    # the namespace too.
-    xp, device = _xp(namespace, device)
-    n = 311
-    X, Y = _data(n=n, rank_deficient=True)
+@pytest.fixture
+def host_transfers(monkeypatch):
+    """Shapes of the arrays explicitly moved to the host during the test."""
     moved = []
     to_numpy = array_api.to_numpy
 
@@ -177,21 +172,42 @@ def test_no_data_sized_array_reaches_the_host(namespace, device, monkeypatch):
         moved.append(tuple(a.shape))
         return to_numpy(a)
 
+    monkeypatch.setattr(array_api, "to_numpy", spy)
+    return moved
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_no_data_sized_array_reaches_the_host(
+    namespace, device, monkeypatch, host_transfers
+):
+    # Spy on every explicit host transfer and forbid SciPy's QR: with the
+    # rank-deficient data auto takes the exact QR route, which must run in
+    # the namespace too.
+    xp, device = _xp(namespace, device)
+    n = 311
+    X, Y = _data(n=n, rank_deficient=True)
+    moved = host_transfers
+
     def no_scipy_qr(*args, **kwargs):
         raise AssertionError("scipy.linalg.qr called on device data")
 
-    monkeypatch.setattr(array_api, "to_numpy", spy)
     monkeypatch.setattr(linalg.scipy.linalg, "qr", no_scipy_qr)
+    _use_every_method(PWCCA(), X, Y, xp, device, exact_route="qr")
+    assert moved, "nothing was transferred: the spy is not wired"
+    assert all(n not in shape for shape in moved), moved
+
+
+def _use_every_method(est, X, Y, xp, device, *, exact_route):
+    """fit (on the exact route), score, transform, then partial_fit, on device."""
     with sklearn.config_context(array_api_dispatch=True):
         Xx, Yx = xp.asarray(X, device=device), xp.asarray(Y, device=device)
-        est = PWCCA().fit(Xx, Yx)
-        assert est.solver_ == "qr"
+        est.fit(Xx, Yx)
+        assert est.solver_ == exact_route
         est.score(Xx, Yx)
         est.transform(Xx, Yx)
         est.partial_fit(Xx, Yx)
     assert est.solver_ == "gram"  # partial_fit never holds the data
-    assert moved, "nothing was transferred: the spy is not wired"
-    assert all(n not in shape for shape in moved), moved
+    return est
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
@@ -371,7 +387,9 @@ def test_fourier_float32_input(namespace, device):
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
-def test_fourier_no_data_sized_array_reaches_the_host(namespace, device, monkeypatch):
+def test_fourier_no_data_sized_array_reaches_the_host(
+    namespace, device, monkeypatch, host_transfers
+):
     # Spy on every explicit host transfer, on the NumPy path's spectra (which
     # must only see single mean maps) and on the namespaced stacked QR, and
     # forbid the NumPy path's BLAS products and projections: with the
@@ -380,13 +398,8 @@ def test_fourier_no_data_sized_array_reaches_the_host(namespace, device, monkeyp
     xp, device = _xp(namespace, device)
     n = 311
     X, Y = _maps(n=n, dependent=True)
-    moved, host_spectra, qr_in_namespace = [], [], []
-    to_numpy, spectra = array_api.to_numpy, fourier._spectra
-    qr_factor = array_api.stacked_qr_factor
-
-    def spy(a):
-        moved.append(tuple(a.shape))
-        return to_numpy(a)
+    moved, host_spectra, qr_in_namespace = host_transfers, [], []
+    spectra, qr_factor = fourier._spectra, array_api.stacked_qr_factor
 
     def spy_spectra(maps, *args):
         host_spectra.append(maps.shape[0])
@@ -399,23 +412,14 @@ def test_fourier_no_data_sized_array_reaches_the_host(namespace, device, monkeyp
     def forbidden(*args, **kwargs):
         raise AssertionError("NumPy path used for namespaced data")
 
-    monkeypatch.setattr(array_api, "to_numpy", spy)
     monkeypatch.setattr(array_api, "stacked_qr_factor", spy_qr)
     monkeypatch.setattr(fourier, "_spectra", spy_spectra)
     for name in ("_zherk", "_hartley_variates", "_pair_sums"):
         monkeypatch.setattr(fourier, name, forbidden)
-    with sklearn.config_context(array_api_dispatch=True):
-        Xx, Yx = xp.asarray(X, device=device), xp.asarray(Y, device=device)
-        est = FourierCCA().fit(Xx, Yx)
-        assert est.solver_ == "mixed"
-        est.score(Xx, Yx)
-        est.transform(Xx, Yx)
-        est.partial_fit(Xx, Yx)
-    assert est.solver_ == "gram"  # partial_fit never holds the data
-    assert moved, "nothing was transferred: the spy is not wired"
+    est = _use_every_method(FourierCCA(), X, Y, xp, device, exact_route="mixed")
     assert all(n not in shape for shape in moved), moved
     assert set(host_spectra) == {1}, host_spectra
-    assert qr_in_namespace == [_kind(Xx)] * 2
+    assert qr_in_namespace == [_kind(xp.asarray(X, device=device))] * 2
     # The largest transfers are the per-frequency statistics.
     assert max(map(np.prod, moved)) == est._grid.n_solved * 3 * 3
 

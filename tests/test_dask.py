@@ -9,13 +9,13 @@ same holds for conv maps (against the NumPy fit on the Gram route, which is
 the only one a fit from moments can take).
 """
 
-import re
 import subprocess
 import sys
 import warnings
 
 import numpy as np
 import pytest
+from test_fourier import WRONG_NDIM_CASES, wrong_ndim_message
 
 from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA
 from sklearn_svcca.exceptions import ConditioningWarning, SampleSizeWarning
@@ -360,23 +360,12 @@ def test_fourier_transform_does_not_compute():
     assert isinstance(est.transform(lazy), da.Array)
 
 
-@pytest.mark.parametrize(
-    "x_shape, y_shape, name",
-    [
-        ((20, 4, 4), (20, 4, 4, 2), "X"),
-        ((20, 4, 4, 2, 1), (20, 4, 4, 2), "X"),
-        ((20, 4, 4, 2), (20, 4, 4), "y"),
-        ((20, 4, 4, 2), (20, 4, 4, 2, 2), "y"),
-    ],
-)
+@pytest.mark.parametrize("x_shape, y_shape, name", WRONG_NDIM_CASES)
 def test_fourier_wrong_number_of_dimensions(x_shape, y_shape, name):
-    # The message of the in-memory path (tests/test_fourier.py).
-    msg = re.escape(
-        f"{name} must be an array of shape (n_samples, height, width, channels)"
-    )
+    # The errors of the in-memory path, on the same shapes.
     Xd = da.from_array(np.ones(x_shape), chunks=5)
     Yd = da.from_array(np.ones(y_shape), chunks=5)
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises(ValueError, match=wrong_ndim_message(name)):
         FourierCCA().fit(Xd, Yd)
 
 
