@@ -62,6 +62,11 @@ def float_dtype(xp, device):
     return xp.float64 if "float64" in dtypes else xp.float32
 
 
+def complex_dtype(xp, device):
+    """The complex counterpart of :func:`float_dtype`."""
+    return xp.complex128 if float_dtype(xp, device) == xp.float64 else xp.complex64
+
+
 def to_numpy(a):
     """Copy a (small) array to the host as a NumPy array."""
     if isinstance(a, np.ndarray):
@@ -79,11 +84,17 @@ def to_numpy(a):
 def from_numpy(a, like):
     """Put a host array into ``like``'s namespace and device.
 
-    Floating arrays take the widest float dtype the device supports.
+    Floating (complex) arrays take the widest float (complex) dtype the
+    device supports.
     """
     xp, device = namespace(like)
+    # A fresh copy: PyTorch refuses negative strides (a reversed sort), which
+    # np.ascontiguousarray keeps on arrays of one element.
+    a = np.array(a, order="C")
     if a.dtype.kind == "f":
         return xp.asarray(a, dtype=float_dtype(xp, device), device=device)
+    if a.dtype.kind == "c":
+        return xp.asarray(a, dtype=complex_dtype(xp, device), device=device)
     return xp.asarray(a, device=device)
 
 
@@ -122,7 +133,7 @@ def as_view(Y, like):
 
 
 def fitted_to_namespace(estimator, like):
-    """Move the public floating fitted arrays of ``estimator`` next to ``like``.
+    """Move the public floating (or complex) fitted arrays next to ``like``.
 
     ``_fit_moments`` computes every attribute on the host; this makes them
     arrays of the input's kind, on its device, so that ``transform`` and
@@ -136,7 +147,7 @@ def fitted_to_namespace(estimator, like):
             name.endswith("_")
             and not name.startswith("_")
             and isinstance(value, np.ndarray)
-            and value.dtype.kind == "f"
+            and value.dtype.kind in "fc"
         ):
             setattr(estimator, name, from_numpy(value, like))
 
@@ -264,3 +275,217 @@ def centered(X):
     Xc = xp.astype(X, float_dtype(xp, device), copy=True)
     Xc -= xp.mean(Xc, axis=0)
     return Xc
+
+
+# ------------------------------------------------------------- FourierCCA
+# The same split for FourierCCA's maps (n_samples, height, width, channels):
+# centering, the FFT and every per-frequency product over samples run in the
+# namespace (complex128 where the device has float64); the per-frequency
+# sums come to the host, where _fourier finishes them exactly as for NumPy
+# input. Frequencies are given as host "bins" ``(index, conj, real)``: each
+# solved frequency's flat position in the ``rfftn`` output over (height,
+# width), whether it must be conjugated, and whether it is real.
+
+
+def _row_blocks(n, block_rows):
+    """``(start, stop)`` of each block, ``stop`` clipped (strict slicing)."""
+    for start in range(0, n, block_rows):
+        yield start, min(start + block_rows, n)
+
+
+def take(a, index, axis):
+    """``a`` at host integer ``index`` along ``axis``, in ``a``'s namespace."""
+    xp, device = namespace(a)
+    return xp.take(a, xp.asarray(index, device=device), axis=axis)
+
+
+def _mask(flags, xp, device):
+    """Host booleans (n_bins,) as a device mask broadcasting over (n_bins, b, c)."""
+    return xp.reshape(xp.asarray(flags, device=device), (-1, 1, 1))
+
+
+def map_mean(X, *, block_rows):
+    """Mean map of ``X`` in the accumulation dtype, summed block by block."""
+    xp, device = namespace(X)
+    acc = float_dtype(xp, device)
+    n = X.shape[0]
+    total = xp.zeros(tuple(X.shape[1:]), dtype=acc, device=device)
+    for start, stop in _row_blocks(n, block_rows):
+        total += xp.sum(xp.astype(X[start:stop, ...], acc), axis=0)
+    return total / n
+
+
+def bin_spectra(maps, mean_map, bins):
+    """Centered DFT coefficients of a block of maps at some bins, in-namespace.
+
+    The counterpart of ``_fourier._spectra``: returns ``(Z, residual,
+    sumsq)`` with ``Z`` of shape (n_bins, b, channels) (complex, each bin's
+    (sample, channel) matrix), the spatial sum of the centered block and the
+    per-channel sum of its squares. Self-conjugate bins are made exactly
+    real, as there.
+    """
+    xp, device = namespace(maps)
+    index, conj, real = bins
+    b, h, w, c = maps.shape
+    z = xp.astype(maps, float_dtype(xp, device), copy=True)
+    z -= mean_map
+    residual = xp.sum(z, axis=0)
+    sumsq = xp.sum(z * z, axis=(0, 1, 2))
+    F = xp.reshape(xp.fft.rfftn(z, axes=(1, 2)), (b, h * (w // 2 + 1), c))
+    Z = xp.permute_dims(take(F, index, axis=1), (1, 0, 2))
+    if np.any(conj):
+        Z = xp.where(_mask(conj, xp, device), xp.conj(Z), Z)
+    if np.any(real):
+        Z = xp.where(_mask(real, xp, device), xp.astype(xp.real(Z), Z.dtype), Z)
+    return Z, residual, sumsq
+
+
+def _conj_t(Z):
+    xp, _ = namespace(Z)
+    return xp.conj(xp.permute_dims(Z, (0, 2, 1)))
+
+
+def spectral_sums(X, Y, x_bins, y_bins, *, block_rows):
+    """The sums FourierCCA's moments are made of, computed in ``X``'s namespace.
+
+    Returns host arrays ``(x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy)``:
+    the mean maps (float64), the stacked cross-products ``Zᴴ Z`` of the
+    centered spectra (complex128; both triangles), the spatial sums of the
+    centered data (the rounding left by centering) and the per-channel sums
+    of squares. Only these come to the host: nothing of size ``n_samples``.
+    """
+    xp, device = namespace(X)
+    Y = move_like(Y, X)
+    cplx = complex_dtype(xp, device)
+    n, p, q = X.shape[0], X.shape[-1], Y.shape[-1]
+    S = np.asarray(x_bins[0]).shape[0]
+    x_map = map_mean(X, block_rows=block_rows)
+    y_map = map_mean(Y, block_rows=block_rows)
+    cxx = xp.zeros((S, p, p), dtype=cplx, device=device)
+    cyy = xp.zeros((S, q, q), dtype=cplx, device=device)
+    cxy = xp.zeros((S, p, q), dtype=cplx, device=device)
+    rx, ry = xp.zeros_like(x_map), xp.zeros_like(y_map)
+    ssx = xp.zeros((p,), dtype=x_map.dtype, device=device)
+    ssy = xp.zeros((q,), dtype=y_map.dtype, device=device)
+    for start, stop in _row_blocks(n, block_rows):
+        zx, res_x, sq_x = bin_spectra(X[start:stop, ...], x_map, x_bins)
+        zy, res_y, sq_y = bin_spectra(Y[start:stop, ...], y_map, y_bins)
+        zxh = _conj_t(zx)
+        cxx += zxh @ zx
+        cyy += _conj_t(zy) @ zy
+        cxy += zxh @ zy
+        rx += res_x
+        ry += res_y
+        ssx += sq_x
+        ssy += sq_y
+    x_map, y_map, rx, ry, ssx, ssy = (
+        to_numpy(a).astype(np.float64) for a in (x_map, y_map, rx, ry, ssx, ssy)
+    )
+    cxx, cyy, cxy = (to_numpy(a).astype(np.complex128) for a in (cxx, cyy, cxy))
+    return x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy
+
+
+def stacked_spectra(X, mean_map, bins, *, block_rows):
+    """Every sample's DFT coefficients at some bins, (n_bins, n, c), on the device.
+
+    ``mean_map`` is a host array; the result stays in ``X``'s namespace (it
+    is data-sized: the exact route factorizes it there).
+    """
+    xp, _ = namespace(X)
+    mean = from_numpy(mean_map, like=X)
+    return xp.concat(
+        [
+            bin_spectra(X[start:stop, ...], mean, bins)[0]
+            for start, stop in _row_blocks(X.shape[0], block_rows)
+        ],
+        axis=1,
+    )
+
+
+def stacked_qr_factor(Z, keep, scale=None):
+    """Stacked QR of the centered, kept, scaled columns, in-namespace.
+
+    The data part of ``_linalg.stacked_qr_bases``: returns ``(Q, R,
+    norms)`` with ``Q`` (n_problems, n, m) on the device and ``R`` and the
+    centered column norms on the host. Columns are divided by ``scale``
+    (host, (n_problems, m)) when given, else by their centered norms.
+    """
+    xp, device = namespace(Z)
+    keep_d = xp.reshape(xp.asarray(keep, device=device), (keep.shape[0], 1, -1))
+    Z = Z - xp.mean(Z, axis=1, keepdims=True)
+    Z = xp.where(keep_d, Z, xp.zeros_like(Z))
+    norms = xp.linalg.vector_norm(Z, axis=1, keepdims=True)
+    if scale is None:
+        d = xp.where(keep_d & (norms > 0), norms, xp.ones_like(norms))
+    else:
+        d = xp.asarray(scale[:, None, :], device=device)
+    Q, R = xp.linalg.qr(Z / xp.astype(d, Z.dtype))
+    norms = to_numpy(norms)[:, 0, :].astype(np.float64)
+    return Q, to_numpy(R).astype(np.complex128), norms
+
+
+def stacked_inner(Qx, Qy):
+    """``Qxᴴ Qy`` per problem: the ``O(n m²)`` product where ``Q`` lives."""
+    return to_numpy(_conj_t(Qx) @ Qy).astype(np.complex128)
+
+
+def hartley_variates(maps, mean_map, bins, A, positions, paired, *, block_rows):
+    """FourierCCA's ``transform`` layout, computed in ``maps``' namespace.
+
+    ``A`` (n_bins, c, k) holds the solved frequencies' weights and
+    ``mean_map`` the fitted mean, both on the device. Per block, the complex
+    variates ``z`` give ``Re z - Im z`` at each solved frequency and ``Re z +
+    Im z`` at the conjugate partners (``paired``, host indices into the
+    solved frequencies); ``positions`` (host, one per grid frequency) picks
+    each grid frequency's column from that list. Returns (n, H * W * k) in
+    the accumulation dtype.
+    """
+    xp, _ = namespace(maps)
+    n = maps.shape[0]
+    out = []
+    for start, stop in _row_blocks(n, block_rows):
+        Z = bin_spectra(maps[start:stop, ...], mean_map, bins)[0]
+        z = xp.permute_dims(Z @ A, (1, 0, 2))
+        re, im = xp.real(z), xp.imag(z)
+        both = xp.concat([re - im, take(re + im, paired, axis=1)], axis=1)
+        block = take(both, positions, axis=1)
+        out.append(xp.reshape(block, (block.shape[0], -1)))
+    return xp.concat(out, axis=0)
+
+
+def pair_sums(X, Y, x_bins, y_bins, A, B, *, block_rows):
+    """The sums of FourierCCA's held-out correlations, in ``X``'s namespace.
+
+    Each view is centered at its own mean map, transformed and projected on
+    the device (``A``, ``B``: (n_bins, c, k) weights there); returns host
+    ``(suv, suu, svv, su, sv, ssx, ssy, x_map, y_map)`` with ``suv = Σ ū v``,
+    ``suu = Σ |u|²``, ``svv``, the sums ``su``, ``sv`` of the variates, the
+    total sums of squares of the centered views and their mean maps.
+    """
+    xp, device = namespace(X)
+    Y = move_like(Y, X)
+    n = X.shape[0]
+    x_map = map_mean(X, block_rows=block_rows)
+    y_map = map_mean(Y, block_rows=block_rows)
+    shape = (A.shape[0], A.shape[-1])
+    suv, su, sv = (xp.zeros(shape, dtype=A.dtype, device=device) for _ in range(3))
+    suu, svv = (xp.zeros(shape, dtype=x_map.dtype, device=device) for _ in range(2))
+    ssx = xp.zeros((), dtype=x_map.dtype, device=device)
+    ssy = xp.zeros((), dtype=x_map.dtype, device=device)
+    for start, stop in _row_blocks(n, block_rows):
+        zx, _, sq_x = bin_spectra(X[start:stop, ...], x_map, x_bins)
+        zy, _, sq_y = bin_spectra(Y[start:stop, ...], y_map, y_bins)
+        u, v = zx @ A, zy @ B
+        cu = xp.conj(u)
+        suv += xp.sum(cu * v, axis=1)
+        suu += xp.sum(xp.real(cu * u), axis=1)
+        svv += xp.sum(xp.real(xp.conj(v) * v), axis=1)
+        su += xp.sum(u, axis=1)
+        sv += xp.sum(v, axis=1)
+        ssx += xp.sum(sq_x)
+        ssy += xp.sum(sq_y)
+    suv, su, sv = (to_numpy(a).astype(np.complex128) for a in (suv, su, sv))
+    suu, svv, ssx, ssy, x_map, y_map = (
+        to_numpy(a).astype(np.float64) for a in (suu, svv, ssx, ssy, x_map, y_map)
+    )
+    return suv, suu, svv, su, sv, float(ssx), float(ssy), x_map, y_map

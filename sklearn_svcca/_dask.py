@@ -41,24 +41,32 @@ def is_dask_array(a):
     return da is not None and isinstance(a, da.Array)
 
 
-def _as_dask_2d(estimator, a, name, *, row_chunks, min_samples):
-    """One view as a 2-D floating Dask array with one chunk across columns."""
+def as_dask(a, name, *, row_chunks):
+    """``a`` as a Dask array; a 1-D ``y`` becomes one column.
+
+    An in-memory array with as many rows as ``row_chunks`` (the other view's
+    row chunks) is split the same way, in one chunk along its other axes.
+    """
     import dask.array as da
 
     if not is_dask_array(a):
         a = np.asarray(a)
-        if a.ndim == 1 and name == "y":
-            a = a.reshape(-1, 1)
-        aligned = a.ndim == 2 and a.shape[0] == sum(row_chunks)
-        a = da.from_array(a, chunks=(row_chunks, -1) if aligned else -1)
+        aligned = a.ndim >= 1 and a.shape[0] == sum(row_chunks)
+        a = da.from_array(
+            a, chunks=(row_chunks, *(-1,) * (a.ndim - 1)) if aligned else -1
+        )
     if a.ndim == 1 and name == "y":
         a = a[:, None]
-    if a.ndim != 2:
-        raise ValueError(
-            f"Expected a 2D Dask array for {name}, got {a.ndim}D array instead. "
-            "Reshape your data: one row per sample, one column per neuron."
-        )
-    n, p = a.shape
+    return a
+
+
+def check_view(estimator, a, name, *, min_samples):
+    """Sizes and dtype of one Dask view, rows first (any number of axes).
+
+    Returns the view as a floating Dask array (integers are cast to float64,
+    as for in-memory input).
+    """
+    n = a.shape[0]
     if np.isnan(n):
         raise ValueError(
             f"{name} has unknown chunk sizes (e.g. after boolean indexing); "
@@ -70,7 +78,7 @@ def _as_dask_2d(estimator, a, name, *, row_chunks, min_samples):
             f"Found array with {n} sample(s) (shape={a.shape}) while a minimum "
             f"of {min_samples} is required{context}."
         )
-    if p < 1:
+    if int(np.prod(a.shape[1:])) < 1:
         raise ValueError(
             f"Found array with 0 feature(s) (shape={a.shape}) while a minimum "
             f"of 1 is required{context}."
@@ -88,36 +96,93 @@ def _as_dask_2d(estimator, a, name, *, row_chunks, min_samples):
     return a
 
 
-def check_views(estimator, X, y, *, reset, min_samples=2):
-    """Validate two views given as Dask arrays (or one Dask, one in memory).
-
-    Both come back as floating Dask arrays with the same row chunks and one
-    chunk across columns; ``n_features_in_`` and the number of features of
-    ``y`` are set (``reset``) or checked, as ``validate_data`` does.
-    """
-    if y is None:
+def _as_dask_2d(estimator, a, name, *, row_chunks, min_samples):
+    """One view as a 2-D floating Dask array."""
+    a = as_dask(a, name, row_chunks=row_chunks)
+    if a.ndim != 2:
         raise ValueError(
-            f"This {type(estimator).__name__} estimator requires y to be "
-            "passed, but the target y is None."
+            f"Expected a 2D Dask array for {name}, got {a.ndim}D array instead. "
+            "Reshape your data: one row per sample, one column per neuron."
         )
-    ref = X if is_dask_array(X) else y
-    row_chunks = ref.chunks[0]
-    X = _as_dask_2d(estimator, X, "X", row_chunks=row_chunks, min_samples=min_samples)
-    Y = _as_dask_2d(estimator, y, "y", row_chunks=row_chunks, min_samples=min_samples)
+    return check_view(estimator, a, name, min_samples=min_samples)
+
+
+def whole_samples(a, row_chunks=None):
+    """``a`` in one chunk along every axis but the first (samples).
+
+    With ``row_chunks``, the rows are rechunked to those too.
+    """
+    chunks = {axis: -1 for axis in range(1, a.ndim)}
+    if row_chunks is not None:
+        chunks[0] = row_chunks
+    return a.rechunk(chunks)
+
+
+def align_rows(X, Y):
+    """Check that two Dask views have as many rows, and chunk them alike.
+
+    ``Y`` takes ``X``'s row chunks; both get one chunk along every other
+    axis, so each task sees whole samples.
+    """
     if X.shape[0] != Y.shape[0]:
         raise ValueError(
             "Found input variables with inconsistent numbers of samples: "
             f"[{X.shape[0]}, {Y.shape[0]}]"
         )
-    X = X.rechunk({1: -1})
-    Y = Y.rechunk({0: X.chunks[0], 1: -1})
+    X = whole_samples(X)
+    return X, whole_samples(Y, X.chunks[0])
+
+
+def _require_y(estimator, y):
+    if y is None:
+        raise ValueError(
+            f"This {type(estimator).__name__} estimator requires y to be "
+            "passed, but the target y is None."
+        )
+
+
+def row_chunks(X, y):
+    """The row chunks of whichever of the two views is a Dask array."""
+    return (X if is_dask_array(X) else y).chunks[0]
+
+
+def check_features(estimator, X, Y, *, reset):
+    """Set (``reset``) or check the feature counts, as ``validate_data`` does."""
     _check_n_features(estimator, X, reset=reset)
     _check_feature_names(estimator, X, reset=reset)
     if reset:
         estimator._n_features_y = Y.shape[1]
     else:
         estimator._check_n_features_y(Y)
+
+
+def check_views(estimator, X, y, *, reset, min_samples=2):
+    """Validate two views given as Dask arrays (or one Dask, one in memory).
+
+    Both come back as floating Dask arrays with the same row chunks and one
+    chunk across columns; ``n_features_in_`` and the number of features of
+    ``y`` are set (``reset``) or checked, as ``validate_data`` does.
+
+    An estimator whose views are not 2-D tables (FourierCCA's maps) provides
+    its own ``_check_dask_views(X, y, *, reset, min_samples)``, built from
+    this module's :func:`as_dask`, :func:`check_view`, :func:`align_rows` and
+    :func:`check_features`; :func:`fit_moments` uses it instead.
+    """
+    _require_y(estimator, y)
+    chunks = row_chunks(X, y)
+    X = _as_dask_2d(estimator, X, "X", row_chunks=chunks, min_samples=min_samples)
+    Y = _as_dask_2d(estimator, y, "y", row_chunks=chunks, min_samples=min_samples)
+    X, Y = align_rows(X, Y)
+    check_features(estimator, X, Y, reset=reset)
     return X, Y
+
+
+def _checked_views(estimator, X, y, *, reset, min_samples):
+    custom = getattr(estimator, "_check_dask_views", None)
+    if custom is not None:
+        _require_y(estimator, y)
+        return custom(X, y, reset=reset, min_samples=min_samples)
+    return check_views(estimator, X, y, reset=reset, min_samples=min_samples)
 
 
 def _chunk_moments(xb, yb, batch_moments):
@@ -178,7 +243,7 @@ def fit_moments(estimator, X, y, *, reset, min_samples=2):
             "Dask arrays; use solver='auto' or 'gram' (the Gram route, from "
             "moments that Dask computes), or compute() the arrays first."
         )
-    X, Y = check_views(estimator, X, y, reset=reset, min_samples=min_samples)
+    X, Y = _checked_views(estimator, X, y, reset=reset, min_samples=min_samples)
     return reduce_moments(X, Y, *estimator._moment_functions())
 
 

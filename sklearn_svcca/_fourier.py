@@ -36,10 +36,10 @@ from scipy.linalg.blas import zherk as _zherk
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import assert_all_finite, validate_data
 
-from . import _linalg
-from ._base import _FLOAT_DTYPES, _BaseCCA
+from . import _array_api, _dask, _linalg
+from ._base import _BaseCCA, _float_dtypes
 from .exceptions import ConditioningWarning
 
 # ---------------------------------------------------------------------------
@@ -355,10 +355,37 @@ def spectral_moments(X, Y, grid, *, block_rows=None):
     # Overflow (activations near 1e154) is reported by the estimator as a
     # clear error from the non-finite result, not as numpy's RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _accumulate_spectral_moments(X, Y, grid, block_rows)
+        if _array_api.is_foreign(X):
+            x_map, y_map, cxx, cyy, cxy, *sums = _array_api.spectral_sums(
+                X,
+                Y,
+                _namespace_bins(grid, x_view=True),
+                _namespace_bins(grid, x_view=False),
+                block_rows=block_rows,
+            )
+            # A stacked matmul computes both triangles; keep the lower one,
+            # as ZHERK does, with an exactly real diagonal.
+            for c in (cxx, cyy):
+                _fill_hermitian(c)
+                diagonal = np.arange(c.shape[-1])
+                c.imag[:, diagonal, diagonal] = 0.0
+        else:
+            x_map, y_map, cxx, cyy, cxy, *sums = _accumulate_spectral_sums(
+                X, Y, grid, block_rows
+            )
+        return _finish_spectral_moments(
+            X.shape[0], x_map, y_map, cxx, cyy, cxy, *sums, grid=grid
+        )
 
 
-def _accumulate_spectral_moments(X, Y, grid, block_rows):
+def _namespace_bins(grid, *, x_view):
+    """A view's solved bins as ``_array_api`` takes them: (index, conj, real)."""
+    bins = grid.x_bins if x_view else grid.y_bins
+    width = (grid.x_size if x_view else grid.y_size)[1]
+    return _bin_index(bins, width), bins[2], grid.real
+
+
+def _accumulate_spectral_sums(X, Y, grid, block_rows):
     n = X.shape[0]
     p, q = X.shape[-1], Y.shape[-1]
     S = grid.n_solved
@@ -385,6 +412,11 @@ def _accumulate_spectral_moments(X, Y, grid, block_rows):
         ssy += sq_y
     _fill_hermitian(cxx)
     _fill_hermitian(cyy)
+    return x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy
+
+
+def _finish_spectral_moments(n, x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy, grid):
+    """Moments from the block sums: remove the rounding left by centering."""
     sx = _map_spectrum(rx, grid.x_bins, grid.real)
     sy = _map_spectrum(ry, grid.y_bins, grid.real)
     cxx -= _hermitian_outer(sx, sx) / n
@@ -424,16 +456,18 @@ def merge_spectral_moments(a, b, grid):
     dx = _map_spectrum(dx_map, grid.x_bins, grid.real)
     dy = _map_spectrum(dy_map, grid.y_bins, grid.real)
     f = a.n_samples * b.n_samples / n
-    return SpectralMoments(
-        n,
-        a.x_mean + dx_map * (b.n_samples / n),
-        a.y_mean + dy_map * (b.n_samples / n),
-        a.cxx + b.cxx + f * _hermitian_outer(dx, dx),
-        a.cyy + b.cyy + f * _hermitian_outer(dy, dy),
-        a.cxy + b.cxy + f * _hermitian_outer(dx, dy),
-        a.x_sumsq + b.x_sumsq,
-        a.y_sumsq + b.y_sumsq,
-    )
+    # Overflowed statistics stay non-finite, and the estimator says so.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return SpectralMoments(
+            n,
+            a.x_mean + dx_map * (b.n_samples / n),
+            a.y_mean + dy_map * (b.n_samples / n),
+            a.cxx + b.cxx + f * _hermitian_outer(dx, dx),
+            a.cyy + b.cyy + f * _hermitian_outer(dy, dy),
+            a.cxy + b.cxy + f * _hermitian_outer(dx, dy),
+            a.x_sumsq + b.x_sumsq,
+            a.y_sumsq + b.y_sumsq,
+        )
 
 
 def varying_channels(c, sumsq, n_bins):
@@ -466,18 +500,113 @@ def solved_spectra(X, mean_map, grid, subset, *, x_view=True, block_rows=None):
     """DFT coefficients of every sample at some solved frequencies.
 
     Returns an array of shape (len(subset), n_samples, channels), each
-    problem's data contiguous (for the exact, QR route).
+    problem's data contiguous (for the exact, QR route). For a non-NumPy
+    Array API ``X`` it is computed, and stays, in ``X``'s namespace.
     """
     bins = tuple(b[subset] for b in (grid.x_bins if x_view else grid.y_bins))
     real = grid.real[subset]
     n = X.shape[0]
     if block_rows is None:
         block_rows = _block_rows(X)
+    if _array_api.is_foreign(X):
+        index, conj, _ = _namespace_bins(grid, x_view=x_view)
+        return _array_api.stacked_spectra(
+            X, mean_map, (index[subset], conj[subset], real), block_rows=block_rows
+        )
     out = np.empty((real.shape[0], n, X.shape[-1]), np.complex128)
     for start in range(0, n, block_rows):
         Z = _spectra(X[start : start + block_rows], mean_map, bins, real)[0]
         out[:, start : start + block_rows] = Z.stack()
     return out
+
+
+def _hartley_variates(maps, A, mean_map, bins, grid, k):
+    """Canonical variates in ``transform``'s layout, (n, H * W * k), float64.
+
+    ``A`` (n_solved, c, k) holds the weights of the solved frequencies. Each
+    solved frequency's complex variates ``z`` give ``Re z - Im z``, and its
+    conjugate partner (if any) ``Re z + Im z``.
+    """
+    n = maps.shape[0]
+    H, W = grid.shape
+    paired = grid.partner >= 0
+    out = np.empty((n, H * W, k))
+    step = _block_rows(maps)
+    for start in range(0, n, step):
+        Z = _spectra(maps[start : start + step], mean_map, bins, grid.real)[0]
+        z = np.matmul(Z.stack(), A).transpose(1, 0, 2)
+        block = out[start : start + step]
+        block[:, grid.solved] = z.real - z.imag
+        block[:, grid.partner[paired]] = (z.real + z.imag)[:, paired]
+    return out.reshape(n, -1)
+
+
+def _hartley_positions(grid):
+    """Where ``_hartley_variates`` reads each grid frequency, for gathers.
+
+    Returns ``(paired, positions)``: the solved frequencies that have a
+    partner, and for each grid position its index in the list of the solved
+    frequencies followed by those partners (the layout of
+    :func:`sklearn_svcca._array_api.hartley_variates`, which cannot scatter).
+    """
+    paired = np.flatnonzero(grid.partner >= 0)
+    positions = np.empty(grid.shape[0] * grid.shape[1], dtype=np.intp)
+    positions[grid.solved] = np.arange(grid.n_solved)
+    positions[grid.partner[paired]] = grid.n_solved + np.arange(paired.shape[0])
+    return paired, positions
+
+
+def _dask_block_variates(block, *, name, **kwargs):
+    """``_hartley_variates`` of one Dask chunk, in its dtype (runs on a worker)."""
+    assert_all_finite(block, input_name=name)
+    return _hartley_variates(block, **kwargs).astype(block.dtype, copy=False)
+
+
+def _pair_sums(X, Y, grid, A, B):
+    """Sums over samples behind the held-out correlations of the pairs.
+
+    Each layer is centered at its own mean map, transformed and projected
+    (``u = Ẑ A``, ``v = Ŵ B`` per solved frequency). Returns ``(suv, suu,
+    svv, su, sv, ssx, ssy, x_map, y_map)``: ``Σ ū v``, ``Σ |u|²``, ``Σ |v|²``,
+    ``Σ u``, ``Σ v`` (the rounding left by centering), the total sums of
+    squares of the centered layers, and their mean maps.
+    """
+    n = X.shape[0]
+    x_map = np.mean(X, axis=0, dtype=np.float64)
+    y_map = np.mean(Y, axis=0, dtype=np.float64)
+    shape = (grid.n_solved, A.shape[-1])
+    suv, su, sv = (np.zeros(shape, np.complex128) for _ in range(3))
+    suu, svv = np.zeros(shape), np.zeros(shape)
+    ssx = ssy = 0.0
+    step = _block_rows(X, Y)
+    for start in range(0, n, step):
+        zx, _, sq_x = _spectra(X[start : start + step], x_map, grid.x_bins, grid.real)
+        zy, _, sq_y = _spectra(Y[start : start + step], y_map, grid.y_bins, grid.real)
+        u = np.matmul(zx.stack(), A)
+        v = np.matmul(zy.stack(), B)
+        suv += np.einsum("sbk,sbk->sk", np.conj(u), v)
+        suu += np.einsum("sbk,sbk->sk", np.conj(u), u).real
+        svv += np.einsum("sbk,sbk->sk", np.conj(v), v).real
+        su += u.sum(axis=1)
+        sv += v.sum(axis=1)
+        ssx += sq_x.sum()
+        ssy += sq_y.sum()
+    return suv, suu, svv, su, sv, ssx, ssy, x_map, y_map
+
+
+def _flat(X):
+    """Maps (n, h, w, c) as a table (n, h w c), a view where possible."""
+    if _array_api.is_foreign(X):
+        xp, _ = _array_api.namespace(X)
+        return xp.reshape(X, (X.shape[0], -1))
+    return X.reshape(X.shape[0], -1)
+
+
+def _check_score_samples(n):
+    if n < 2:
+        raise ValueError(
+            f"score needs at least 2 samples to compute correlations, got {n}."
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -692,6 +821,12 @@ class FourierCCA(_BaseCCA):
     is DC, and FourierCCA equals :class:`CCA`. A 1×1 ``y`` against a conv
     ``X`` compares ``y`` with the spatial sum (DC) of ``X``'s channels.
 
+    **Large data.** Everything is learnt from per-frequency sufficient
+    statistics, so :meth:`partial_fit` streams, Dask arrays of maps chunked
+    by samples are reduced on the workers, and Array API arrays (PyTorch,
+    CuPy) are transformed and multiplied on their device, with only the
+    statistics decomposed on the host (see :ref:`scaling`).
+
     References
     ----------
     .. [1] M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein, "SVCCA:
@@ -735,14 +870,14 @@ class FourierCCA(_BaseCCA):
                 self,
                 X,
                 reset=reset,
-                dtype=_FLOAT_DTYPES,
+                dtype=_float_dtypes(X),
                 ensure_min_samples=min_samples,
             )
             return X[:, None, None, :]
         X = check_array(
             X,
             allow_nd=True,
-            dtype=_FLOAT_DTYPES,
+            dtype=_float_dtypes(X),
             ensure_min_samples=min_samples,
             input_name="X",
             estimator=self,
@@ -753,18 +888,19 @@ class FourierCCA(_BaseCCA):
             self._check_map_shape("X", X, self._x_map_shape)
         # n_features_in_ counts every value of a sample; this also checks
         # feature names (a 4-D array has none).
-        validate_data(
-            self, X.reshape(X.shape[0], -1), reset=reset, skip_check_array=True
-        )
+        validate_data(self, _flat(X), reset=reset, skip_check_array=True)
         return X
 
     @staticmethod
-    def _check_y_maps(y):
+    def _check_y_maps(y, like):
         Y = check_array(
-            y, allow_nd=True, ensure_2d=False, dtype=_FLOAT_DTYPES, input_name="y"
+            y, allow_nd=True, ensure_2d=False, dtype=_float_dtypes(y), input_name="y"
         )
+        if _array_api.is_foreign(like) or _array_api.is_foreign(Y):
+            # array_api_dispatch=True: y follows X's namespace and device.
+            Y = _array_api.move_like(Y, like)
         if Y.ndim == 1:
-            return Y.reshape(-1, 1, 1, 1)
+            return Y[:, None, None, None]
         if Y.ndim == 2:
             return Y[:, None, None, :]
         if Y.ndim != 4:
@@ -772,9 +908,9 @@ class FourierCCA(_BaseCCA):
         return Y
 
     def _check_map_shape(self, name, maps, fitted):
-        if maps.shape[1:] != fitted:
+        if tuple(maps.shape[1:]) != fitted:
             raise ValueError(
-                f"{name} has maps of shape {maps.shape[1:]} (height, width, "
+                f"{name} has maps of shape {tuple(maps.shape[1:])} (height, width, "
                 f"channels), but {type(self).__name__} was fitted on maps of "
                 f"shape {fitted}; pass maps of the fitted shape."
             )
@@ -787,18 +923,22 @@ class FourierCCA(_BaseCCA):
             X, Y = X[:, None, None, :], Y[:, None, None, :]
         else:
             X = self._check_x(X, reset=reset, min_samples=min_samples)
-            Y = self._check_y_maps(y)
+            Y = self._check_y_maps(y, like=X)
             check_consistent_length(X, Y)
             if reset:
                 self._n_features_y = int(np.prod(Y.shape[1:]))
+        self._fix_maps(X, Y, reset=reset)
+        return X, Y
+
+    def _fix_maps(self, X, Y, *, reset):
+        """On reset, record the map shapes and the frequency grid; else check."""
         if reset:
-            self._x_map_shape = X.shape[1:]
-            self._y_map_shape = Y.shape[1:]
+            self._x_map_shape = tuple(int(v) for v in X.shape[1:])
+            self._y_map_shape = tuple(int(v) for v in Y.shape[1:])
             self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
         else:
             self._check_map_shape("X", X, self._x_map_shape)
             self._check_map_shape("y", Y, self._y_map_shape)
-        return X, Y
 
     def _check_predict_maps(self, X, y=None, *, min_samples=1):
         """Validate data for transform / score against the fitted shapes."""
@@ -810,8 +950,42 @@ class FourierCCA(_BaseCCA):
             Y = self._check_y(y, X)
             Y = Y[:, None, None, :]
         else:
-            Y = self._check_y_maps(y)
+            Y = self._check_y_maps(y, like=X)
             check_consistent_length(X, Y)
+        self._check_map_shape("y", Y, self.y_map_shape_)
+        return X, Y
+
+    # Dask input: the same checks and errors on lazy arrays, which come back
+    # chunked by samples only (each task sees whole maps).
+
+    def _dask_maps(self, a, name, *, row_chunks, min_samples):
+        """One layer as a Dask array of maps (n, h, w, c)."""
+        a = _dask.as_dask(a, name, row_chunks=row_chunks)
+        if a.ndim == 2:
+            a = a[:, None, None, :]
+        if a.ndim != 4:
+            raise _shape_error(name, a.shape)
+        return _dask.check_view(self, a, name, min_samples=min_samples)
+
+    def _check_dask_views(self, X, y, *, reset, min_samples=2):
+        """:meth:`_check_fit_data` for Dask input (the hook of ``_dask``)."""
+        chunks = _dask.row_chunks(X, y)
+        X = self._dask_maps(X, "X", row_chunks=chunks, min_samples=min_samples)
+        Y = self._dask_maps(y, "y", row_chunks=chunks, min_samples=min_samples)
+        X, Y = _dask.align_rows(X, Y)
+        self._fix_maps(X, Y, reset=reset)
+        _dask.check_features(self, _flat(X), _flat(Y), reset=reset)
+        return X, Y
+
+    def _check_dask_predict_maps(self, X, y, *, min_samples=1):
+        """:meth:`_check_predict_maps` for Dask input."""
+        chunks = _dask.row_chunks(X, y)
+        X = self._dask_maps(X, "X", row_chunks=chunks, min_samples=min_samples)
+        self._check_map_shape("X", X, self.x_map_shape_)
+        if y is None:
+            return _dask.whole_samples(X), None
+        Y = self._dask_maps(y, "y", row_chunks=chunks, min_samples=min_samples)
+        X, Y = _dask.align_rows(X, Y)
         self._check_map_shape("y", Y, self.y_map_shape_)
         return X, Y
 
@@ -830,7 +1004,10 @@ class FourierCCA(_BaseCCA):
                 (n_samples, channels)
             Activations of the first layer, channels last (PyTorch's
             ``(N, C, H, W)`` becomes ``acts.permute(0, 2, 3, 1)``). A 2-D
-            array is a 1×1 map.
+            array is a 1×1 map. A Dask array chunked by samples is reduced
+            by Dask (every frequency then takes the Gram route); an Array
+            API array (with ``array_api_dispatch=True``) is transformed and
+            multiplied in its namespace, on its device.
         y : array-like of shape (n_samples, height_y, width_y, channels_y), \
                 (n_samples, channels_y) or (n_samples,)
             Activations of the second layer on the same samples, in the same
@@ -869,13 +1046,6 @@ class FourierCCA(_BaseCCA):
             The updated estimator.
         """,
     )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Per-frequency moments are computed with SciPy's FFT and BLAS on
-        # NumPy arrays only (see the issue-7 follow-up in the docs).
-        tags.array_api_support = False
-        return tags
 
     def _moment_functions(self):
         return (
@@ -1012,7 +1182,9 @@ class FourierCCA(_BaseCCA):
         self.x_map_shape_ = self._x_map_shape
         self.y_map_shape_ = self._y_map_shape
         self._n_features_out = H * W * k
-        self._pairs_solved = n_pairs
+        # A tuple, not an array: private state stays on the host, where
+        # scikit-learn's array API checks expect no NumPy array attribute.
+        self._pairs_solved = tuple(n_pairs.tolist())
         pairs_total = self.canonical_correlations_.shape[0]
         self.similarity_ = (
             float(self.canonical_correlations_.mean()) if pairs_total else 0.0
@@ -1036,36 +1208,58 @@ class FourierCCA(_BaseCCA):
 
     def _solved_weights(self, weights):
         H, W, c, k = weights.shape
+        if _array_api.is_foreign(weights):
+            xp, _ = _array_api.namespace(weights)
+            flat = xp.reshape(weights, (H * W, c, k))
+            return _array_api.take(flat, self._grid.solved, axis=0)
         return weights.reshape(H * W, c, k)[self._grid.solved]
 
-    def _variates(self, maps, x_view):
-        """Hartley-arranged canonical variates, shape (n, H * W * k), float64."""
-        grid = self._grid
+    def _view_solution(self, x_view):
+        """Solved weights, mean map and bins of one layer (X's or y's)."""
         if x_view:
-            A, mean, bins = (
-                self._solved_weights(self.x_weights_),
-                self.x_mean_,
-                grid.x_bins,
-            )
+            weights, mean, bins = self.x_weights_, self.x_mean_, self._grid.x_bins
         else:
-            A, mean, bins = (
-                self._solved_weights(self.y_weights_),
-                self.y_mean_,
-                grid.y_bins,
+            weights, mean, bins = self.y_weights_, self.y_mean_, self._grid.y_bins
+        return self._solved_weights(weights), mean, bins
+
+    def _variates(self, maps, x_view):
+        """Canonical variates in ``transform``'s layout, in ``maps``' dtype."""
+        A, mean, bins = self._view_solution(x_view)
+        if _array_api.is_foreign(maps):
+            xp, _ = _array_api.namespace(maps)
+            paired, positions = _hartley_positions(self._grid)
+            out = _array_api.hartley_variates(
+                maps,
+                mean,
+                _namespace_bins(self._grid, x_view=x_view),
+                A,
+                positions,
+                paired,
+                block_rows=_block_rows(maps),
             )
-        n = maps.shape[0]
-        H, W = grid.shape
-        k = self.n_components_
-        paired = grid.partner >= 0
-        out = np.empty((n, H * W, k))
-        step = _block_rows(maps)
-        for start in range(0, n, step):
-            Z = _spectra(maps[start : start + step], mean, bins, grid.real)[0]
-            z = np.matmul(Z.stack(), A).transpose(1, 0, 2)
-            block = out[start : start + step]
-            block[:, grid.solved] = z.real - z.imag
-            block[:, grid.partner[paired]] = (z.real + z.imag)[:, paired]
-        return out.reshape(n, -1)
+            return xp.astype(out, maps.dtype, copy=False)
+        out = _hartley_variates(maps, A, mean, bins, self._grid, self.n_components_)
+        return out.astype(maps.dtype, copy=False)
+
+    def _dask_variates(self, maps, x_view):
+        """:meth:`_variates` of a Dask array of maps, lazily, chunk by chunk."""
+        A, mean, bins = self._view_solution(x_view)
+        H, W = self._grid.shape
+        block = functools.partial(
+            _dask_block_variates,
+            name="X" if x_view else "y",
+            A=A,
+            mean_map=mean,
+            bins=bins,
+            grid=self._grid,
+            k=self.n_components_,
+        )
+        return maps.map_blocks(
+            block,
+            drop_axis=(2, 3),
+            chunks=(maps.chunks[0], (H * W * self.n_components_,)),
+            dtype=maps.dtype,
+        )
 
     def transform(self, X, y=None):
         """Project onto the per-frequency canonical directions.
@@ -1084,16 +1278,25 @@ class FourierCCA(_BaseCCA):
         X_c : ndarray of shape (n_samples, H * W * n_components_)
             Real canonical variates of ``X``, laid out as described in the
             Notes (``Re z - Im z`` per frequency and pair). Same float dtype
-            as ``X``.
+            as ``X``, and the same kind of array: a lazy Dask array for a
+            Dask array, an array of the input's namespace and device for an
+            Array API input.
         (X_c, y_c) : tuple of ndarrays
             When ``y`` is given.
         """
         self._check_is_fitted()
+        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            X, Y = self._check_dask_predict_maps(X, y)
+            Xt = self._dask_variates(X, x_view=True)
+            return Xt if Y is None else (Xt, self._dask_variates(Y, x_view=False))
         X, Y = self._check_predict_maps(X, y)
-        Xt = self._variates(X, x_view=True).astype(X.dtype, copy=False)
+        _array_api.check_same_namespace(
+            X, self, attribute="x_weights_", method="transform"
+        )
+        Xt = self._variates(X, x_view=True)
         if Y is None:
             return Xt
-        Yt = self._variates(Y, x_view=False).astype(Y.dtype, copy=False)
+        Yt = self._variates(Y, x_view=False)
         return Xt, _wrap_data_with_container("transform", Yt, y, self)
 
     def score(self, X, y):
@@ -1126,13 +1329,20 @@ class FourierCCA(_BaseCCA):
                 f"{type(self).__name__}.score requires y, the second view, but "
                 "the target y is None."
             )
-        X, Y = self._check_predict_maps(X, y)
-        n = X.shape[0]
-        if n < 2:
-            raise ValueError(
-                f"score needs at least 2 samples to compute correlations, got {n}."
+        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            # The correlations are functions of the moments of the given
+            # maps: one reduction pass, as for the core estimators.
+            X, Y = self._check_dask_predict_maps(X, y)
+            _check_score_samples(X.shape[0])
+            moments = _dask.reduce_moments(X, Y, *self._moment_functions())
+            r = self._moment_correlations(moments)
+        else:
+            X, Y = self._check_predict_maps(X, y)
+            _array_api.check_same_namespace(
+                X, self, attribute="x_weights_", method="score"
             )
-        r = self._held_out_correlations(X, Y)
+            _check_score_samples(X.shape[0])
+            r = self._held_out_correlations(X, Y)
         weight = self._grid.multiplicity[:, None] * self._pair_mask()
         total = weight.sum()
         return float((weight * r).sum() / total) if total else 0.0
@@ -1143,42 +1353,59 @@ class FourierCCA(_BaseCCA):
         A = self._solved_weights(self.x_weights_)
         B = self._solved_weights(self.y_weights_)
         n = X.shape[0]
-        x_map = np.mean(X, axis=0, dtype=np.float64)
-        y_map = np.mean(Y, axis=0, dtype=np.float64)
-        shape = (grid.n_solved, self.n_components_)
-        suv, su, sv = (np.zeros(shape, np.complex128) for _ in range(3))
-        suu, svv = np.zeros(shape), np.zeros(shape)
-        ssx = ssy = 0.0
-        step = _block_rows(X, Y)
-        for start in range(0, n, step):
-            zx, _, sq_x = _spectra(
-                X[start : start + step], x_map, grid.x_bins, grid.real
+        if _array_api.is_foreign(X):
+            sums = _array_api.pair_sums(
+                X,
+                Y,
+                _namespace_bins(grid, x_view=True),
+                _namespace_bins(grid, x_view=False),
+                A,
+                B,
+                block_rows=_block_rows(X, Y),
             )
-            zy, _, sq_y = _spectra(
-                Y[start : start + step], y_map, grid.y_bins, grid.real
-            )
-            u = np.matmul(zx.stack(), A)
-            v = np.matmul(zy.stack(), B)
-            suv += np.einsum("sbk,sbk->sk", np.conj(u), v)
-            suu += np.einsum("sbk,sbk->sk", np.conj(u), u).real
-            svv += np.einsum("sbk,sbk->sk", np.conj(v), v).real
-            su += u.sum(axis=1)
-            sv += v.sum(axis=1)
-            ssx += sq_x.sum()
-            ssy += sq_y.sum()
+            A, B = _array_api.to_numpy(A), _array_api.to_numpy(B)
+        else:
+            sums = _pair_sums(X, Y, grid, A, B)
+        suv, suu, svv, su, sv, ssx, ssy, x_map, y_map = sums
         # Remove the rounding left by centering, as in the moments.
         suv -= np.conj(su) * sv / n
         suu -= np.abs(su) ** 2 / n
         svv -= np.abs(sv) ** 2 / n
-        # A variate constant on these samples must not pick up a correlation
-        # from rounding: projection_rounding's level, with the spectral
-        # energy of the uncentered maps (Parseval) in place of ‖X‖_F².
-        norm_x = np.sqrt(np.prod(grid.x_size) * (ssx + n * np.sum(x_map**2)))
-        norm_y = np.sqrt(np.prod(grid.y_size) * (ssy + n * np.sum(y_map**2)))
+        energy_x = np.prod(grid.x_size) * (ssx + n * np.sum(x_map**2))
+        energy_y = np.prod(grid.y_size) * (ssy + n * np.sum(y_map**2))
+        return self._pair_correlations(suv, suu, svv, energy_x, energy_y, A, B)
+
+    def _moment_correlations(self, moments):
+        """:meth:`_held_out_correlations` from the moments of the given maps.
+
+        With ``u = Ẑ a`` and ``v = Ŵ b``: ``Σ ū v = aᴴ Cxy b`` and ``Σ |u|² =
+        aᴴ Cxx a`` (centered cross-products), and the uncentered sums of
+        squares give the spectral energies.
+        """
+        grid = self._grid
+        A = self._solved_weights(_array_api.to_numpy(self.x_weights_))
+        B = self._solved_weights(_array_api.to_numpy(self.y_weights_))
+        suv = np.einsum("spk,spk->sk", np.conj(A), moments.cxy @ B)
+        suu = np.einsum("spk,spk->sk", np.conj(A), moments.cxx @ A).real
+        svv = np.einsum("sqk,sqk->sk", np.conj(B), moments.cyy @ B).real
+        energy_x = np.prod(grid.x_size) * moments.x_sumsq.sum()
+        energy_y = np.prod(grid.y_size) * moments.y_sumsq.sum()
+        return self._pair_correlations(suv, suu, svv, energy_x, energy_y, A, B)
+
+    @staticmethod
+    def _pair_correlations(suv, suu, svv, energy_x, energy_y, A, B):
+        """Correlations from centered sums, 0 for a variate constant to rounding.
+
+        A variate constant on these samples must not pick up a correlation
+        from rounding: projection_rounding's level, with the spectral energy
+        of the uncentered maps (Parseval) in place of ‖X‖_F².
+        """
+        norm_x, norm_y = np.sqrt(energy_x), np.sqrt(energy_y)
         tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * np.linalg.norm(A, axis=1)
         tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * np.linalg.norm(B, axis=1)
         return _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
 
     def _pair_mask(self):
         """(n_solved, k) mask of actual (unpadded) canonical pairs."""
-        return self._pairs_solved[:, None] > np.arange(self.n_components_)[None, :]
+        pairs = np.asarray(self._pairs_solved)
+        return pairs[:, None] > np.arange(self.n_components_)[None, :]

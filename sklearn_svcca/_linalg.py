@@ -897,8 +897,10 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
 
     Parameters
     ----------
-    Z : ndarray of shape (n_problems, n_samples, m)
-        Data of each problem (complex in general); centered here.
+    Z : array of shape (n_problems, n_samples, m)
+        Data of each problem (complex in general); centered here. For a
+        non-NumPy Array API array the QR runs in its namespace, on its
+        device, and ``Q`` stays there; ``R`` comes to the host.
     keep : ndarray of bool, shape (n_problems, m)
     energy : ndarray of shape (m,) or (n_problems, m), default=None
         As in :func:`stacked_gram_bases`.
@@ -909,13 +911,21 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
     -------
     basis : StackedBasis
     """
-    Z = Z - Z.mean(axis=1, keepdims=True)
-    Z *= keep[:, None, :]
     n, m = Z.shape[1:]
-    diag = np.linalg.norm(Z, axis=1) ** 2
-    d = _stacked_scale(diag, keep & (diag > 0), energy)
-    Z /= d[:, None, :]
-    Q, R = np.linalg.qr(Z)
+    if _array_api.is_foreign(Z):
+        # With known energies the scaling is fixed before the data are seen;
+        # otherwise the centered norms are computed where the data live.
+        fixed = None if energy is None else _stacked_scale(keep * 1.0, keep, energy)
+        Q, R, norms = _array_api.stacked_qr_factor(Z, keep, scale=fixed)
+        diag = norms**2
+        d = _stacked_scale(diag, keep & (diag > 0), energy)
+    else:
+        Z = Z - Z.mean(axis=1, keepdims=True)
+        Z *= keep[:, None, :]
+        diag = np.linalg.norm(Z, axis=1) ** 2
+        d = _stacked_scale(diag, keep & (diag > 0), energy)
+        Z /= d[:, None, :]
+        Q, R = np.linalg.qr(Z)
     U, s, Vh = stacked_svd(R)
     # With fewer samples than columns the factors are narrower than m: pad
     # them with zero directions so that both routes share one shape.
@@ -978,7 +988,11 @@ def stacked_canonical_directions(bx, by, cxy=None):
     """
     Wx, Wy = bx.W, by.W
     if bx.Q is not None and by.Q is not None:
-        QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
+        if _array_api.is_foreign(bx.Q):
+            # The O(n m²) products run where Q lives (possibly a device).
+            QxQy = _array_api.stacked_inner(bx.Q, by.Q)
+        else:
+            QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
         M = np.conj(np.swapaxes(bx.U, 1, 2)) @ QxQy @ by.U
     else:
         M = np.conj(np.swapaxes(Wx, 1, 2)) @ cxy @ Wy

@@ -79,15 +79,16 @@ def _fitted_attributes(est):
 def _assert_same_fit(est, ref, rtol):
     """Every fitted attribute of ``est`` equals ``ref``'s, normwise.
 
-    Arrays and floats agree to ``rtol`` relative to the largest magnitude of
-    the reference attribute (a near-zero canonical correlation is compared
-    on the scale of the largest one); everything else exactly.
+    Floating and complex arrays, and floats, agree to ``rtol`` relative to
+    the largest magnitude of the reference attribute (a near-zero canonical
+    correlation is compared on the scale of the largest one); everything
+    else exactly.
     """
     got, want = _fitted_attributes(est), _fitted_attributes(ref)
     assert sorted(got) == sorted(want)
     for name, expected in want.items():
         actual = got[name]
-        if isinstance(expected, np.ndarray) and expected.dtype.kind == "f":
+        if isinstance(expected, np.ndarray) and expected.dtype.kind in "fc":
             actual = np.asarray(actual)
             assert actual.shape == expected.shape, name
             scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)

@@ -27,8 +27,9 @@ except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
 
 import sklearn_svcca._array_api as array_api
+import sklearn_svcca._fourier as fourier
 import sklearn_svcca._linalg as linalg
-from sklearn_svcca import CCA, PWCCA, SVCCA
+from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SCIPY_ARRAY_API") != "1",
@@ -91,7 +92,7 @@ def _data(seed=0, n=257, p=7, q=5, rank_deficient=False):
 @pytest.mark.parametrize(
     "namespace, device, dtype", list(yield_namespace_device_dtype_combinations())
 )
-@pytest.mark.parametrize("estimator", [CCA(), SVCCA(), PWCCA()], ids=repr)
+@pytest.mark.parametrize("estimator", [CCA(), SVCCA(), PWCCA(), FourierCCA()], ids=repr)
 def test_check_array_api_input_and_values(estimator, namespace, device, dtype):
     # scikit-learn's own check, with values compared to the NumPy fit too.
     # Its data have two redundant features which, cast to float32, are
@@ -158,14 +159,9 @@ def test_float32_input(namespace, device):
     np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
 
 
-@pytest.mark.parametrize("namespace, device", NAMESPACES)
-def test_no_data_sized_array_reaches_the_host(namespace, device, monkeypatch):
-    # Spy on every explicit host transfer and forbid SciPy's QR: with the
-    # rank-deficient data auto takes the exact QR route, which must run in
-    # the namespace too.
-    xp, device = _xp(namespace, device)
-    n = 311
-    X, Y = _data(n=n, rank_deficient=True)
+@pytest.fixture
+def host_transfers(monkeypatch):
+    """Shapes of the arrays explicitly moved to the host during the test."""
     moved = []
     to_numpy = array_api.to_numpy
 
@@ -173,21 +169,42 @@ def test_no_data_sized_array_reaches_the_host(namespace, device, monkeypatch):
         moved.append(tuple(a.shape))
         return to_numpy(a)
 
+    monkeypatch.setattr(array_api, "to_numpy", spy)
+    return moved
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_no_data_sized_array_reaches_the_host(
+    namespace, device, monkeypatch, host_transfers
+):
+    # Spy on every explicit host transfer and forbid SciPy's QR: with the
+    # rank-deficient data auto takes the exact QR route, which must run in
+    # the namespace too.
+    xp, device = _xp(namespace, device)
+    n = 311
+    X, Y = _data(n=n, rank_deficient=True)
+    moved = host_transfers
+
     def no_scipy_qr(*args, **kwargs):
         raise AssertionError("scipy.linalg.qr called on device data")
 
-    monkeypatch.setattr(array_api, "to_numpy", spy)
     monkeypatch.setattr(linalg.scipy.linalg, "qr", no_scipy_qr)
+    _use_every_method(PWCCA(), X, Y, xp, device, exact_route="qr")
+    assert moved, "nothing was transferred: the spy is not wired"
+    assert all(n not in shape for shape in moved), moved
+
+
+def _use_every_method(est, X, Y, xp, device, *, exact_route):
+    """fit (on the exact route), score, transform, then partial_fit, on device."""
     with sklearn.config_context(array_api_dispatch=True):
         Xx, Yx = xp.asarray(X, device=device), xp.asarray(Y, device=device)
-        est = PWCCA().fit(Xx, Yx)
-        assert est.solver_ == "qr"
+        est.fit(Xx, Yx)
+        assert est.solver_ == exact_route
         est.score(Xx, Yx)
         est.transform(Xx, Yx)
         est.partial_fit(Xx, Yx)
     assert est.solver_ == "gram"  # partial_fit never holds the data
-    assert moved, "nothing was transferred: the spy is not wired"
-    assert all(n not in shape for shape in moved), moved
+    return est
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
@@ -255,5 +272,214 @@ def test_numpy_input_takes_the_numpy_path_under_dispatch(monkeypatch):
 
 
 def test_tags_declare_array_api_support():
-    for est in (CCA(), SVCCA(), PWCCA()):
+    for est in (CCA(), SVCCA(), PWCCA(), FourierCCA()):
         assert est.__sklearn_tags__().array_api_support
+
+
+# ------------------------------------------------------------- FourierCCA
+# The FFT, centering and every per-frequency product over samples run in the
+# namespace; the (n_solved, p + q, p + q) statistics are decomposed on the
+# host, so a fit must give the NumPy fit's numbers on every route.
+
+
+def _maps(seed=0, n=263, x_shape=(5, 4, 3), y_shape=(4, 6, 2), dependent=False):
+    """Two layers of conv maps sharing a signal; different, non-square maps."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, *x_shape)) + 2.0
+    Y = rng.normal(size=(n, *y_shape)) - 1.0
+    Y[..., 0] += np.resize(X[..., 0], (n, *y_shape[:2]))
+    if dependent:
+        # Dependent at every frequency but DC: auto takes the exact route
+        # there only ("mixed").
+        X[..., 2] = X[..., 0] + rng.normal(size=(n, 1, 1))
+    return X, Y
+
+
+FOURIER_CASES = [
+    (FourierCCA(), {}),
+    (FourierCCA(), {"dependent": True}),
+    (FourierCCA(solver="qr", n_components=1), {}),
+    (FourierCCA(solver="gram"), {"x_shape": (4, 4, 3), "y_shape": (4, 4, 2)}),
+]
+
+
+@pytest.mark.parametrize("estimator, data", FOURIER_CASES, ids=str)
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_fourier_fit_transform_score_match_numpy(
+    estimator, data, namespace, device, assert_same_fit
+):
+    xp, device = _xp(namespace, device)
+    X, Y = _maps(**data)
+    X2, Y2 = _maps(seed=1, n=101, **{k: v for k, v in data.items() if k != "dependent"})
+    ref = _clone(estimator).fit(X, Y)
+    expected_kind = _kind(xp.asarray(X, device=device))
+    with sklearn.config_context(array_api_dispatch=True):
+        est = _clone(estimator).fit(
+            xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        )
+        Xt, Yt = est.transform(
+            xp.asarray(X2, device=device), xp.asarray(Y2, device=device)
+        )
+        score = est.score(xp.asarray(X2, device=device), xp.asarray(Y2, device=device))
+        train_score = est.score(
+            xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        )
+
+    assert est.solver_ == ref.solver_
+    if data.get("dependent"):
+        assert ref.solver_ == "mixed"
+    for name, value in vars(ref).items():
+        if isinstance(value, np.ndarray):
+            assert _kind(getattr(est, name)) == expected_kind, name
+    assert est.x_weights_.dtype == xp.complex128
+    assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-12)
+
+    for got, want in [(Xt, ref.transform(X2)), (Yt, ref.transform(X2, Y2)[1])]:
+        assert _kind(got) == expected_kind
+        assert got.dtype == xp.float64
+        np.testing.assert_allclose(_to_numpy(got), want, rtol=0, atol=1e-11)
+    assert isinstance(score, float)
+    assert abs(score - ref.score(X2, Y2)) < 1e-12
+    assert abs(train_score - ref.similarity_) < 1e-12
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_fourier_dense_layers_and_one_dimensional_y(namespace, device, assert_same_fit):
+    # 2-D input is a 1x1 map; a 1-D y is one channel.
+    xp, device = _xp(namespace, device)
+    X, Y = _data(rank_deficient=True)
+    for y in (Y, Y[:, 0]):
+        ref = FourierCCA().fit(X, y)
+        with sklearn.config_context(array_api_dispatch=True):
+            est = FourierCCA().fit(
+                xp.asarray(X, device=device), xp.asarray(y, device=device)
+            )
+            Xt = est.transform(xp.asarray(X, device=device))
+        assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-12)
+        np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-11)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_fourier_float32_input(namespace, device):
+    xp, device = _xp(namespace, device, "float32")
+    X, Y = (a.astype(np.float32) for a in _maps())
+    ref = FourierCCA().fit(X, Y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = FourierCCA().fit(
+            xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        )
+        Xt = est.transform(xp.asarray(X, device=device))
+    # Centered, transformed and accumulated in float64 where the device has
+    # it, as NumPy does; the variates come out in the input's dtype.
+    xp_info = array_api.namespace(est.x_weights_)
+    assert est.x_weights_.dtype == array_api.complex_dtype(*xp_info)
+    assert est.x_mean_.dtype == array_api.float_dtype(*xp_info)
+    assert Xt.dtype == xp.float32
+    np.testing.assert_allclose(
+        _to_numpy(est.frequency_correlations_),
+        ref.frequency_correlations_,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_fourier_no_data_sized_array_reaches_the_host(
+    namespace, device, monkeypatch, host_transfers
+):
+    # Spy on every explicit host transfer, on the NumPy path's spectra (which
+    # must only see single mean maps) and on the namespaced stacked QR, and
+    # forbid the NumPy path's BLAS products and projections: with the
+    # dependent channel, auto takes the exact route, whose spectra and QR
+    # must stay in the namespace too.
+    xp, device = _xp(namespace, device)
+    n = 311
+    X, Y = _maps(n=n, dependent=True)
+    moved, host_spectra, qr_in_namespace = host_transfers, [], []
+    spectra, qr_factor = fourier._spectra, array_api.stacked_qr_factor
+
+    def spy_spectra(maps, *args):
+        host_spectra.append(maps.shape[0])
+        return spectra(maps, *args)
+
+    def spy_qr(Z, keep, **kwargs):
+        qr_in_namespace.append(_kind(Z))
+        return qr_factor(Z, keep, **kwargs)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("NumPy path used for namespaced data")
+
+    monkeypatch.setattr(array_api, "stacked_qr_factor", spy_qr)
+    monkeypatch.setattr(fourier, "_spectra", spy_spectra)
+    for name in ("_zherk", "_hartley_variates", "_pair_sums"):
+        monkeypatch.setattr(fourier, name, forbidden)
+    est = _use_every_method(FourierCCA(), X, Y, xp, device, exact_route="mixed")
+    assert all(n not in shape for shape in moved), moved
+    assert set(host_spectra) == {1}, host_spectra
+    assert qr_in_namespace == [_kind(xp.asarray(X, device=device))] * 2
+    # The largest transfers are the per-frequency statistics.
+    assert max(map(np.prod, moved)) == est._grid.n_solved * 3 * 3
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_fourier_partial_fit_matches_fit(namespace, device, assert_same_fit):
+    xp, device = _xp(namespace, device)
+    X, Y = _maps(n=200)
+    est = FourierCCA()
+    with sklearn.config_context(array_api_dispatch=True):
+        for a, b in [(0, 1), (1, 2), (2, 120), (120, 200)]:
+            est.partial_fit(
+                xp.asarray(X[a:b], device=device), xp.asarray(Y[a:b], device=device)
+            )
+    assert _kind(est.x_weights_) == _kind(xp.asarray(X, device=device))
+    assert_same_fit(
+        move_estimator_to(est, np, "cpu"),
+        FourierCCA(solver="gram").fit(X, Y),
+        rtol=1e-10,
+    )
+
+
+def test_fourier_namespace_mismatch_and_errors():
+    xp, device = _xp("array_api_strict", "device1")
+    X, Y = _maps(n=60)
+    with sklearn.config_context(array_api_dispatch=True):
+        Xx, Yx = xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        est = FourierCCA().fit(Xx, Yx)
+        with pytest.raises(ValueError, match=r"transform\(\) must use the same"):
+            est.transform(X)
+        with pytest.raises(ValueError, match=r"score\(\) must use the same"):
+            est.score(X, Y)
+        with pytest.raises(ValueError, match=r"X has maps of shape \(5, 3, 3\)"):
+            est.transform(Xx[:, :, :3, :])
+        with pytest.raises(ValueError, match="y must be an array of shape"):
+            FourierCCA().fit(Xx, Yx[..., 0])
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            FourierCCA().fit(Xx, Yx[:50, ...])
+
+
+def test_fourier_numpy_input_takes_the_numpy_path_under_dispatch(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("generic path used for NumPy input")
+
+    for name in ("spectral_sums", "stacked_spectra", "hartley_variates", "pair_sums"):
+        monkeypatch.setattr(array_api, name, forbidden)
+    X, Y = _maps(dependent=True)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = FourierCCA().fit(X, Y)
+        est.score(X, Y)
+        est.transform(X, Y)
+    assert est.solver_ == "mixed"
+    assert isinstance(est.x_weights_, np.ndarray)
+
+
+def test_fourier_torch_y_follows_numpy_x(assert_same_fit):
+    torch = pytest.importorskip("torch")
+    X, Y = _maps()
+    with sklearn.config_context(array_api_dispatch=True):
+        est = FourierCCA().fit(X, torch.asarray(Y))
+        mixed = FourierCCA().fit(torch.asarray(X), Y)
+        _, Yt = mixed.transform(torch.asarray(X), Y)
+    assert isinstance(est.x_weights_, np.ndarray)
+    assert isinstance(mixed.x_weights_, torch.Tensor)
+    assert isinstance(Yt, torch.Tensor)
+    assert_same_fit(est, FourierCCA().fit(X, Y), rtol=1e-12)

@@ -4,7 +4,9 @@ A fit depends on the data only through their moments, and moments of
 disjoint chunks merge exactly, so a fit on a Dask array must equal the NumPy
 fit to rounding (1e-10 relative) whatever the chunking; ``transform`` must
 stay lazy, and ``score`` (a function of the moments of the given data) must
-equal NumPy's.
+equal NumPy's. FourierCCA's per-frequency moments merge the same way, so the
+same holds for conv maps (against the NumPy fit on the Gram route, which is
+the only one a fit from moments can take).
 """
 
 import subprocess
@@ -13,9 +15,10 @@ import warnings
 
 import numpy as np
 import pytest
+from test_fourier import WRONG_NDIM_CASES, wrong_ndim_message
 
-from sklearn_svcca import CCA, PWCCA, SVCCA
-from sklearn_svcca.exceptions import ConditioningWarning
+from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA
+from sklearn_svcca.exceptions import ConditioningWarning, SampleSizeWarning
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -164,7 +167,7 @@ def test_errors(views):
 def test_importing_the_package_imports_no_optional_dependency():
     code = (
         "import sys, sklearn_svcca\n"
-        "from sklearn_svcca import CCA, PWCCA, SVCCA\n"
+        "from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA\n"
         "heavy = [m for m in ('dask', 'distributed', 'torch', 'cupy',"
         " 'array_api_strict') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
@@ -241,6 +244,185 @@ def test_distributed_worker_processes(views, assert_same_fit):
             est = PWCCA().fit(
                 da.from_array(X, chunks=500), da.from_array(Y, chunks=500)
             )
+            # FourierCCA's summaries carry its frequency grid to the workers.
+            Xm, Ym = _maps(11, 400, (4, 5, 3), (3, 4, 2))
+            fourier = FourierCCA().fit(
+                da.from_array(Xm, chunks=90), da.from_array(Ym, chunks=90)
+            )
             pids = client.run(lambda: __import__("os").getpid())
     assert len(set(pids.values())) == 2
     assert_same_fit(est, PWCCA().fit(X, Y), rtol=1e-10)
+    assert_same_fit(fourier, FourierCCA(solver="gram").fit(Xm, Ym), rtol=1e-10)
+
+
+# ------------------------------------------------------------- FourierCCA
+
+
+def _maps(seed, n, x_shape, y_shape, *, offset=1.5):
+    """Two layers of conv maps (n, h, w, c) sharing a signal, with means."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, *x_shape)) + offset
+    Y = rng.normal(size=(n, *y_shape)) - offset
+    # y's first channel sees X's first channel (resized to y's map).
+    Y[..., 0] += np.resize(X[..., 0], (n, *y_shape[:2]))
+    return X, Y
+
+
+FOURIER_SHAPES = [
+    ((4, 4, 3), (4, 4, 2)),
+    ((5, 6, 3), (4, 3, 2)),  # different, non-square maps
+    ((1, 1, 5), (1, 1, 3)),  # given as 2-D: dense layers
+]
+FOURIER_CHUNKS = [(400, 400), (37, 101), (1, 1)]
+
+
+@pytest.mark.parametrize("shapes", FOURIER_SHAPES, ids=str)
+@pytest.mark.parametrize("chunks", FOURIER_CHUNKS, ids=str)
+def test_fourier_fit_equals_numpy(shapes, chunks, assert_same_fit):
+    n = 400 if chunks != (1, 1) else 20
+    X, Y = _maps(20, n, *shapes)
+    if shapes[0][:2] == (1, 1):
+        X, Y = X.reshape(n, -1), Y.reshape(n, -1)
+    # Chunked across the maps and channels too: rechunked to whole samples.
+    Xd = da.from_array(X, chunks=(chunks[0], *[2] * (X.ndim - 1)))
+    Yd = da.from_array(Y, chunks=(chunks[1], *[-1] * (Y.ndim - 1)))
+    with warnings.catch_warnings():
+        # 20 samples for up to 90 values per sample, for both fits.
+        warnings.simplefilter("ignore", SampleSizeWarning)
+        ref = FourierCCA(solver="gram").fit(X, Y)
+        est = FourierCCA().fit(Xd, Yd)
+    assert_same_fit(est, ref, rtol=1e-10)
+    assert est.solver_ == "gram"
+
+
+def test_fourier_mixed_inputs_dtypes_and_empty_chunks(assert_same_fit):
+    X, Y = _maps(21, 300, (4, 6, 3), (4, 6, 2))
+    ref = FourierCCA(solver="gram").fit(X, Y)
+    assert_same_fit(FourierCCA().fit(da.from_array(X, chunks=70), Y), ref, 1e-10)
+    assert_same_fit(FourierCCA().fit(X, da.from_array(Y, chunks=70)), ref, 1e-10)
+    chunks = (0, 120, 0, 180)
+    Xd = da.from_array(X, chunks=(chunks, 4, 6, 3))
+    Yd = da.from_array(Y, chunks=(chunks, 4, 6, 2))
+    assert_same_fit(FourierCCA().fit(Xd, Yd), ref, rtol=1e-10)
+    # float32 maps are accumulated in float64, as in memory.
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    assert_same_fit(
+        FourierCCA().fit(da.from_array(X32, chunks=64), da.from_array(Y32)),
+        FourierCCA(solver="gram").fit(X32, Y32),
+        rtol=1e-10,
+    )
+    # A 1-D y is one channel of a 1x1 map.
+    assert_same_fit(
+        FourierCCA().fit(da.from_array(X, chunks=64), da.from_array(Y[:, 0, 0, 0])),
+        FourierCCA(solver="gram").fit(X, Y[:, 0, 0, 0]),
+        rtol=1e-10,
+    )
+
+
+def test_fourier_partial_fit_with_dask_batches(assert_same_fit):
+    X, Y = _maps(22, 300, (4, 5, 3), (3, 5, 2))
+    est = FourierCCA()
+    for a, b in [(0, 1), (1, 120), (120, 300)]:
+        est.partial_fit(da.from_array(X[a:b], chunks=50), da.from_array(Y[a:b]))
+    assert_same_fit(est, FourierCCA(solver="gram").fit(X, Y), rtol=1e-10)
+
+
+def test_fourier_transform_is_lazy_and_score_matches():
+    X, Y = _maps(23, 300, (5, 6, 3), (4, 4, 2))
+    Xd, Yd = da.from_array(X, chunks=70), da.from_array(Y, chunks=110)
+    ref = FourierCCA(solver="gram").fit(X, Y)
+    est = FourierCCA().fit(Xd, Yd)
+
+    Xt = est.transform(Xd)
+    assert isinstance(Xt, da.Array)
+    assert Xt.chunks == (Xd.chunks[0], (4 * 4 * 2,))
+    np.testing.assert_allclose(Xt.compute(), ref.transform(X), rtol=0, atol=1e-10)
+    Xt, Yt = est.transform(Xd, Yd)
+    assert isinstance(Yt, da.Array) and Yt.chunks[0] == Xd.chunks[0]
+    np.testing.assert_allclose(Yt.compute(), ref.transform(X, Y)[1], atol=1e-10)
+    assert est.transform(Xd.astype(np.float32)).dtype == np.float32
+
+    # score from the moments of the given maps equals score on them in memory.
+    X2, Y2 = _maps(24, 120, (5, 6, 3), (4, 4, 2), offset=-3.0)
+    for a, b in [(Xd, Yd), (da.from_array(X2, chunks=37), Y2)]:
+        expected = ref.score(np.asarray(a), np.asarray(b))
+        assert abs(est.score(a, b) - expected) < 1e-12
+    assert abs(est.score(Xd, Yd) - est.similarity_) < 1e-12
+
+
+def test_fourier_transform_does_not_compute():
+    def boom(block):
+        raise AssertionError("computed")
+
+    X, Y = _maps(25, 60, (4, 4, 2), (4, 4, 2))
+    est = FourierCCA().fit(X, Y)
+    lazy = da.from_array(X, chunks=10).map_blocks(boom, dtype=X.dtype)
+    assert isinstance(est.transform(lazy), da.Array)
+
+
+@pytest.mark.parametrize("x_shape, y_shape, name", WRONG_NDIM_CASES)
+def test_fourier_wrong_number_of_dimensions(x_shape, y_shape, name):
+    # The errors of the in-memory path, on the same shapes.
+    Xd = da.from_array(np.ones(x_shape), chunks=5)
+    Yd = da.from_array(np.ones(y_shape), chunks=5)
+    with pytest.raises(ValueError, match=wrong_ndim_message(name)):
+        FourierCCA().fit(Xd, Yd)
+
+
+def test_fourier_errors():
+    X, Y = _maps(26, 30, (4, 4, 2), (4, 4, 2))
+    Xd, Yd = da.from_array(X, chunks=10), da.from_array(Y, chunks=10)
+    bad = X.copy()
+    bad[23, 1, 1, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        FourierCCA().fit(da.from_array(bad, chunks=10), Yd)
+    bad = Y.copy()
+    bad[0, 0, 0, 1] = np.inf
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        FourierCCA().fit(Xd, da.from_array(bad, chunks=10))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        FourierCCA().fit(Xd, Yd[:20])
+    with pytest.raises(ValueError, match="minimum of 2 is required"):
+        FourierCCA().fit(Xd[:1], Yd[:1])
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        FourierCCA().fit(Xd + 1j, Yd)
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        FourierCCA().fit(Xd, None)
+    with pytest.raises(ValueError, match=r"solver=.qr.*Dask"):
+        FourierCCA(solver="qr").fit(Xd, Yd)
+    with pytest.raises(ValueError, match="X is constant"):
+        FourierCCA().fit(da.ones_like(Xd), Yd)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="overflowed float64"):
+            FourierCCA().fit(1e200 * Xd, Yd)
+
+    est = FourierCCA().fit(Xd, Yd)
+    with pytest.raises(ValueError, match=r"X has maps of shape \(4, 3, 2\)"):
+        est.transform(Xd[:, :, :3])
+    with pytest.raises(ValueError, match=r"y has maps of shape \(4, 4, 1\)"):
+        est.score(Xd, Yd[..., :1])
+    with pytest.raises(ValueError, match=r"maps of shape \(4, 4, 2\)"):
+        est.partial_fit(Xd[:, :3], Yd[:, :3])
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        est.score(Xd[:1], Yd[:1])
+    with pytest.raises(ValueError, match="requires y"):
+        est.score(Xd, None)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.transform(da.from_array(np.full((5, 4, 4, 2), np.nan))).compute()
+
+
+def test_fourier_distributed_fit_equals_numpy(threaded_client, assert_same_fit):
+    X, Y = _maps(27, 600, (6, 5, 3), (4, 4, 2))
+    Xd, Yd = da.from_array(X, chunks=53), da.from_array(Y, chunks=200)
+    ref = FourierCCA(solver="gram").fit(X, Y)
+    est = FourierCCA().fit(Xd, Yd)
+    assert_same_fit(est, ref, rtol=1e-10)
+    Xt = est.transform(Xd)
+    np.testing.assert_allclose(
+        threaded_client.compute(Xt).result(), ref.transform(X), atol=1e-10
+    )
+    assert abs(est.score(Xd, Yd) - ref.score(X, Y)) < 1e-12
+    X[150, 2, 1, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        FourierCCA().fit(da.from_array(X, chunks=53), Yd)

@@ -556,21 +556,26 @@ def test_large_maps_need_no_flattened_covariance():
 # ------------------------------------------------------------ bad input
 
 
-@pytest.mark.parametrize(
-    "x_shape, y_shape, name",
-    [
-        ((20, 4, 4), (20, 4, 4, 2), "X"),
-        ((20, 4, 4, 2, 1), (20, 4, 4, 2), "X"),
-        ((20, 4, 4, 2), (20, 4, 4), "y"),
-        ((20, 4, 4, 2), (20, 4, 4, 2, 2), "y"),
-    ],
-)
-def test_wrong_number_of_dimensions_is_rejected(x_shape, y_shape, name):
-    X, Y = np.ones(x_shape), np.ones(y_shape)
-    msg = re.escape(
+# (shape of X, shape of y, the one named in the error); tests/test_dask.py
+# checks that Dask input gets the same errors.
+WRONG_NDIM_CASES = [
+    ((20, 4, 4), (20, 4, 4, 2), "X"),
+    ((20, 4, 4, 2, 1), (20, 4, 4, 2), "X"),
+    ((20, 4, 4, 2), (20, 4, 4), "y"),
+    ((20, 4, 4, 2), (20, 4, 4, 2, 2), "y"),
+]
+
+
+def wrong_ndim_message(name):
+    return re.escape(
         f"{name} must be an array of shape (n_samples, height, width, channels)"
     )
-    with pytest.raises(ValueError, match=msg):
+
+
+@pytest.mark.parametrize("x_shape, y_shape, name", WRONG_NDIM_CASES)
+def test_wrong_number_of_dimensions_is_rejected(x_shape, y_shape, name):
+    X, Y = np.ones(x_shape), np.ones(y_shape)
+    with pytest.raises(ValueError, match=wrong_ndim_message(name)):
         FourierCCA().fit(X, Y)
 
 
