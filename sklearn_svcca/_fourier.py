@@ -31,6 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
+from scipy.linalg.blas import dgemm as _dgemm
+from scipy.linalg.blas import dsyrk as _dsyrk
 from scipy.linalg.blas import zgemm as _zgemm
 from scipy.linalg.blas import zherk as _zherk
 from sklearn.utils import check_array, check_consistent_length
@@ -230,11 +232,14 @@ def _spectra(maps, mean_map, bins, real):
     np.subtract(maps.transpose(1, 2, 0, 3), mean_map[:, :, None, :], out=z)
     residual = z.sum(axis=2)
     sumsq = np.einsum("hwnc,hwnc->c", z, z)
-    F = scipy.fft.rfft2(z, axes=(0, 1), overwrite_x=True).reshape(-1, b, c)
     index = _bin_index(bins, w)
+    if h * w == 1:
+        # The DFT of a 1x1 map is the map itself (2-D input: plain CCA);
+        # keeping it real lets the products run in real arithmetic.
+        return _BlockSpectra(z.reshape(1, b, c), index, bins[2]), residual, sumsq
+    F = scipy.fft.rfft2(z, axes=(0, 1), overwrite_x=True).reshape(-1, b, c)
     # Self-conjugate bins are real in exact arithmetic; dropping the rounding
-    # makes those problems (and 1x1 maps, i.e. plain CCA) real. No other
-    # solved frequency reads these bins.
+    # makes those problems real. No other solved frequency reads these bins.
     F.imag[index[real]] = 0.0
     return _BlockSpectra(F, index, bins[2]), residual, sumsq
 
@@ -297,7 +302,7 @@ def _hermitian_outer(a, b):
     return np.conj(a)[:, :, None] * b[:, None, :]
 
 
-def _accumulate_cross_products(cxx, cyy, cxy, zx, zy):
+def _accumulate_cross_products(cxx, cyy, cxy, zx, zy, real):
     """Add ``zxᴴ zx`` (lower triangle), ``zyᴴ zy`` (lower) and ``zxᴴ zy``.
 
     ``zx[t]`` (n, p) and ``zy[t]`` are frequency ``t``'s data, C-ordered;
@@ -312,6 +317,15 @@ def _accumulate_cross_products(cxx, cyy, cxy, zx, zy):
     writes ``(zxᴴ zy)ᵀ`` into the transposed accumulator.
     """
     for t in range(len(zx)):
+        if real[t]:
+            # A real frequency (DC, Nyquist; every one of a 1x1 map): real
+            # SYRK/GEMM do a quarter of the complex products' work.
+            ax = np.ascontiguousarray(zx[t].real).T
+            ay = np.ascontiguousarray(zy[t].real).T
+            cxx[t] += _dsyrk(1.0, ax).T
+            cyy[t] += _dsyrk(1.0, ay).T
+            cxy[t] += _dgemm(1.0, ay, ax, trans_b=1).T
+            continue
         ax, ay = zx[t].T, zy[t].T
         _zherk(1.0, ax, beta=1.0, c=cxx[t].T, overwrite_c=1)
         _zherk(1.0, ay, beta=1.0, c=cyy[t].T, overwrite_c=1)
@@ -405,7 +419,7 @@ def _accumulate_spectral_sums(X, Y, grid, block_rows):
         zy, res_y, sq_y = _spectra(
             Y[start : start + block_rows], y_map, grid.y_bins, grid.real
         )
-        _accumulate_cross_products(cxx, cyy, cxy, zx, zy)
+        _accumulate_cross_products(cxx, cyy, cxy, zx, zy, grid.real)
         rx += res_x
         ry += res_y
         ssx += sq_x

@@ -835,6 +835,44 @@ def _stacked_noise_floor(diag, keep, scale, energy, n_samples, eps):
     return 2.0 * rms * (1.0 + np.sqrt(m / n_samples))
 
 
+def _exactly_real(*arrays):
+    """Per problem (leading axis): whether every array is exactly real there."""
+    real = np.ones(arrays[0].shape[0], dtype=bool)
+    for a in arrays:
+        if np.iscomplexobj(a):
+            real &= ~a.imag.any(axis=tuple(range(1, a.ndim)))
+    return real
+
+
+def _by_realness(func, arrays, complex_outputs):
+    """``func(*arrays)``, in real arithmetic on the exactly real problems.
+
+    The DC and Nyquist frequencies of real maps are real problems, and so is
+    every frequency of 1x1 maps (2-D input, where FourierCCA is CCA):
+    complex arithmetic would cost them about four times the work. ``func``
+    maps stacked arrays to a tuple of stacked arrays; the outputs listed in
+    ``complex_outputs`` stay complex (directions), the others are real
+    (eigenvalues, singular values).
+    """
+    real = _exactly_real(*arrays)
+    if not real.any() or not any(np.iscomplexobj(a) for a in arrays):
+        return func(*arrays)
+    parts = {True: func(*(a[real].real for a in arrays))}
+    if real.all():
+        return tuple(
+            o.astype(np.complex128) if i in complex_outputs else o
+            for i, o in enumerate(parts[True])
+        )
+    parts[False] = func(*(a[~real] for a in arrays))
+    out = []
+    for o_real, o_cplx in zip(parts[True], parts[False], strict=True):
+        full = np.empty((real.shape[0], *o_cplx.shape[1:]), dtype=o_cplx.dtype)
+        full[real] = o_real
+        full[~real] = o_cplx
+        out.append(full)
+    return tuple(out)
+
+
 def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     """Decompose one view in many problems from Hermitian cross-products.
 
@@ -868,7 +906,7 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     d = _stacked_scale(diag, keep, energy)
     mask = keep[:, :, None] & keep[:, None, :]
     g = np.where(mask, c / (d[:, :, None] * d[:, None, :]), 0.0)
-    lam, V = np.linalg.eigh(g)
+    lam, V = _by_realness(np.linalg.eigh, (g,), complex_outputs=(1,))
     lam = lam[:, ::-1]
     V = V[:, :, ::-1]
     n_kept = keep.sum(axis=1)
@@ -955,6 +993,10 @@ def stacked_svd(a):
     valid matrices (see :func:`svd`); the rare failure is retried per problem
     with :func:`svd`'s fallback.
     """
+    return _by_realness(_stacked_svd, (a,), complex_outputs=(0, 2))
+
+
+def _stacked_svd(a):
     try:
         return np.linalg.svd(a, full_matrices=False)
     except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
@@ -995,13 +1037,17 @@ def stacked_canonical_directions(bx, by, cxy=None):
             QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
         M = np.conj(np.swapaxes(bx.U, 1, 2)) @ QxQy @ by.U
     else:
-        M = np.conj(np.swapaxes(Wx, 1, 2)) @ cxy @ Wy
+        (M,) = _by_realness(_whitened_cross, (Wx, cxy, Wy), complex_outputs=(0,))
     P, rho, Th = stacked_svd(M)
     n_pairs = np.minimum(bx.rank, by.rank)
     valid = np.arange(rho.shape[1])[None, :] < n_pairs[:, None]
     A = (Wx @ P) * valid[:, None, :]
     B = (Wy @ np.conj(np.swapaxes(Th, 1, 2))) * valid[:, None, :]
     return np.clip(np.where(valid, rho, 0.0), 0.0, 1.0), A, B, n_pairs
+
+
+def _whitened_cross(Wx, cxy, Wy):
+    return (np.conj(np.swapaxes(Wx, 1, 2)) @ cxy @ Wy,)
 
 
 def align_phases(A, B):
