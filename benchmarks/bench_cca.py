@@ -5,11 +5,14 @@ For each shape and dtype this times, with the BLAS thread count pinned:
 - the floor: the three Gram products ``XᵀX``, ``YᵀY`` and ``XᵀY``, once in
   the input dtype and once in float64 (the arithmetic the estimators
   accumulate in; for float64 input the two are the same);
-- ``CCA``, ``CCA(solver="qr")``, ``SVCCA`` and ``PWCCA`` fits (all
-  components), and the moments alone;
-- the original recipe (covariance, pseudo-inverse, eigen square root, SVD):
-  ``sklearn_svcca.compat.get_cca_similarity`` when that module exists, and a
-  local faithful implementation in any case;
+- ``CCA``, ``CCA(solver="qr")``, ``SVCCA``, ``PWCCA`` and ``FourierCCA``
+  (on the same 2-D data, where it is CCA) fits (all components), and the
+  moments alone;
+- the original recipe (covariance, pseudo-inverse, eigen square root, SVD)
+  as a local faithful implementation, whose time is the target's baseline;
+  and, for information, ``sklearn_svcca.compat.get_cca_similarity``, which
+  reproduces the original's numbers with this library's numerics (so it
+  costs about what ``CCA`` does);
 - an independent QR-based CCA in plain NumPy (also the accuracy reference);
 - scikit-learn's iterative ``CCA`` with 10 components (and its cost per
   component), on shapes up to ``--sklearn-max-size`` elements per view;
@@ -18,9 +21,9 @@ For each shape and dtype this times, with the BLAS thread count pinned:
 It prints medians, ratios taken within the same rounds, and the largest
 deviation of every method's canonical correlations from the QR reference,
 then checks the targets (CCA within 2x of the float64 floor, at least 3x
-faster than the original recipe, 1e-8 agreement in float64, PWCCA within
-1.5x of CCA, SVCCA on the Gram route). It exits non-zero if one of this
-library's methods disagrees with the reference.
+faster than the original recipe, 1e-8 agreement in float64, PWCCA and
+FourierCCA within 1.5x of CCA, SVCCA on the Gram route). It exits non-zero
+if one of this library's methods disagrees with the reference.
 
 Examples
 --------
@@ -49,7 +52,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklearn_svcca import CCA, PWCCA, SVCCA
+from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA
 from sklearn_svcca._linalg import compute_moments
 
 FULL_SHAPES = ["10000x500", "50000x1024", "200000x256"]
@@ -207,6 +210,8 @@ def build_methods(args, n, p, q, dtype):
         _ours("CCA", CCA),
         _ours("SVCCA (0.99)", SVCCA, ref="svcca"),
         _ours("PWCCA", PWCCA),
+        # On 2-D input (1x1 maps) FourierCCA is CCA: the same data.
+        _ours("FourierCCA", FourierCCA),
         _ours("CCA solver='qr'", lambda: CCA(solver="qr"), slow=True),
         Method(
             "original recipe (local)",
@@ -336,17 +341,20 @@ def targets(rows, dtype):
                 cca["x_floor"] <= 2,
             )
         )
-    for name in ("original recipe (compat)", "original recipe (local)"):
-        if name in by and "x_cca" in by[name]:
-            ratio = by[name]["x_cca"]
-            checks.append((f"{name} >= 3x CCA", ratio, ratio >= 3))
-            break
+    # The faithful np.cov / pinv / eigen-square-root / SVD implementation is
+    # what the original code costs; compat reproduces the original's numbers
+    # with this library's numerics, so its time says nothing about that.
+    name = "original recipe (local)"
+    if name in by and "x_cca" in by[name]:
+        ratio = by[name]["x_cca"]
+        checks.append((f"{name} >= 3x CCA", ratio, ratio >= 3))
     if cca and "max_abs_diff" in cca and dtype == np.float64:
         d = cca["max_abs_diff"]
         checks.append(("CCA vs QR reference <= 1e-8", d, d <= 1e-8))
-    if "PWCCA" in by and "x_cca" in by["PWCCA"]:
-        r = by["PWCCA"]["x_cca"]
-        checks.append(("PWCCA <= 1.5x CCA", r, r <= 1.5))
+    for name in ("PWCCA", "FourierCCA"):
+        if name in by and "x_cca" in by[name]:
+            r = by[name]["x_cca"]
+            checks.append((f"{name} <= 1.5x CCA", r, r <= 1.5))
     if "SVCCA (0.99)" in by:
         s = by["SVCCA (0.99)"]
         checks.append(
@@ -465,7 +473,7 @@ def main(argv=None):
     return 1 if failed else 0
 
 
-OURS = {"CCA", "SVCCA (0.99)", "PWCCA", "CCA solver='qr'"}
+OURS = {"CCA", "SVCCA (0.99)", "PWCCA", "FourierCCA", "CCA solver='qr'"}
 
 if __name__ == "__main__":
     sys.exit(main())
