@@ -201,7 +201,7 @@ class _BaseCCA(
         moments = _linalg.Moments(
             view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
         )
-        # Seen only by _gram_basis/_qr_basis during this call, so that
+        # Seen only by _view_bases during this call, so that
         # _decompose_views keeps one code path for both kinds of fit.
         self._input_eps = (view_x.eps, view_y.eps)
         self._shared_views = (view_x, view_y)
@@ -211,29 +211,44 @@ class _BaseCCA(
             del self._shared_views
         return self
 
-    def _gram_basis(self, view, c, *, columns, n_samples, scale, reg=0.0, mean=None):
-        """:func:`_linalg.gram_basis` of view 0 (X) or 1 (y), shared if possible."""
-        shared = getattr(self, "_shared_views", None)
-        if shared is not None:
-            return shared[view].gram_basis(columns=columns, scale=scale, reg=reg)
-        return _linalg.gram_basis(
-            c,
-            columns=columns,
-            n_samples=n_samples,
-            scale=scale,
-            reg=reg,
-            mean=mean,
-            eps=self._input_eps[view],
-        )
+    def _view_bases(self, moments, columns, data, *, route, scale, reg=0.0):
+        """Bases of both views on ``route`` ("gram" or "qr").
 
-    def _qr_basis(self, view, data, mean, *, columns, scale):
-        """:func:`_linalg.qr_basis` of view 0 (X) or 1 (y), shared if possible."""
+        ``columns`` and ``data`` are pairs (X's, y's). When fitting many
+        pairs that share views (``_fit_from_views``), each view's memoised
+        basis is reused instead of being computed again.
+        """
         shared = getattr(self, "_shared_views", None)
-        if shared is not None:
-            return shared[view].qr_basis(columns=columns, scale=scale)
-        return _linalg.qr_basis(
-            data, mean, columns=columns, scale=scale, eps=self._input_eps[view]
+        views = (
+            (moments.cxx, moments.x_mean),
+            (moments.cyy, moments.y_mean),
         )
+        bases = []
+        for i, (c, mean) in enumerate(views):
+            if shared is not None and route == "gram":
+                basis = shared[i].gram_basis(columns=columns[i], scale=scale, reg=reg)
+            elif shared is not None:
+                basis = shared[i].qr_basis(columns=columns[i], scale=scale)
+            elif route == "gram":
+                basis = _linalg.gram_basis(
+                    c,
+                    columns=columns[i],
+                    n_samples=moments.n_samples,
+                    scale=scale,
+                    reg=reg,
+                    mean=mean,
+                    eps=self._input_eps[i],
+                )
+            else:
+                basis = _linalg.qr_basis(
+                    data[i],
+                    mean,
+                    columns=columns[i],
+                    scale=scale,
+                    eps=self._input_eps[i],
+                )
+            bases.append(basis)
+        return bases
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
         X, Y = validate_data(
@@ -367,25 +382,10 @@ class _BaseCCA(
                 f"solver='qr' computes exact CCA and does not support "
                 f"reg={self.reg}; use solver='auto' or 'gram' with shrinkage."
             )
-        n = moments.n_samples
+        columns, data = (cols_x, cols_y), (X, Y)
         if self.solver != "qr":
-            bx = self._gram_basis(
-                0,
-                moments.cxx,
-                columns=cols_x,
-                n_samples=n,
-                scale=True,
-                reg=self.reg,
-                mean=moments.x_mean,
-            )
-            by = self._gram_basis(
-                1,
-                moments.cyy,
-                columns=cols_y,
-                n_samples=n,
-                scale=True,
-                reg=self.reg,
-                mean=moments.y_mean,
+            bx, by = self._view_bases(
+                moments, columns, data, route="gram", scale=True, reg=self.reg
             )
         route = self._choose_route(
             X,
@@ -394,8 +394,7 @@ class _BaseCCA(
             ),
         )
         if route == "qr":
-            bx = self._qr_basis(0, X, moments.x_mean, columns=cols_x, scale=True)
-            by = self._qr_basis(1, Y, moments.y_mean, columns=cols_y, scale=True)
+            bx, by = self._view_bases(moments, columns, data, route="qr", scale=True)
         return bx, by, route, {}
 
     def _choose_route(self, X, needs_exact):

@@ -179,7 +179,7 @@ class SVCCA(_BaseCCA):
 
     def _decompose_views(self, moments, cols_x, cols_y, X, Y):
         dims_x, dims_y = self._svd_dims_pair()
-        n = moments.n_samples
+        columns, data = (cols_x, cols_y), (X, Y)
 
         def dims_of(bx, by):
             return (
@@ -187,23 +187,10 @@ class SVCCA(_BaseCCA):
                 _linalg.n_svd_dims(by.spectrum, dims_y, by.rank),
             )
 
+        # SVD of the raw activations (scale=False): SVCCA is not invariant
+        # to rescaling single neurons.
         if self.solver != "qr":
-            bx = self._gram_basis(
-                0,
-                moments.cxx,
-                columns=cols_x,
-                n_samples=n,
-                scale=False,
-                mean=moments.x_mean,
-            )
-            by = self._gram_basis(
-                1,
-                moments.cyy,
-                columns=cols_y,
-                n_samples=n,
-                scale=False,
-                mean=moments.y_mean,
-            )
+            bx, by = self._view_bases(moments, columns, data, route="gram", scale=False)
             kx, ky = dims_of(bx, by)
         # Only the kept directions need to be accurate: the tail that SVCCA
         # discards may be as ill-conditioned as it likes.
@@ -211,8 +198,7 @@ class SVCCA(_BaseCCA):
             X, lambda: bx.needs_exact_route(kx) or by.needs_exact_route(ky)
         )
         if route == "qr":
-            bx = self._qr_basis(0, X, moments.x_mean, columns=cols_x, scale=False)
-            by = self._qr_basis(1, Y, moments.y_mean, columns=cols_y, scale=False)
+            bx, by = self._view_bases(moments, columns, data, route="qr", scale=False)
             kx, ky = dims_of(bx, by)
         extra = {
             "x_svd_dims_": kx,
