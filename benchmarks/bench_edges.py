@@ -128,6 +128,9 @@ def accumulation():
         errs = []
         for _, moments_of in variants:
             est = CCA(solver="gram")
+            # A fit from given moments: state the data's precision, as fit
+            # does from the arrays it is given.
+            est._input_eps = est._input_precision(X, Y)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 est._fit_moments(moments_of(X, Y), None, None, warn=False)

@@ -66,6 +66,11 @@ class _BaseCCA(
         "solver": [StrOptions({"auto", "gram", "qr"})],
     }
 
+    # Relative precision of (X, y) as given; fit and partial_fit record it
+    # from the arrays. A fit from moments alone has no arrays to read it
+    # from and assumes float64's.
+    _input_eps = (_linalg.EPS, _linalg.EPS)
+
     @abstractmethod
     def __init__(self, n_components=None, *, reg=0.0, solver="auto"):
         self.n_components = n_components
