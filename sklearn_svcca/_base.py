@@ -103,14 +103,15 @@ class _BaseCCA(
         """
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            # The data stay with Dask: the Gram route, from the moments.
             moments = _dask.fit_moments(self, X, y, reset=True)
-            self._input_eps = precision
-            self._fit_moments(moments, None, None, warn=True)
-            return self
-        X, Y = self._check_fit_data(X, y, reset=True)
+            data = (None, None)
+        else:
+            X, Y = self._check_fit_data(X, y, reset=True)
+            data = (X, Y)
+            moments = self._batch_moments(X, Y)
         self._input_eps = precision
-        moments = self._batch_moments(X, Y)
-        self._fit_moments(moments, X, Y, warn=True)
+        self._fit_moments(moments, *data, warn=True)
         _array_api.fitted_to_namespace(self, X)
         return self
 
