@@ -535,7 +535,8 @@ class _BaseCCA(
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            return _dask.transform(self, X, y)
+            out = _dask.transform(self, X, y)
+            return out if y is None else self._pair_output(*out, y)
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(
             X, self, attribute="x_weights_", method="transform"
@@ -549,8 +550,12 @@ class _BaseCCA(
         Yt = (Y - _array_api.astype(self.y_mean_, Y.dtype)) @ _array_api.astype(
             self.y_weights_, Y.dtype
         )
+        return self._pair_output(Xt, Yt, y)
+
+    def _pair_output(self, Xt, Yt, y):
         # set_output wraps only the first element of a tuple; give y's
-        # variates the same container so both halves match.
+        # variates the same container so both halves match (for Dask input
+        # too: a requested pandas container computes them, as it does X's).
         return Xt, _wrap_data_with_container("transform", Yt, y, self)
 
     def score(self, X, y):

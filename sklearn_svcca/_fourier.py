@@ -37,7 +37,6 @@ from scipy.linalg.blas import zgemm as _zgemm
 from scipy.linalg.blas import zherk as _zherk
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _array_api, _dask, _linalg
@@ -1302,7 +1301,9 @@ class FourierCCA(_BaseCCA):
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             X, Y = self._check_dask_predict_maps(X, y)
             Xt = self._dask_variates(X, x_view=True)
-            return Xt if Y is None else (Xt, self._dask_variates(Y, x_view=False))
+            if Y is None:
+                return Xt
+            return self._pair_output(Xt, self._dask_variates(Y, x_view=False), y)
         X, Y = self._check_predict_maps(X, y)
         _array_api.check_same_namespace(
             X, self, attribute="x_weights_", method="transform"
@@ -1310,8 +1311,7 @@ class FourierCCA(_BaseCCA):
         Xt = self._variates(X, x_view=True)
         if Y is None:
             return Xt
-        Yt = self._variates(Y, x_view=False)
-        return Xt, _wrap_data_with_container("transform", Yt, y, self)
+        return self._pair_output(Xt, self._variates(Y, x_view=False), y)
 
     def score(self, X, y):
         """Mean held-out correlation of the per-frequency canonical pairs.

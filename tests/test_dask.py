@@ -95,6 +95,25 @@ def test_transform_is_lazy_and_score_matches(estimator, views):
         assert abs(est.score(a, b) - expected) < 1e-12
 
 
+@pytest.mark.parametrize("estimator", [*ESTIMATORS, FourierCCA()], ids=repr)
+def test_set_output_pandas_computes_dask_variates(estimator, views):
+    # A pandas container was asked for: the lazy variates are computed into
+    # it, with the same values and column names as for NumPy input.
+    pd = pytest.importorskip("pandas")
+    X, Y = views(7, 300, 6, 5)
+    ref = _clone(estimator).set_output(transform="pandas").fit(X, Y)
+    est = _clone(estimator).set_output(transform="pandas")
+    Xd, Yd = da.from_array(X, chunks=(70, 6)), da.from_array(Y, chunks=(110, 5))
+    est.fit(Xd, Yd)
+    for got, want in [
+        (est.transform(Xd), ref.transform(X)),
+        *zip(est.transform(Xd, Yd), ref.transform(X, Y), strict=True),
+    ]:
+        assert isinstance(got, pd.DataFrame)
+        assert list(got.columns) == list(want.columns)
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), atol=1e-10)
+
+
 def test_pwcca_weights_from_y_score(views):
     X, Y = views(6, 400, 4, 6)
     ref = PWCCA(weights_from="y").fit(X, Y)
