@@ -1300,18 +1300,17 @@ class FourierCCA(_BaseCCA):
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             X, Y = self._check_dask_predict_maps(X, y)
-            Xt = self._dask_variates(X, x_view=True)
-            if Y is None:
-                return Xt
-            return self._pair_output(Xt, self._dask_variates(Y, x_view=False), y)
-        X, Y = self._check_predict_maps(X, y)
-        _array_api.check_same_namespace(
-            X, self, attribute="x_weights_", method="transform"
-        )
-        Xt = self._variates(X, x_view=True)
+            variates = self._dask_variates
+        else:
+            X, Y = self._check_predict_maps(X, y)
+            _array_api.check_same_namespace(
+                X, self, attribute="x_weights_", method="transform"
+            )
+            variates = self._variates
+        Xt = variates(X, x_view=True)
         if Y is None:
             return Xt
-        return self._pair_output(Xt, self._variates(Y, x_view=False), y)
+        return self._pair_output(Xt, variates(Y, x_view=False), y)
 
     def score(self, X, y):
         """Mean held-out correlation of the per-frequency canonical pairs.
