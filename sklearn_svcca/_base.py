@@ -1,4 +1,4 @@
-"""The estimator skeleton shared by CCA, SVCCA and PWCCA.
+"""The estimator skeleton shared by CCA, SVCCA, PWCCA, CKA and Procrustes.
 
 Everything scikit-learn-specific lives here: parameter validation, input
 checking, the fit / partial_fit / transform / score contract and the fitted
@@ -51,37 +51,37 @@ def _float_dtypes(X):
 _SAMPLES_PER_DIMENSION = 5
 
 
-class _BaseCCA(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
-):
-    """Base class for the canonical-correlation estimators.
+class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
+    """Base class of every two-view measure: sufficient statistics in, a fit out.
 
-    The default is plain CCA; subclasses may override ``_decompose_views``
-    (SVCCA), ``_set_similarity`` and ``_aggregate`` (PWCCA).
+    The moments protocol, which ``fit``, ``partial_fit``, Dask
+    (:mod:`sklearn_svcca._dask`) and any other driver of a stream use:
+
+    - ``batch, merge = est._moment_functions()``: two plain picklable
+      functions. ``batch(X, Y)`` summarises validated 2-D views of the same
+      samples (NumPy, or another Array API namespace: the summary is always
+      on the host); ``merge(a, b)`` combines the summaries of disjoint sets
+      of samples, associatively and exactly, in any split.
+    - ``est._fit_moments(summary, X, Y, *, warn)`` sets every fitted
+      attribute, ``similarity_`` included, from a summary; ``X`` and ``Y``
+      are the data when they are in memory (some routes use them), else
+      None. ``est._can_solve(summary)`` says whether a summary suffices yet.
+
+    Subclasses supply those hooks, ``_parameter_constraints`` and
+    ``__init__``; the validation of the views and the fitted-state checks
+    are shared.
     """
-
-    _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "reg": [Interval(Real, 0, 1, closed="both")],
-        "solver": [StrOptions({"auto", "gram", "qr"})],
-    }
 
     # Relative precision of (X, y) as given; fit and partial_fit record it
     # from the arrays. A fit from moments alone has no arrays to read it
     # from and assumes float64's.
     _input_eps = (_linalg.EPS, _linalg.EPS)
 
-    @abstractmethod
-    def __init__(self, n_components=None, *, reg=0.0, solver="auto"):
-        self.n_components = n_components
-        self.reg = reg
-        self.solver = solver
-
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Compute the canonical directions of two views of the same samples.
+        """Fit the measure to two views of the same samples.
 
         Parameters
         ----------
@@ -138,7 +138,7 @@ class _BaseCCA(
         self : object
             The updated estimator.
         """
-        if self.solver == "qr":
+        if getattr(self, "solver", None) == "qr":
             raise ValueError(
                 "solver='qr' needs all samples at once and cannot be used with "
                 "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
@@ -187,6 +187,106 @@ class _BaseCCA(
 
     def _merge_moments(self, a, b):
         return self._moment_functions()[1](a, b)
+
+    def _check_fit_data(self, X, y, *, reset, min_samples=2):
+        X, Y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=_float_dtypes(X),
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=min_samples,
+        )
+        Y = self._as_view(Y, like=X)
+        if reset:
+            self._n_features_y = Y.shape[1]
+        else:
+            self._check_n_features_y(Y)
+        return X, Y
+
+    @staticmethod
+    def _as_view(Y, like=None):
+        if _array_api.is_foreign(like) or _array_api.is_foreign(Y):
+            # array_api_dispatch=True: follow X's namespace and device.
+            return _array_api.as_view(Y, Y if like is None else like)
+        Y = np.asarray(Y)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        if Y.dtype not in _FLOAT_DTYPES:
+            Y = Y.astype(np.float64)
+        return Y
+
+    def _check_n_features_y(self, Y):
+        if Y.shape[1] != self._n_features_y:
+            raise ValueError(
+                f"y has {Y.shape[1]} features, but {type(self).__name__} was "
+                f"fitted with y having {self._n_features_y} features."
+            )
+
+    def _can_solve(self, moments):
+        n = moments.n_samples
+        return (
+            n >= 2
+            and _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n).size > 0
+            and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
+        )
+
+    # ------------------------------------------------------- fitted state
+
+    def __sklearn_is_fitted__(self):
+        # partial_fit may have seen too few samples to solve yet.
+        return hasattr(self, "similarity_")
+
+    def _check_is_fitted(self):
+        if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance has seen "
+                f"{self._moments.n_samples} sample(s) through partial_fit, not "
+                "enough for both views to vary. Call partial_fit with more "
+                "samples before using it."
+            )
+        check_is_fitted(self)
+
+    def _check_y(self, y, X):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.score requires y, the second view, but "
+                "the target y is None."
+            )
+        Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
+        Y = self._as_view(Y, like=X)
+        self._check_n_features_y(Y)
+        check_consistent_length(X, Y)
+        return Y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.array_api_support = True
+        return tags
+
+
+class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
+    """Base class for the canonical-correlation estimators.
+
+    The default is plain CCA; subclasses may override ``_decompose_views``
+    (SVCCA), ``_set_similarity`` and ``_aggregate`` (PWCCA).
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "solver": [StrOptions({"auto", "gram", "qr"})],
+    }
+
+    @abstractmethod
+    def __init__(self, n_components=None, *, reg=0.0, solver="auto"):
+        self.n_components = n_components
+        self.reg = reg
+        self.solver = solver
 
     def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
         """Fit from two views whose statistics and decompositions are shared.
@@ -255,51 +355,6 @@ class _BaseCCA(
                 )
             bases.append(basis)
         return bases
-
-    def _check_fit_data(self, X, y, *, reset, min_samples=2):
-        X, Y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            dtype=_float_dtypes(X),
-            multi_output=True,
-            y_numeric=True,
-            ensure_min_samples=min_samples,
-        )
-        Y = self._as_view(Y, like=X)
-        if reset:
-            self._n_features_y = Y.shape[1]
-        else:
-            self._check_n_features_y(Y)
-        return X, Y
-
-    @staticmethod
-    def _as_view(Y, like=None):
-        if _array_api.is_foreign(like) or _array_api.is_foreign(Y):
-            # array_api_dispatch=True: follow X's namespace and device.
-            return _array_api.as_view(Y, Y if like is None else like)
-        Y = np.asarray(Y)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if Y.dtype not in _FLOAT_DTYPES:
-            Y = Y.astype(np.float64)
-        return Y
-
-    def _check_n_features_y(self, Y):
-        if Y.shape[1] != self._n_features_y:
-            raise ValueError(
-                f"y has {Y.shape[1]} features, but {type(self).__name__} was "
-                f"fitted with y having {self._n_features_y} features."
-            )
-
-    def _can_solve(self, moments):
-        n = moments.n_samples
-        return (
-            n >= 2
-            and _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n).size > 0
-            and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
-        )
 
     def _fit_moments(self, moments, X, Y, *, warn):
         """Set every fitted attribute from the moments (and data, if any)."""
@@ -485,32 +540,6 @@ class _BaseCCA(
 
     # --------------------------------------------------------- transform
 
-    def __sklearn_is_fitted__(self):
-        # partial_fit may have seen too few samples to solve yet.
-        return hasattr(self, "canonical_correlations_")
-
-    def _check_is_fitted(self):
-        if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
-            raise NotFittedError(
-                f"This {type(self).__name__} instance has seen "
-                f"{self._moments.n_samples} sample(s) through partial_fit, not "
-                "enough for both views to vary. Call partial_fit with more "
-                "samples before using it."
-            )
-        check_is_fitted(self)
-
-    def _check_y(self, y, X):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__}.score requires y, the second view, but "
-                "the target y is None."
-            )
-        Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
-        Y = self._as_view(Y, like=X)
-        self._check_n_features_y(Y)
-        check_consistent_length(X, Y)
-        return Y
-
     def transform(self, X, y=None):
         """Project onto the canonical directions.
 
@@ -610,8 +639,5 @@ class _BaseCCA(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.array_api_support = True
         return tags
