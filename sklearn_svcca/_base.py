@@ -233,6 +233,35 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
         )
 
+    def _varying_columns(self, moments):
+        """Non-constant columns of both views; a clear error if none vary.
+
+        Also rejects moments that overflowed float64. Every measure here is
+        invariant to rescaling a whole view, so the remedy is to rescale.
+        """
+        n = moments.n_samples
+        if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
+            raise ValueError(
+                "The cross-products of X or y overflowed float64: the activations "
+                "are too large in magnitude. Rescale them (e.g. divide by their "
+                f"maximum absolute value); {type(self).__name__} is invariant to "
+                "scaling."
+            )
+        cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
+        cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
+        for name, cols, p in (
+            ("X", cols_x, moments.cxx.shape[0]),
+            ("y", cols_y, moments.cyy.shape[0]),
+        ):
+            if cols.size == 0:
+                raise ValueError(
+                    f"{name} is constant: all {p} of its features have zero "
+                    f"variance over the {n} samples, so there is nothing to "
+                    "correlate. Check that the activations were recorded, or "
+                    "drop this view."
+                )
+        return cols_x, cols_y
+
     # ------------------------------------------------------- fitted state
 
     def __sklearn_is_fitted__(self):
@@ -359,25 +388,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
     def _fit_moments(self, moments, X, Y, *, warn):
         """Set every fitted attribute from the moments (and data, if any)."""
         n = moments.n_samples
-        if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
-        cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
-        cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
-        for name, cols, p in (
-            ("X", cols_x, moments.cxx.shape[0]),
-            ("y", cols_y, moments.cyy.shape[0]),
-        ):
-            if cols.size == 0:
-                raise ValueError(
-                    f"{name} is constant: all {p} of its features have zero "
-                    f"variance over the {n} samples, so there is nothing to "
-                    "correlate. Check that the activations were recorded, or "
-                    "drop this view."
-                )
+        cols_x, cols_y = self._varying_columns(moments)
 
         bx, by, solver, extra = self._decompose_views(moments, cols_x, cols_y, X, Y)
         rho, A, B = _linalg.canonical_directions(bx, by, moments.cxy)
