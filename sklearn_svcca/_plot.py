@@ -239,7 +239,13 @@ class CanonicalCorrelationDisplay:
         display : CanonicalCorrelationDisplay
         """
         _check_matplotlib(f"{cls.__name__}.from_estimator")
-        check_is_fitted(estimator, "canonical_correlations_")
+        check_is_fitted(estimator)
+        if not hasattr(estimator, "canonical_correlations_"):
+            raise TypeError(
+                f"{type(estimator).__name__} has no canonical correlations to plot; "
+                "CanonicalCorrelationDisplay takes CCA, SVCCA, PWCCA or FourierCCA. "
+                "Plot its similarity_ across layers with SimilarityMatrixDisplay."
+            )
         if baseline is not None and hasattr(baseline, "null_correlations"):
             if baseline.null_correlations is None:
                 raise ValueError(

@@ -2,8 +2,8 @@
 
 Comparing every layer with every other (:func:`~sklearn_svcca.similarity_matrix`)
 or refitting on permuted samples (:func:`~sklearn_svcca.stats.similarity_baseline`)
-fits many pairs of views in which each view recurs. Everything CCA, SVCCA and
-PWCCA compute from one view alone -- its mean, its centered cross-products
+fits many pairs of views in which each view recurs. Everything CCA, SVCCA,
+PWCCA, Procrustes and linear CKA compute from one view alone -- its mean, its centered cross-products
 ``XᵀX`` and its rank-revealing basis -- is the same in every pair, so a
 :class:`SharedView` computes it once; each pair then costs its cross-products
 ``XᵀY`` (one GEMM) and a small SVD. The estimators consume these through
@@ -21,17 +21,26 @@ from sklearn.base import clone
 
 from . import _linalg
 from ._cca import CCA
+from ._cka import CKA
+from ._procrustes import Procrustes
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
 
 # Only these classes are known to decompose each view on its own, from its
 # moments or data alone. Subclasses may override any of that, so the test is
 # on the exact type.
-_SHARED_VIEW_ESTIMATORS = (CCA, SVCCA, PWCCA)
+_SHARED_VIEW_ESTIMATORS = (CCA, SVCCA, PWCCA, Procrustes)
 
 
 def supports_shared_views(estimator):
-    """Whether ``estimator`` can be fitted from :class:`SharedView` objects."""
+    """Whether ``estimator`` can be fitted from :class:`SharedView` objects.
+
+    Linear CKA is (its statistics are the views' moments, plus, debiased,
+    sums over samples that cost ``O(n (p + q))`` per pair); RBF CKA is not:
+    what it would share is an ``n × n`` kernel matrix per view.
+    """
+    if type(estimator) is CKA:
+        return estimator.kernel == "linear"
     return type(estimator) in _SHARED_VIEW_ESTIMATORS
 
 
