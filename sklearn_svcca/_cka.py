@@ -146,17 +146,28 @@ class CKA(_BaseMeasure):
         return super()._can_solve(moments)
 
     def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
-        """Fit from two shared views (see :meth:`_BaseCCA._fit_from_views`)."""
+        """Fit from two shared views (see :meth:`_BaseCCA._fit_from_views`).
+
+        The RBF kernel of each view is computed once per view (it is the
+        expensive part: distances, their median, the exponential).
+        """
         self._validate_params()
         self.n_features_in_ = view_x.data.shape[1]
         self._n_features_y = view_y.data.shape[1]
+        n = view_x.n_samples
         if self.kernel == "rbf":
-            moments = _kernels.sample_summary(view_x.data, view_y.data)
-        elif self.debiased:
+            self._check_rbf_views(view_x.data, view_y.data, n)
+            K = view_x.rbf_kernel(self.bandwidth)
+            L = view_y.rbf_kernel(self.bandwidth)
+            # gram_cka overwrites its arguments; the views keep theirs.
+            self.similarity_ = self._kernel_cka(K.copy(), L.copy(), n)
+            self.n_samples_seen_ = n
+            return self
+        if self.debiased:
             moments = _kernels.debiased_moments_from_views(view_x, view_y, cxy)
         else:
             moments = _linalg.Moments(
-                view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
+                n, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
             )
         self._fit_moments(moments, None, None, warn=warn)
         return self
@@ -169,31 +180,43 @@ class CKA(_BaseMeasure):
     def _similarity(self, moments):
         """CKA from a summary (``_moment_functions``'s) of the data."""
         n = moments.n_samples
+        if self.kernel == "rbf":
+            self._check_rbf_views(moments.X, moments.Y, n)
+            K = _kernels.rbf_gram(moments.X, self.bandwidth)
+            L = _kernels.rbf_gram(moments.Y, self.bandwidth)
+            return self._kernel_cka(K, L, n)
+        self._check_debiased_samples(n)
+        self._varying_columns(moments)
+        if not self.debiased:
+            return _kernels.linear_cka(moments)
+        return self._debiased_ratio(_kernels.debiased_hsic_terms(moments), n)
+
+    def _kernel_cka(self, K, L, n):
+        """CKA of two kernel matrices (overwritten)."""
+        terms = _kernels.gram_cka(K, L, debiased=self.debiased)
+        return self._debiased_ratio(terms, n) if self.debiased else terms
+
+    def _check_debiased_samples(self, n):
         if self.debiased and n < 4:
             raise ValueError(
                 f"debiased=True needs at least 4 samples (the unbiased HSIC "
                 f"estimator divides by n (n - 3)), got {n}. Use more samples or "
                 "debiased=False."
             )
-        if self.kernel == "rbf":
-            for name, A in (("X", moments.X), ("y", moments.Y)):
-                if not np.ptp(A, axis=0).any():
-                    raise ValueError(
-                        f"{name} is constant: all {A.shape[1]} of its features have "
-                        f"zero variance over the {n} samples, so there is nothing "
-                        "to correlate. Check that the activations were recorded, "
-                        "or drop this view."
-                    )
-            K = _kernels.rbf_gram(moments.X, self.bandwidth)
-            L = _kernels.rbf_gram(moments.Y, self.bandwidth)
-            terms = _kernels.gram_cka(K, L, debiased=self.debiased)
-            if not self.debiased:
-                return terms
-        else:
-            self._varying_columns(moments)
-            if not self.debiased:
-                return _kernels.linear_cka(moments)
-            terms = _kernels.debiased_hsic_terms(moments)
+
+    def _check_rbf_views(self, X, Y, n):
+        self._check_debiased_samples(n)
+        for name, A in (("X", X), ("y", Y)):
+            if not np.ptp(A, axis=0).any():
+                raise ValueError(
+                    f"{name} is constant: all {A.shape[1]} of its features have "
+                    f"zero variance over the {n} samples, so there is nothing "
+                    "to correlate. Check that the activations were recorded, "
+                    "or drop this view."
+                )
+
+    @staticmethod
+    def _debiased_ratio(terms, n):
         hxy, hxx, hyy = terms
         if hxx <= 0 or hyy <= 0:
             raise ValueError(

@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 from sklearn.base import clone
 
-from . import _linalg
+from . import _kernels, _linalg
 from ._cca import CCA
 from ._cka import CKA
 from ._procrustes import Procrustes
@@ -29,18 +29,16 @@ from ._svcca import SVCCA
 # Only these classes are known to decompose each view on its own, from its
 # moments or data alone. Subclasses may override any of that, so the test is
 # on the exact type.
-_SHARED_VIEW_ESTIMATORS = (CCA, SVCCA, PWCCA, Procrustes)
+_SHARED_VIEW_ESTIMATORS = (CCA, SVCCA, PWCCA, Procrustes, CKA)
 
 
 def supports_shared_views(estimator):
     """Whether ``estimator`` can be fitted from :class:`SharedView` objects.
 
-    Linear CKA is (its statistics are the views' moments, plus, debiased,
-    sums over samples that cost ``O(n (p + q))`` per pair); RBF CKA is not:
-    what it would share is an ``n × n`` kernel matrix per view.
+    Linear CKA shares the views' moments (debiased, it adds sums over
+    samples that cost ``O(n (p + q))`` per pair); RBF CKA shares each view's
+    ``n × n`` kernel matrix.
     """
-    if type(estimator) is CKA:
-        return estimator.kernel == "linear"
     return type(estimator) in _SHARED_VIEW_ESTIMATORS
 
 
@@ -89,6 +87,15 @@ class SharedView:
             ),
         )
 
+    def rbf_kernel(self, bandwidth):
+        """:func:`_kernels.rbf_gram` of this view, computed once per bandwidth.
+
+        ``n_samples²`` floats, kept as long as the view.
+        """
+        return self._memoised(
+            ("rbf", bandwidth), lambda: _kernels.rbf_gram(self.data, bandwidth)
+        )
+
     def _memoised(self, key, compute):
         with self._lock:
             if key not in self._memo:
@@ -119,6 +126,10 @@ class _PermutedView:
 
     def gram_basis(self, **kwargs):
         return self._parent.gram_basis(**kwargs)
+
+    def rbf_kernel(self, bandwidth):
+        p = self._permutation
+        return self._parent.rbf_kernel(bandwidth)[np.ix_(p, p)]
 
     def qr_basis(self, **kwargs):
         basis = self._parent.qr_basis(**kwargs)

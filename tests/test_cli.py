@@ -411,8 +411,8 @@ def test_nan_or_inf_in_the_data(bad, word, npy_files, capsys):
 
 
 def test_unknown_method(npy_files):
-    proc = run_cli("compare", *npy_files, "--method", "cka")
-    assert_usage_error(proc, "--method", "invalid choice: 'cka'", "svcca")
+    proc = run_cli("compare", *npy_files, "--method", "rsa")
+    assert_usage_error(proc, "--method", "invalid choice: 'rsa'", "svcca")
 
 
 def test_bad_svd_dims(npy_files, capsys):

@@ -52,12 +52,19 @@ def test_fit_from_shared_views_equals_fit(estimator):
     assert abs(fitted.similarity_ - clone(estimator).fit(X, Y).similarity_) < 1e-10
 
 
-def test_shared_views_are_used_for_linear_cka_and_procrustes():
-    assert supports_shared_views(CKA())
-    assert supports_shared_views(CKA(debiased=True))
-    assert supports_shared_views(Procrustes(alpha=0.3))
-    # RBF would share an n × n kernel per layer: it is fitted pair by pair.
-    assert not supports_shared_views(CKA(kernel="rbf"))
+def test_shared_views_are_used_for_cka_and_procrustes(monkeypatch):
+    for est in ESTIMATORS:
+        assert supports_shared_views(est)
+    # Each layer's RBF kernel is computed once, however many pairs it is in.
+    import sklearn_svcca._kernels as kernels
+
+    calls = []
+    original = kernels.rbf_gram
+    monkeypatch.setattr(
+        kernels, "rbf_gram", lambda X, bw: calls.append(X.shape) or original(X, bw)
+    )
+    similarity_matrix(_layers(), estimator=CKA(kernel="rbf"))
+    assert len(calls) == len(_layers())
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
