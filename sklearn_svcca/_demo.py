@@ -61,16 +61,19 @@ class DemoResult:
         return list(dict.fromkeys(p.method for p in self.pairs))
 
 
+_ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}
+
+
 def hidden_activations(net, X):
-    """ReLU activations of every hidden layer of a fitted ``MLPClassifier``."""
+    """Activations of every hidden layer of a fitted ``MLPClassifier``."""
     layers, h = [], X
     for W, b in zip(net.coefs_[:-1], net.intercepts_[:-1], strict=True):
-        h = np.maximum(h @ W + b, 0.0)
+        h = _ACTIVATIONS[net.activation](h @ W + b)
         layers.append(h)
     return layers
 
 
-def train_networks(seeds, hidden_layer_sizes, *, max_iter):
+def train_networks(seeds, hidden_layer_sizes, *, max_iter, activation="relu"):
     """Train one MLP per seed on digits; return them and the split sizes."""
     from sklearn.datasets import load_digits
     from sklearn.exceptions import ConvergenceWarning
@@ -85,7 +88,10 @@ def train_networks(seeds, hidden_layer_sizes, *, max_iter):
     networks = []
     for seed in seeds:
         net = MLPClassifier(
-            hidden_layer_sizes, activation="relu", max_iter=max_iter, random_state=seed
+            hidden_layer_sizes,
+            activation=activation,
+            max_iter=max_iter,
+            random_state=seed,
         )
         # A short --max-iter is a legitimate, faster demo; not converging
         # fully is expected then.
