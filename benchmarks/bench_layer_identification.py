@@ -53,7 +53,9 @@ def identification_accuracy(similarities, n_nets, depth):
     for a in range(n_nets):
         for b in range(n_nets):
             if a != b:
-                block = similarities[a * depth : (a + 1) * depth, b * depth : (b + 1) * depth]
+                block = similarities[
+                    a * depth : (a + 1) * depth, b * depth : (b + 1) * depth
+                ]
                 hits.extend(np.argmax(block, axis=1) == np.arange(depth))
     return float(np.mean(hits)), len(hits)
 

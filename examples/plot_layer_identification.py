@@ -53,13 +53,17 @@ DEPTH, SEEDS = 6, (0, 1, 2)
 
 def hidden_layers(seed):
     """Train one network; its hidden activations on the test images."""
-    net = MLPClassifier((64,) * DEPTH, activation="tanh", max_iter=300, random_state=seed)
+    net = MLPClassifier(
+        (64,) * DEPTH, activation="tanh", max_iter=300, random_state=seed
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         net.fit(X_train, y_train)
     print(f"seed {seed}: test accuracy {net.score(X_test, y_test):.3f}")
     layers, h = {}, X_test
-    for i, (W, b) in enumerate(zip(net.coefs_[:-1], net.intercepts_[:-1]), 1):
+    for i, (W, b) in enumerate(
+        zip(net.coefs_[:-1], net.intercepts_[:-1], strict=True), 1
+    ):
         h = np.tanh(h @ W + b)
         layers[f"s{seed}/h{i}"] = h
     return layers
@@ -95,7 +99,9 @@ def identification_accuracy(similarities):
     for a in range(len(SEEDS)):
         for b in range(len(SEEDS)):
             if a != b:
-                block = similarities[a * DEPTH : (a + 1) * DEPTH, b * DEPTH : (b + 1) * DEPTH]
+                block = similarities[
+                    a * DEPTH : (a + 1) * DEPTH, b * DEPTH : (b + 1) * DEPTH
+                ]
                 hits.extend(np.argmax(block, axis=1) == np.arange(DEPTH))
     return float(np.mean(hits))
 
@@ -108,7 +114,9 @@ with warnings.catch_warnings():
     for name, estimator in measures.items():
         results[name] = similarity_matrix(layers, estimator=estimator)
 
-accuracy = {name: identification_accuracy(r.similarities) for name, r in results.items()}
+accuracy = {
+    name: identification_accuracy(r.similarities) for name, r in results.items()
+}
 print(f"{'measure':<16}accuracy")
 for name, value in accuracy.items():
     print(f"{name:<16}{value:6.1%}")
@@ -139,7 +147,7 @@ ax.set_title("Most similar layer of another network is the same layer")
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
 first = list(layers)[:DEPTH]
 second = list(layers)[DEPTH : 2 * DEPTH]
-for ax, name in zip(axes, ["CCA", "CKA (linear)"]):
+for ax, name in zip(axes, ["CCA", "CKA (linear)"], strict=True):
     sub = similarity_matrix(
         {k: layers[k] for k in first},
         {k: layers[k] for k in second},

@@ -3,9 +3,9 @@
 scikit-learn estimators for CCA and its deep-learning variants SVCCA
 (Raghu et al., 2017), PWCCA (Morcos et al., 2018) and Fourier CCA for
 convolutional layers, and the measures reported beside them: CKA (Kornblith
-et al., 2019) and the Procrustes shape metric (Williams et al., 2021). Data are ``(n_samples, n_neurons)`` (conv maps:
-``(n_samples, height, width, channels)``); ``fit(X, y)`` takes two views of
-the same samples.
+et al., 2019) and the Procrustes shape metric (Williams et al., 2021). Data
+are ``(n_samples, n_neurons)`` (conv maps: ``(n_samples, height, width,
+channels)``); ``fit(X, y)`` takes two views of the same samples.
 """
 
 from ._cca import CCA
@@ -27,11 +27,11 @@ __all__ = [
     "CCA",
     "CKA",
     "PWCCA",
-    "Procrustes",
     "SVCCA",
     "CanonicalCorrelationDisplay",
     "CanonicalVariatesDisplay",
     "FourierCCA",
+    "Procrustes",
     "SimilarityMatrixDisplay",
     "SimilarityMatrixResult",
     "__version__",

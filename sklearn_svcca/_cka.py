@@ -142,7 +142,9 @@ class CKA(_BaseMeasure):
         if moments.n_samples < (4 if self.debiased else 2):
             return False
         if self.kernel == "rbf":
-            return bool(np.ptp(moments.X, axis=0).any() and np.ptp(moments.Y, axis=0).any())
+            return bool(
+                np.ptp(moments.X, axis=0).any() and np.ptp(moments.Y, axis=0).any()
+            )
         return super()._can_solve(moments)
 
     def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):

@@ -263,9 +263,7 @@ def debiased_hsic_terms(moments):
 def sample_summary(X, Y):
     """The samples on the host (the ``batch`` function of the RBF kernel)."""
     check_rbf_size(X.shape[0])
-    return SampleSummary(
-        X.shape[0], _array_api.to_numpy(X), _array_api.to_numpy(Y)
-    )
+    return SampleSummary(X.shape[0], _array_api.to_numpy(X), _array_api.to_numpy(Y))
 
 
 def merge_samples(a, b):
@@ -339,12 +337,12 @@ def gram_cka(K, L, *, debiased):
     np.fill_diagonal(L, 0.0)
     n, k1, l1 = K.shape[0], K.sum(axis=1), L.sum(axis=1)
 
-    def hsic(Kt, Lt, k, l):
+    def hsic(Kt, Lt, k_sums, l_sums):
         # n (n - 3) HSIC_1 for kernel matrices with zero diagonals.
         return (
             np.vdot(Kt, Lt)
-            + k.sum() * l.sum() / ((n - 1.0) * (n - 2.0))
-            - 2.0 / (n - 2.0) * (k @ l)
+            + k_sums.sum() * l_sums.sum() / ((n - 1.0) * (n - 2.0))
+            - 2.0 / (n - 2.0) * (k_sums @ l_sums)
         )
 
     hxy, hxx, hyy = hsic(K, L, k1, l1), hsic(K, K, k1, k1), hsic(L, L, l1, l1)

@@ -735,7 +735,6 @@ def flip_signs(A, B):
     return A * signs, B * signs
 
 
-
 def partial_whitener(columns, basis, alpha):
     """Williams et al.'s partial whitening of one view, on its kept columns.
 

@@ -146,7 +146,9 @@ class Procrustes(_BaseCCA):
         columns = (cols_x, cols_y)
         bases = (None, None)
         if self.alpha < 1:  # No whitening, no decomposition.
-            bases = self._view_bases(moments, columns, (X, Y), route="gram", scale=False)
+            bases = self._view_bases(
+                moments, columns, (X, Y), route="gram", scale=False
+            )
         zx, zy = (
             _linalg.partial_whitener(c, b, self.alpha)
             for c, b in zip(columns, bases, strict=True)

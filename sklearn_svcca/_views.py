@@ -3,8 +3,9 @@
 Comparing every layer with every other (:func:`~sklearn_svcca.similarity_matrix`)
 or refitting on permuted samples (:func:`~sklearn_svcca.stats.similarity_baseline`)
 fits many pairs of views in which each view recurs. Everything CCA, SVCCA,
-PWCCA, Procrustes and linear CKA compute from one view alone -- its mean, its centered cross-products
-``XᵀX`` and its rank-revealing basis -- is the same in every pair, so a
+PWCCA, Procrustes and CKA compute from one view alone -- its mean, its
+centered cross-products ``XᵀX``, its rank-revealing basis, its RBF kernel --
+is the same in every pair, so a
 :class:`SharedView` computes it once; each pair then costs its cross-products
 ``XᵀY`` (one GEMM) and a small SVD. The estimators consume these through
 :meth:`_BaseCCA._fit_from_views`, which runs their own fitting code, so the

@@ -1,8 +1,9 @@
 """CKA: against Kornblith's n × n formulas, exact on streams, and its invariances."""
 
+import itertools
+
 import numpy as np
 import pytest
-import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -10,6 +11,8 @@ from test_invariances import _invertible, _orthogonal, two_views
 
 import sklearn_svcca._kernels as kernels
 from sklearn_svcca import CKA
+
+import reference
 
 VARIANTS = [
     ("linear", False),
@@ -97,7 +100,7 @@ def test_partial_fit_equals_fit_in_any_split(debiased, seed, cuts):
     X = X + rng.normal(scale=100, size=X.shape[1])
     bounds = [0, *sorted(set(cuts)), len(X)]
     est = CKA(debiased=debiased)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         if b > a:
             est.partial_fit(X[a:b], Y[a:b])
     assert est.n_samples_seen_ == len(X)
@@ -185,11 +188,11 @@ def test_not_invariant_to_invertible_maps(debiased):
 @settings(max_examples=15, deadline=None)
 @given(views=two_views(), log_cond=st.sampled_from([1, 2]))
 def test_invertible_maps_generally_change_cka(views, log_cond):
-    X, Y, rng = views
+    X, _, rng = views
     if X.shape[1] < 2:
         return
     A = _invertible(rng, X.shape[1], log_cond)
-    # Not a theorem of equality: CKA of X and X A is 1 only for A ∝ orthogonal.
+    # CKA(X, X A) = 1 only when A Aᵀ ∝ I (X has full column rank here).
     s = np.linalg.svd(A, compute_uv=False)
     if s[0] / s[-1] > 1.5:
         assert CKA().fit(X, X @ A).similarity_ < 1 - 1e-6
@@ -214,7 +217,9 @@ def test_debiased_cka_of_independent_views_is_centred_on_zero():
 def test_rbf_refuses_more_samples_than_it_states(monkeypatch):
     monkeypatch.setattr(kernels, "RBF_MAX_SAMPLES", 100)
     X, Y = _random(0, n=150)
-    with pytest.raises(ValueError, match="above its limit of 100 samples.*kernel='linear'"):
+    with pytest.raises(
+        ValueError, match=r"above its limit of 100 samples.*kernel='linear'"
+    ):
         CKA(kernel="rbf").fit(X, Y)
     est = CKA(kernel="rbf").partial_fit(X[:80], Y[:80])
     with pytest.raises(ValueError, match="subsample"):

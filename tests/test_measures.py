@@ -77,7 +77,12 @@ def test_baselines_separate_related_from_unrelated_views(estimator, null):
     assert related.pvalue == pytest.approx(1 / 31)
     assert related.observed > related.null_mean + 3 * related.null_std
     unrelated = similarity_baseline(
-        estimator, layers["x"], layers["noise"], n_resamples=30, null=null, random_state=0
+        estimator,
+        layers["x"],
+        layers["noise"],
+        n_resamples=30,
+        null=null,
+        random_state=0,
     )
     assert unrelated.pvalue > 0.05
     assert related.observed_correlations is None
@@ -158,3 +163,24 @@ def test_cli_compare(method, estimator, tmp_path, capsys):
     text = capsys.readouterr().out
     assert f"{fitted.similarity_:.4f}" in text
     assert "canonical correlations" not in text
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_moments_protocol_streams_and_pickles(estimator):
+    """The protocol a streaming driver (Dask, a torch hook) uses.
+
+    ``_moment_functions()`` gives picklable ``(batch, merge)``; merged batch
+    summaries handed to ``_fit_moments`` give the fit of all the data.
+    """
+    import pickle
+
+    layers = _layers(7)
+    X, Y = layers["x"], layers["h1"]
+    batch, merge = pickle.loads(pickle.dumps(estimator._moment_functions()))
+    summary = merge(
+        merge(batch(X[:50], Y[:50]), batch(X[50:120], Y[50:120])),
+        batch(X[120:], Y[120:]),
+    )
+    fitted = clone(estimator)
+    fitted._fit_moments(summary, None, None, warn=False)
+    assert abs(fitted.similarity_ - clone(estimator).fit(X, Y).similarity_) < 1e-10

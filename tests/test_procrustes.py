@@ -1,10 +1,10 @@
 """Procrustes: netrep's alpha path, its endpoints, the metric's theorems."""
 
+import itertools
 import warnings
 
 import numpy as np
 import pytest
-import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -13,6 +13,8 @@ from test_invariances import _invertible, _orthogonal, two_views
 from sklearn_svcca import CCA, Procrustes, angular_distance
 from sklearn_svcca._array_api import to_numpy
 from sklearn_svcca.exceptions import SampleSizeWarning
+
+import reference
 
 ALPHAS = [0.0, 0.3, 0.9, 1.0]
 settings_ = settings(max_examples=30, deadline=None)
@@ -120,7 +122,7 @@ def test_partial_fit_equals_fit(alpha, seed, cuts):
     X, Y = _random(seed % 1000)
     bounds = [0, *sorted(set(cuts)), len(X)]
     est = Procrustes(alpha=alpha)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         if b > a:
             est.partial_fit(X[a:b], Y[a:b])
     ref = Procrustes(alpha=alpha).fit(X, Y)
@@ -165,7 +167,8 @@ def test_angular_distance_satisfies_the_triangle_inequality(alpha, seed, n):
     rng = np.random.RandomState(seed)
     p = rng.randint(1, 6)
     A, B, C = (
-        rng.normal(size=(n, p)) @ rng.normal(size=(p, p)) + 0.3 * rng.normal(size=(n, p))
+        rng.normal(size=(n, p)) @ rng.normal(size=(p, p))
+        + 0.3 * rng.normal(size=(n, p))
         for _ in range(3)
     )
     B = A + rng.uniform(0, 2) * B  # related triples, not only orthogonal ones
