@@ -243,7 +243,8 @@ def test_has_no_transform():
     assert not hasattr(CKA(), "transform")
 
 
-# ------------------------------------------------------------ Dask, Array API
+# -------------------------------------------------------------------- Dask
+# (Array API: tests/test_array_api.py.)
 
 
 @pytest.mark.parametrize("kernel, debiased", VARIANTS, ids=IDS)
@@ -256,27 +257,3 @@ def test_dask_fit_and_score_equal_numpy(kernel, debiased):
     expected = reference.cka(X, Y, kernel, debiased)
     assert abs(est.similarity_ - expected) < 1e-10
     assert abs(est.score(Xd, Yd) - expected) < 1e-10
-
-
-@pytest.mark.parametrize("namespace", ["array_api_strict", "torch"])
-@pytest.mark.parametrize("kernel, debiased", VARIANTS, ids=IDS)
-def test_array_api_equals_numpy(namespace, kernel, debiased):
-    import os
-
-    if os.environ.get("SCIPY_ARRAY_API") != "1":
-        pytest.skip("array API dispatch needs SCIPY_ARRAY_API=1")
-    xp = pytest.importorskip(namespace)
-    import sklearn
-
-    X, Y = _random(7)
-    kwargs = {"device": xp.Device("device1")} if namespace == "array_api_strict" else {}
-    Xa, Ya = xp.asarray(X, **kwargs), xp.asarray(Y, **kwargs)
-    if kernel == "rbf" and namespace == "array_api_strict":
-        # The n × n kernels are computed on the host; device1 forbids that.
-        Xa, Ya = xp.asarray(X), xp.asarray(Y)
-    with sklearn.config_context(array_api_dispatch=True):
-        est = _cka(kernel, debiased).fit(Xa, Ya)
-        score = est.score(Xa, Ya)
-    expected = reference.cka(X, Y, kernel, debiased)
-    assert abs(est.similarity_ - expected) < 1e-10
-    assert abs(score - expected) < 1e-10

@@ -11,7 +11,6 @@ from numpy.testing import assert_allclose
 from test_invariances import _invertible, _orthogonal, two_views
 
 from sklearn_svcca import CCA, Procrustes, angular_distance
-from sklearn_svcca._array_api import to_numpy
 from sklearn_svcca.exceptions import SampleSizeWarning
 
 import reference
@@ -200,7 +199,8 @@ def test_constant_view_is_a_clear_error():
         Procrustes().fit(np.ones_like(X), Y)
 
 
-# ------------------------------------------------------------ Dask, Array API
+# -------------------------------------------------------------------- Dask
+# (Array API: tests/test_array_api.py.)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
@@ -214,27 +214,3 @@ def test_dask_fit_transform_score_equal_numpy(alpha):
     assert abs(est.score(Xd, Yd) - ref.similarity_) < 1e-10
     Xt, _ = est.transform(Xd, Yd)
     assert_allclose(Xt.compute(), ref.transform(X), atol=1e-8)
-
-
-@pytest.mark.parametrize("namespace", ["array_api_strict", "torch"])
-@pytest.mark.parametrize("alpha", [0.0, 1.0])
-def test_array_api_equals_numpy(namespace, alpha):
-    import os
-
-    if os.environ.get("SCIPY_ARRAY_API") != "1":
-        pytest.skip("array API dispatch needs SCIPY_ARRAY_API=1")
-    xp = pytest.importorskip(namespace)
-    import sklearn
-
-    X, Y = _random(7)
-    kwargs = {"device": xp.Device("device1")} if namespace == "array_api_strict" else {}
-    Xa, Ya = xp.asarray(X, **kwargs), xp.asarray(Y, **kwargs)
-    ref = Procrustes(alpha=alpha).fit(X, Y)
-    with sklearn.config_context(array_api_dispatch=True):
-        est = Procrustes(alpha=alpha).fit(Xa, Ya)
-        score = est.score(Xa, Ya)
-        Xt = est.transform(Xa)
-    assert abs(est.similarity_ - ref.similarity_) < 1e-10
-    assert abs(score - ref.similarity_) < 1e-10
-    assert type(Xt) is type(Xa)
-    assert_allclose(to_numpy(Xt), ref.transform(X), atol=1e-9)
