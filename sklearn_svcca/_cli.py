@@ -666,12 +666,12 @@ def _compare_result(args, estimator, A, B, held_out, fit_warnings):
             "std": float(held_out.std()),
             "scores": [float(s) for s in held_out],
         },
+        "canonical_correlations": _correlation_summary(estimator),
         "angular_distance": (
             float(estimator.angular_distance_)
             if hasattr(estimator, "angular_distance_")
             else None
         ),
-        "canonical_correlations": _correlation_summary(estimator),
         "warnings": fit_warnings,
     }
 
