@@ -87,6 +87,10 @@ class CKA(_BaseMeasure):
     ``b_i`` the squared norms of the centered samples, ``Σ a_i b_i``,
     ``Σ a_i²``, ``Σ b_i²`` and the traces of the cross-products).
 
+    With ``kernel="rbf"`` the "statistics" are the samples themselves:
+    :meth:`partial_fit` and Dask input collect them (up to the size limit)
+    and compute the kernels once all are in.
+
     References
     ----------
     .. [1] S. Kornblith, M. Norouzi, H. Lee, G. Hinton, "Similarity of Neural

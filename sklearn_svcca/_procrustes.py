@@ -186,7 +186,7 @@ class Procrustes(_BaseCCA):
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             import dask
 
-            Xt, Yt = _dask.transform(self, X, y)
+            Xt, Yt = (a.astype(np.float64) for a in _dask.transform(self, X, y))
             xy, xx, yy = dask.compute((Xt * Yt).sum(), (Xt * Xt).sum(), (Yt * Yt).sum())
         else:
             X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
