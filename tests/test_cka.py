@@ -237,7 +237,7 @@ def test_debiased_is_undefined_when_a_views_hsic_is_not_positive():
     # samples sees at most one difference, so the unbiased HSIC(X, X) is 0.
     X = np.array([[0.0], [0.0], [0.0], [1.0]])
     Y = np.random.RandomState(0).normal(size=(4, 2))
-    with pytest.raises(ValueError, match="Debiased CKA is undefined.*debiased=False"):
+    with pytest.raises(ValueError, match=r"Debiased CKA is undefined.*debiased=False"):
         CKA(debiased=True).fit(X, Y)
     assert 0 <= CKA().fit(X, Y).similarity_ <= 1
 
