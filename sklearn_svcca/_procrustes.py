@@ -162,6 +162,32 @@ class Procrustes(_BaseCCA):
         self.x_mean_, self.y_mean_ = moments.x_mean, moments.y_mean
         self.n_components_ = self._n_features_out = Wx.shape[1]
 
+    def transform(self, X, y=None):
+        """Map the views into the aligned space.
+
+        ``(X - x_mean_) @ x_weights_``: centering with the training means,
+        the partial whitening and the optimal rotation. On the training data
+        the aligned views are as close as any rotation makes them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples,) or (n_samples, n_features_y), \
+                default=None
+            Second view; when given, its aligned coordinates are returned too.
+
+        Returns
+        -------
+        X_t : ndarray of shape (n_samples, n_components_)
+            ``X`` in the aligned space (zero columns past its width). Same
+            kind of array as ``X`` (Dask: lazy; Array API: its namespace and
+            device).
+        (X_t, y_t) : tuple of ndarrays
+            When ``y`` is given.
+        """
+        return super().transform(X, y)
+
     def score(self, X, y):
         """Cosine of the angle between the two views once aligned.
 
