@@ -117,17 +117,11 @@ def debiased_moments(X, Y):
         On the host.
     """
     m = _linalg.compute_moments(X, Y)
-    a = row_sq_norms(X, m.x_mean)
-    b = row_sq_norms(Y, m.y_mean)
-    sums = _pair_sums(a, b, X, Y, m.x_mean, m.y_mean)
-    return CKAMoments(*m, *sums)
+    return CKAMoments(*m, *row_sums(X, Y, m.x_mean, m.y_mean))
 
 
 def debiased_moments_from_views(view_x, view_y, cxy):
     """:class:`CKAMoments` of two shared views (see :mod:`._views`)."""
-    X, Y = view_x.data, view_y.data
-    a = row_sq_norms(X, view_x.mean)
-    b = row_sq_norms(Y, view_y.mean)
     return CKAMoments(
         view_x.n_samples,
         view_x.mean,
@@ -135,52 +129,47 @@ def debiased_moments_from_views(view_x, view_y, cxy):
         view_x.cross,
         view_y.cross,
         cxy,
-        *_pair_sums(a, b, X, Y, view_x.mean, view_y.mean),
+        *row_sums(view_x.data, view_y.data, view_x.mean, view_y.mean),
     )
 
 
-def _pair_sums(a, b, X, Y, x_mean, y_mean):
-    """``Σa², Σb², Σab, Σau, Σbv, Σav, Σbu`` (host floats and vectors)."""
-    xp, _ = _array_api.namespace(a)
-    scalars = (xp.sum(a * a), xp.sum(b * b), xp.sum(a * b))
-    vectors = (
-        weighted_sum(a, X, x_mean),
-        weighted_sum(b, Y, y_mean),
-        weighted_sum(a, Y, y_mean),
-        weighted_sum(b, X, x_mean),
-    )
-    return (
-        *(float(_array_api.to_numpy(s)) for s in scalars),
-        *(_array_api.to_numpy(v) for v in vectors),
-    )
+def row_sums(X, Y, x_mean, y_mean):
+    """``Σa², Σb², Σab, Σau, Σbv, Σav, Σbu`` in one pass over both views.
 
-
-def _blocks(X, mean):
-    """Row blocks of ``X - mean`` in the accumulation dtype, with their rows."""
+    Blocks of rows are copied to the accumulation dtype and centered (the
+    means are known, so nothing cancels), in ``X``'s namespace and device;
+    the sums come back to the host.
+    """
     xp, device = _array_api.namespace(X)
+    Y = _array_api.move_like(Y, X)
     acc = _array_api.float_dtype(xp, device)
-    mean = xp.asarray(_array_api.from_numpy(mean, X), dtype=acc)
-    n, p = X.shape
-    block_rows = max(256, _linalg._BLOCK_ELEMENTS // max(1, p))
+    mx = xp.asarray(_array_api.from_numpy(x_mean, X), dtype=acc)
+    my = xp.asarray(_array_api.from_numpy(y_mean, X), dtype=acc)
+    n = X.shape[0]
+    block_rows = max(256, _linalg._BLOCK_ELEMENTS // max(1, X.shape[1] + Y.shape[1]))
+    sums = None
     for start in range(0, n, block_rows):
+        # array-api-strict rejects slices that end past the array.
         stop = min(start + block_rows, n)
-        yield start, stop, xp.astype(X[start:stop, ...], acc, copy=True) - mean
-
-
-def row_sq_norms(X, mean):
-    """``a_i = ‖x_i - mean‖²`` for every sample, in ``X``'s namespace."""
-    xp, _ = _array_api.namespace(X)
-    parts = [xp.sum(u * u, axis=1) for _, _, u in _blocks(X, mean)]
-    return xp.concat(parts) if len(parts) > 1 else parts[0]
-
-
-def weighted_sum(w, X, mean):
-    """``Σ w_i (x_i - mean)`` over samples, centered block by block."""
-    total = None
-    for start, stop, u in _blocks(X, mean):
-        part = w[start:stop] @ u
-        total = part if total is None else total + part
-    return total
+        u = xp.astype(X[start:stop, ...], acc, copy=True) - mx
+        v = xp.astype(Y[start:stop, ...], acc, copy=True) - my
+        a, b = xp.sum(u * u, axis=1), xp.sum(v * v, axis=1)
+        part = (
+            xp.sum(a * a),
+            xp.sum(b * b),
+            xp.sum(a * b),
+            a @ u,
+            b @ v,
+            a @ v,
+            b @ u,
+        )
+        sums = (
+            part
+            if sums is None
+            else tuple(t + p for t, p in zip(sums, part, strict=True))
+        )
+    scalars = tuple(float(_array_api.to_numpy(t)) for t in sums[:3])
+    return (*scalars, *(_array_api.to_numpy(t) for t in sums[3:]))
 
 
 def merge_debiased_moments(a, b):
