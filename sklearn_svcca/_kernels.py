@@ -33,6 +33,10 @@ from . import _array_api, _linalg
 # the same size: about 24 n² bytes, 2.4 GB at this limit.
 RBF_MAX_SAMPLES = 10_000
 
+# Rows per block of the debiased sums: this pass is memory-bound (a few
+# flops per element), so blocks are kept small enough to stay in cache.
+_ROW_SUM_ELEMENTS = 1 << 18
+
 
 class CKAMoments(NamedTuple):
     """:class:`~sklearn_svcca._linalg.Moments` plus the debiased-CKA sums.
@@ -146,7 +150,7 @@ def row_sums(X, Y, x_mean, y_mean):
     mx = xp.asarray(_array_api.from_numpy(x_mean, X), dtype=acc)
     my = xp.asarray(_array_api.from_numpy(y_mean, X), dtype=acc)
     n = X.shape[0]
-    block_rows = max(256, _linalg._BLOCK_ELEMENTS // max(1, X.shape[1] + Y.shape[1]))
+    block_rows = max(16, _ROW_SUM_ELEMENTS // max(1, X.shape[1] + Y.shape[1]))
     sums = None
     for start in range(0, n, block_rows):
         # array-api-strict rejects slices that end past the array.
