@@ -136,6 +136,24 @@ def test_canonical_correlation_display_says_cka_has_none():
         CanonicalCorrelationDisplay.from_estimator(CKA().fit(layers["x"], layers["h1"]))
 
 
+def test_canonical_variates_display_takes_procrustes_not_cka():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn_svcca import CanonicalVariatesDisplay
+
+    layers = _layers(5)
+    X, Y = layers["x"], layers["h1"]
+    labels = np.repeat(np.arange(4), len(X) // 4)
+    display = CanonicalVariatesDisplay.from_estimator(
+        Procrustes().fit(X, Y), X, Y, labels=labels
+    )
+    assert display is not None
+    with pytest.raises(TypeError, match="CKA learns no map"):
+        CanonicalVariatesDisplay.from_estimator(CKA().fit(X, Y), X, Y, labels=labels)
+
+
 @pytest.mark.parametrize(
     "method, estimator",
     [
