@@ -10,11 +10,11 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_array, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     StrOptions,
     validate_params,
 )
 
+from . import _validation
 from ._parallel import check_progress, parallel_map
 from ._views import (
     SharedView,
@@ -78,7 +78,7 @@ class BaselineResult:
         "X": ["array-like"],
         "y": ["array-like"],
         "null": [StrOptions({"permutation", "gaussian"})],
-        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "n_resamples": [_validation.Interval(Integral, 1, None, closed="left")],
         "scoring": [callable, None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],

@@ -36,10 +36,10 @@ from scipy.linalg.blas import dsyrk as _dsyrk
 from scipy.linalg.blas import zgemm as _zgemm
 from scipy.linalg.blas import zherk as _zherk
 from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
-from . import _array_api, _dask, _linalg
+from . import _array_api, _dask, _linalg, _validation
 from ._base import _BaseCCA, _float_dtypes
 from .exceptions import ConditioningWarning
 
@@ -866,7 +866,7 @@ class FourierCCA(_BaseCCA):
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components": [_validation.Interval(Integral, 1, None, closed="left"), None],
         "solver": [StrOptions({"auto", "gram", "qr"})],
     }
 

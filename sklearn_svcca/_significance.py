@@ -7,8 +7,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.stats
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_is_fitted
+
+from . import _validation
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,10 +59,10 @@ class BartlettLawleyResult:
     {
         "estimator": "no_validation",
         "canonical_correlations": ["array-like", None],
-        "n_samples": [Interval(Integral, 2, None, closed="left"), None],
-        "n_features_x": [Interval(Integral, 1, None, closed="left"), None],
-        "n_features_y": [Interval(Integral, 1, None, closed="left"), None],
-        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "n_samples": [_validation.Interval(Integral, 2, None, closed="left"), None],
+        "n_features_x": [_validation.Interval(Integral, 1, None, closed="left"), None],
+        "n_features_y": [_validation.Interval(Integral, 1, None, closed="left"), None],
+        "alpha": [_validation.Interval(Real, 0, 1, closed="neither")],
     },
     prefer_skip_nested_validation=True,
 )

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_is_fitted
+
+from . import _validation
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,8 @@ class CorrelationSummary:
 @validate_params(
     {
         "estimator_or_correlations": "no_validation",
-        "top_k": [Interval(Integral, 1, None, closed="left")],
-        "threshold": [Interval(Real, 0, 1, closed="right")],
+        "top_k": [_validation.Interval(Integral, 1, None, closed="left")],
+        "threshold": [_validation.Interval(Real, 0, 1, closed="right")],
     },
     prefer_skip_nested_validation=True,
 )

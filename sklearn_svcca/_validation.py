@@ -1,0 +1,195 @@
+"""Checks every public entry point makes on its inputs; each message once.
+
+scikit-learn's ``validate_data`` / ``check_array`` do most of the work; this
+module holds what they leave out, for all of the library's entry points
+(estimators, :func:`~sklearn_svcca.similarity_matrix`, :mod:`~sklearn_svcca.stats`,
+:mod:`~sklearn_svcca.conv`, :mod:`~sklearn_svcca.compat`):
+
+- :func:`check_input`: a missing view (``None``) is named, a sparse matrix
+  gets scikit-learn's "dense data is required" ``TypeError`` whichever
+  argument it is (``check_X_y`` lets a sparse ``y`` through to NumPy, which
+  fails with "setting an array element with a sequence"), and a PyTorch
+  tensor that requires grad is used detached: similarity needs no gradient,
+  and NumPy refuses to read such a tensor.
+- :class:`Interval`: scikit-learn's parameter constraint, without booleans
+  (``True`` is an ``int`` to Python, so ``svd_dims=True`` would keep one
+  direction).
+- :func:`check_maps` and :func:`as_channels_last`: 4-D convolutional maps,
+  their layout (``data_format``) and their axes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse
+from sklearn.utils._param_validation import Interval as _SklearnInterval
+
+from . import _array_api
+
+_BOOLS = (bool, np.bool_)
+
+
+def is_int(value):
+    """An integer that is not a boolean."""
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, _BOOLS)
+
+
+def is_real(value):
+    """A real number that is not a boolean."""
+    return isinstance(value, (Real, np.floating, np.integer)) and not isinstance(
+        value, _BOOLS
+    )
+
+
+class Interval(_SklearnInterval):
+    """:class:`sklearn.utils._param_validation.Interval` that refuses booleans.
+
+    The error scikit-learn generates then reads "must be an int in the range
+    [1, inf) ... Got True instead".
+    """
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, _BOOLS) and super().is_satisfied_by(val)
+
+
+# ------------------------------------------------------------------ arrays
+
+
+def check_input(a, name, *, what="an array of shape (n_samples, n_features)"):
+    """``a`` ready for scikit-learn's validation, or a clear error.
+
+    ``name`` is the argument as the user knows it (``"X"``, ``"y"``,
+    ``"layers_a['conv1']"``).
+    """
+    if a is None:
+        raise ValueError(f"{name} is None: pass {what}.")
+    if scipy.sparse.issparse(a):
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required. "
+            "Use '.toarray()' to convert to a dense numpy array."
+        )
+    if _array_api.is_foreign(a):
+        _array_api.check_scipy_array_api()
+    return detached(a)
+
+
+def detached(a):
+    """``a`` without its autograd graph when it is a tensor that requires grad."""
+    if getattr(a, "requires_grad", False) is True and callable(
+        getattr(a, "detach", None)
+    ):
+        return a.detach()
+    return a
+
+
+# -------------------------------------------------------------------- maps
+
+DATA_FORMATS = ("channels_last", "channels_first")
+_MAP_LAYOUT = {
+    "channels_last": "(n_samples, height, width, channels)",
+    "channels_first": "(n_samples, channels, height, width)",
+}
+
+
+def check_data_format(data_format):
+    """Validate a ``data_format`` argument of a function (not an estimator)."""
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            "data_format must be 'channels_last' (n_samples, height, width, "
+            "channels: TensorFlow/Keras, the original SVCCA code) or "
+            "'channels_first' (n_samples, channels, height, width: PyTorch); "
+            f"got {data_format!r}."
+        )
+    return data_format
+
+
+def map_layout(data_format):
+    """The axes of a map in ``data_format``, for messages."""
+    return _MAP_LAYOUT[data_format]
+
+
+def as_channels_last(maps, data_format):
+    """4-D ``maps`` as (n, height, width, channels): a transposed view, no copy."""
+    if data_format == "channels_last":
+        return maps
+    if not _array_api.is_foreign(maps):  # NumPy and Dask arrays
+        return maps.transpose(0, 2, 3, 1)
+    xp, _ = _array_api.namespace(maps)
+    return xp.permute_dims(maps, (0, 2, 3, 1))
+
+
+def check_map_axes(maps, name, data_format):
+    """Refuse 4-D maps with an empty spatial or channel axis, naming it.
+
+    ``maps`` is channels last (after :func:`as_channels_last`); the message
+    speaks of the axes as the user passed them.
+    """
+    axes = ("height", "width", "channels")
+    position = {"channels_last": (1, 2, 3), "channels_first": (2, 3, 1)}[data_format]
+    for axis, at in zip(axes, position, strict=True):
+        size = maps.shape[1 + axes.index(axis)]
+        if size == 0:
+            raise ValueError(
+                f"{name} has shape {_user_shape(maps, data_format)}: its {axis} "
+                f"axis (axis {at} of {map_layout(data_format)}) has length 0, so "
+                "there is nothing to compare. Check how the activations were "
+                "recorded."
+            )
+
+
+def _user_shape(maps, data_format):
+    n, h, w, c = (int(v) for v in maps.shape)
+    return (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
+
+
+def warn_if_channels_first(maps, name, data_format, *, parameter="data_format"):
+    """Warn when channels-last maps look like PyTorch's (N, C, H, W).
+
+    Called on maps as the user passed them. Square feature maps whose last
+    two axes are equal and differ from the second, e.g. (100, 32, 8, 8), are
+    most likely 32 channels of 8x8 read as 32x8 maps of 8 channels.
+    """
+    if data_format != "channels_last" or len(maps.shape) != 4:
+        return
+    _, a, b, c = (int(v) for v in maps.shape)
+    if b == c and a != b:
+        from .exceptions import DataFormatWarning
+
+        warnings.warn(
+            f"{name} has shape {tuple(int(v) for v in maps.shape)}, read as "
+            f"{map_layout('channels_last')}: {a}x{b} maps of {c} channels. Its "
+            f"last two axes are equal, as in PyTorch's (N, C, H, W) layout ({a} "
+            f"channels of {b}x{c}). If so, pass {parameter}='channels_first'. "
+            "To silence this warning, filter sklearn_svcca.exceptions."
+            "DataFormatWarning.",
+            DataFormatWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
+def user_stacklevel():
+    """The ``stacklevel`` that points a warning at the caller of this library.
+
+    Counts the frames inside ``sklearn_svcca`` (and scikit-learn's wrappers,
+    such as ``_fit_context``) between the function that calls
+    ``warnings.warn`` and the first frame outside both.
+    """
+    import sklearn
+
+    inside = (
+        os.path.dirname(os.path.abspath(__file__)) + os.sep,
+        os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep,
+    )
+    frame = inspect.currentframe().f_back
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        inside
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
