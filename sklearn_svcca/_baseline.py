@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import (
 
 from . import _validation
 from ._parallel import check_progress, parallel_map
+from ._validation import check_input, host_array
 from ._views import (
     SharedView,
     canonical_correlations_of,
@@ -187,6 +188,13 @@ def similarity_baseline(
     basis) and each resample costs one cross-product ``XᵀPy`` and a small
     SVD; the values equal refitting on the permuted data, to rounding.
 
+    With ``sklearn.set_config(array_api_dispatch=True)``, ``X`` and ``y``
+    may be arrays of any Array API library (PyTorch, CuPy, ...). For CCA,
+    SVCCA and PWCCA they are copied to the host once, where the views are
+    shared between resamples (the result is then exactly that of the NumPy
+    arrays); other estimators are fitted on the arrays as given. A tensor
+    that requires grad is used detached.
+
     References
     ----------
     .. [1] M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein, "SVCCA:
@@ -219,6 +227,10 @@ def similarity_baseline(
     (0.16, 0.16, 0.53)
     """
     progress = check_progress(progress)
+    X, y = check_input(X, "X"), check_input(y, "y")
+    if supports_shared_views(estimator):
+        # Each view is decomposed once, on the host (see Notes).
+        X, y = host_array(X), host_array(y)
     observed_fit = clone(estimator).fit(X, y)
     observed = similarity_of(observed_fit, X, y, scoring)
     seeds = check_random_state(random_state).randint(

@@ -255,7 +255,7 @@ def _test_inputs(estimator, rho, n, p, q):
             "CCA, SVCCA or PWCCA, or give them explicitly."
         )
     n, p, q = int(n), int(p), int(q)
-    rho = np.asarray(rho, dtype=np.float64)
+    rho = np.asarray(_validation.host_array(rho), dtype=np.float64)
     if rho.ndim != 1:
         raise ValueError(
             f"canonical_correlations must be 1-D; got an array of shape {rho.shape}."

@@ -147,7 +147,7 @@ def _correlations(source):
             )
         source = source.canonical_correlations_
     try:
-        rho = np.asarray(source, dtype=np.float64)
+        rho = np.asarray(_validation.host_array(source), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             "summarize_correlations needs a fitted estimator with "

@@ -78,6 +78,21 @@ def check_input(a, name, *, what="an array of shape (n_samples, n_features)"):
     return detached(a)
 
 
+def host_array(a, name=None, **kwargs):
+    """``a`` as a host (NumPy) array when it is an Array API array.
+
+    For the functions whose work is small or NumPy-only (the statistics of
+    canonical correlations, the original recipe of :mod:`~sklearn_svcca.compat`)
+    and those that share each view's decomposition on the host
+    (:func:`~sklearn_svcca.similarity_matrix`,
+    :func:`~sklearn_svcca.stats.similarity_baseline`): they then compute
+    exactly what they compute for NumPy input. Anything else is returned
+    as it is (detached), for scikit-learn's validation to judge.
+    """
+    a = detached(a) if name is None else check_input(a, name, **kwargs)
+    return _array_api.to_numpy(a) if _array_api.is_foreign(a) else a
+
+
 def detached(a):
     """``a`` without its autograd graph when it is a tensor that requires grad."""
     if getattr(a, "requires_grad", False) is True and callable(
