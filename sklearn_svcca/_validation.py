@@ -169,22 +169,29 @@ def warn_if_channels_first(maps, name, data_format, *, parameter="data_format"):
     two axes are equal and differ from the second, e.g. (100, 32, 8, 8), are
     most likely 32 channels of 8x8 read as 32x8 maps of 8 channels.
     """
-    if data_format != "channels_last" or len(maps.shape) != 4:
+    if data_format != "channels_last" or not looks_channels_first(maps.shape):
         return
-    _, a, b, c = (int(v) for v in maps.shape)
-    if b == c and a != b:
-        from .exceptions import DataFormatWarning
+    from .exceptions import DataFormatWarning
 
-        warnings.warn(
-            f"{name} has shape {tuple(int(v) for v in maps.shape)}, read as "
-            f"{map_layout('channels_last')}: {a}x{b} maps of {c} channels. Its "
-            f"last two axes are equal, as in PyTorch's (N, C, H, W) layout ({a} "
-            f"channels of {b}x{c}). If so, pass {parameter}='channels_first'. "
-            "To silence this warning, filter sklearn_svcca.exceptions."
-            "DataFormatWarning.",
-            DataFormatWarning,
-            stacklevel=user_stacklevel(),
-        )
+    _, a, b, c = (int(v) for v in maps.shape)
+    warnings.warn(
+        f"{name} has shape {tuple(int(v) for v in maps.shape)}, read as "
+        f"{map_layout('channels_last')}: {a}x{b} maps of {c} channels. Its "
+        f"last two axes are equal, as in PyTorch's (N, C, H, W) layout ({a} "
+        f"channels of {b}x{c}). If so, pass {parameter}='channels_first'. "
+        "To silence this warning, filter sklearn_svcca.exceptions."
+        "DataFormatWarning.",
+        DataFormatWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def looks_channels_first(shape):
+    """Whether 4-D channels-last ``shape`` looks like (N, C, H, W)."""
+    if len(shape) != 4:
+        return False
+    _, a, b, c = (int(v) for v in shape)
+    return b == c and a != b
 
 
 def user_stacklevel():
