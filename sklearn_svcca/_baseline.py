@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import (
 
 from . import _validation
 from ._parallel import check_progress, parallel_map
+from ._reprs import result_repr
 from ._validation import check_input, host_array
 from ._views import (
     SharedView,
@@ -71,6 +72,20 @@ class BaselineResult:
     def n_resamples(self):
         """Number of resamples in the null distribution."""
         return self.null_distribution.shape[0]
+
+    def __repr__(self):
+        return result_repr(
+            self,
+            {
+                "observed": self.observed,
+                "null": f"{self.null} {self.null_mean:.4g} ± {self.null_std:.2g} "
+                f"over {self.n_resamples} resamples",
+                "pvalue": self.pvalue,
+                "null_distribution": self.null_distribution,
+                "observed_correlations": self.observed_correlations,
+                "null_correlations": self.null_correlations,
+            },
+        )
 
 
 @validate_params(

@@ -15,6 +15,7 @@ from . import _linalg
 from ._cca import CCA
 from ._parallel import check_progress, parallel_map
 from ._pwcca import PWCCA
+from ._reprs import result_repr
 from ._svcca import SVCCA
 from ._validation import check_input, host_array
 from ._views import (
@@ -53,6 +54,20 @@ class SimilarityMatrixResult:
     labels_b: list
     estimator: object
     symmetric: bool
+
+    def __repr__(self):
+        s = self.similarities
+        return result_repr(
+            self,
+            {
+                "similarities": f"<array of shape {s.shape}, from {s.min():.3g} "
+                f"to {s.max():.3g}>",
+                "labels_a": self.labels_a,
+                "labels_b": self.labels_b,
+                "estimator": self.estimator,
+                "symmetric": self.symmetric,
+            },
+        )
 
 
 def similarity_matrix(

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
+from ._reprs import result_repr
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +54,22 @@ class BartlettLawleyResult:
     n_samples: int
     n_features_x: int
     n_features_y: int
+
+    def __repr__(self):
+        return result_repr(
+            self,
+            {
+                "n_significant": f"{self.n_significant} of "
+                f"{self.pvalues.shape[0]} at alpha={self.alpha:g}",
+                "pvalues": self.pvalues,
+                "statistics": self.statistics,
+                "df": self.df,
+                "canonical_correlations": self.canonical_correlations,
+                "n_samples": self.n_samples,
+                "n_features_x": self.n_features_x,
+                "n_features_y": self.n_features_y,
+            },
+        )
 
 
 @validate_params(

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
+from ._reprs import result_repr
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class CorrelationSummary:
     n_thresholded: int
     sum: float
     n_components: int
+
+    def __repr__(self):
+        return result_repr(self, vars(self))
 
 
 @validate_params(

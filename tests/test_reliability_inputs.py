@@ -1,8 +1,7 @@
 """Issue 11, inputs: every bad input gets a clear error, every layout a word.
 
 Test names carry the issue's item number. The CLI's items (8, 10's flag,
-15) are in tests/test_cli.py, next to the other command-line tests; the
-result reprs (14) in tests/test_stats.py.
+15) are in tests/test_cli.py, next to the other command-line tests.
 """
 
 import os
@@ -483,3 +482,43 @@ def test_item11_scipy_array_api_set_too_late_is_explained():
     assert "sklearn-svcca was given a non-NumPy array" in out.stdout
     assert "SCIPY_ARRAY_API=1 before scipy is first imported" in out.stdout
     assert "set after scipy was imported, which is too late" in out.stdout
+
+
+# ------------------------------------------------------- 14: short reprs
+
+
+def test_item14_result_reprs_are_short_and_say_what_matters(rng):
+    X = rng.normal(size=(300, 40))
+    Y = X[:, :3] @ rng.normal(size=(3, 30)) + rng.normal(size=(300, 30))
+    baseline = _quiet(
+        lambda: similarity_baseline(CCA(), X, Y, n_resamples=200, random_state=0)
+    )
+    text = repr(baseline)
+    assert len(text) < 300, text
+    assert text.startswith("BaselineResult(observed=")
+    assert f"observed={baseline.observed:.4g}" in text
+    assert f"{baseline.null_mean:.4g} ± {baseline.null_std:.2g}" in text
+    assert "over 200 resamples" in text
+    assert f"pvalue={baseline.pvalue:.4g}" in text
+    assert "null_distribution=<array of shape (200,)>" in text
+    assert "null_correlations=<array of shape (200, 30)>" in text
+
+    layers = {f"layer{i}": X[:, : 2 + i] for i in range(30)}
+    matrix = similarity_matrix(layers, estimator=CCA())
+    text = repr(matrix)
+    assert len(text) < 300, text
+    assert "similarities=<array of shape (30, 30), from" in text
+    assert "(30 in all)" in text and "'layer0'" in text and "'layer29'" not in text
+    assert "estimator=CCA()" in text and "symmetric=True" in text
+
+    test = bartlett_lawley_test(CCA().fit(X, Y))
+    text = repr(test)
+    assert len(text) < 300, text
+    assert f"n_significant={test.n_significant} of 30 at alpha=0.05" in text
+    assert "pvalues=<array of shape (30,)>" in text
+    assert "n_samples=300" in text
+
+    summary = summarize_correlations(CCA().fit(X, Y), top_k=5)
+    text = repr(summary)
+    assert len(text) < 300, text
+    assert f"mean={summary.mean:.4g}" in text and "top_k=5" in text
