@@ -873,6 +873,13 @@ class FourierCCA(_BaseCCA):
     0.926
     >>> fcca.transform(X).shape
     (500, 256)
+
+    PyTorch's ``(N, C, H, W)`` maps, the same layers:
+
+    >>> X_nchw, Y_nchw = X.transpose(0, 3, 1, 2), Y.transpose(0, 3, 1, 2)
+    >>> fcca = FourierCCA(data_format="channels_first").fit(X_nchw, Y_nchw)
+    >>> round(fcca.similarity_, 3)
+    0.926
     """
 
     _parameter_constraints: dict = {

@@ -162,7 +162,7 @@ def _user_shape(maps, data_format):
     return (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
 
 
-def warn_if_channels_first(maps, name, data_format, *, parameter="data_format"):
+def warn_if_channels_first(maps, name, data_format):
     """Warn when channels-last maps look like PyTorch's (N, C, H, W).
 
     Called on maps as the user passed them. Square feature maps whose last
@@ -178,7 +178,7 @@ def warn_if_channels_first(maps, name, data_format, *, parameter="data_format"):
         f"{name} has shape {tuple(int(v) for v in maps.shape)}, read as "
         f"{map_layout('channels_last')}: {a}x{b} maps of {c} channels. Its "
         f"last two axes are equal, as in PyTorch's (N, C, H, W) layout ({a} "
-        f"channels of {b}x{c}). If so, pass {parameter}='channels_first'. "
+        f"channels of {b}x{c}). If so, pass data_format='channels_first'. "
         "To silence this warning, filter sklearn_svcca.exceptions."
         "DataFormatWarning.",
         DataFormatWarning,
