@@ -96,7 +96,7 @@ class BaselineResult:
         "null": [StrOptions({"permutation", "gaussian"})],
         "n_resamples": [_validation.Interval(Integral, 1, None, closed="left")],
         "scoring": [callable, None],
-        "n_jobs": [Integral, None],
+        "n_jobs": [_validation.Interval(Integral, None, None, closed="neither"), None],
         "random_state": ["random_state"],
         "progress": ["boolean", None],
     },

@@ -482,6 +482,11 @@ def _run_compare(args):
         A, B = (_load(label, Path(path), key, args) for label, path, key in files)
     except MemoryError:
         raise UsageError(_out_of_memory(args, headers, "reading the files")) from None
+    loaded = None in headers
+    if loaded:
+        # A .csv file has no header: check its shape now, before fitting.
+        headers = [(A.shape, A.dtype), (B.shape, B.dtype)]
+        _check_memory(args, headers, loaded=True)
     _check_same_samples(A, B, args)
     _warn_layout(A, B, args)
     from .exceptions import DataFormatWarning
@@ -493,7 +498,7 @@ def _run_compare(args):
         except ValueError as exc:
             raise UsageError(_one_line(exc)) from None
         except MemoryError:
-            raise UsageError(_out_of_memory(args, headers, "fitting")) from None
+            raise UsageError(_out_of_memory(args, headers, "fitting", loaded)) from None
     fit_warnings = list(
         dict.fromkeys(
             _one_line(w.message)
@@ -522,7 +527,7 @@ def _run_compare(args):
                 raise UsageError(f"--cv {args.cv}: {_one_line(exc)}") from None
             except MemoryError:
                 raise UsageError(
-                    _out_of_memory(args, headers, f"--cv {args.cv}")
+                    _out_of_memory(args, headers, f"--cv {args.cv}", loaded)
                 ) from None
 
     result = _compare_result(args, estimator, A, B, held_out, fit_warnings)
@@ -776,12 +781,14 @@ def _available_memory():
         return None
 
 
-def _views_of(args, headers):
+def _views_of(args, headers, loaded=False):
     """The two arrays' shapes as the fit sees them, and their data's bytes.
 
     Conv maps are (n, height, width, channels) and, for --method fourier, a
     2-D layer is a 1x1 map. None when a header is missing (.csv, whose size
     bounds its array) or the shapes will be refused when loaded.
+    ``loaded``: the shapes are those of the arrays as loaded, already
+    (samples, neurons).
     """
     shapes = []
     data = 0
@@ -791,7 +798,7 @@ def _views_of(args, headers):
         shape, dtype = header
         if len(shape) == 1:
             shape = (shape[0], 1)
-        if len(shape) == 2 and args.neurons_first:
+        if len(shape) == 2 and args.neurons_first and not loaded:
             shape = shape[::-1]
         if len(shape) == 4 and args.channels_first:
             shape = (shape[0], shape[2], shape[3], shape[1])
@@ -816,9 +823,9 @@ _SPECTRAL_COPIES = 3
 _BASELINE = 256 * 2**20
 
 
-def _memory_needed(args, headers):
+def _memory_needed(args, headers, loaded=False):
     """Estimated peak bytes of the comparison and what dominates it."""
-    views = _views_of(args, headers)
+    views = _views_of(args, headers, loaded)
     if views is None:
         return None
     (x, y), data = views
@@ -838,8 +845,8 @@ def _memory_needed(args, headers):
     return squares + data + _BASELINE, what
 
 
-def _check_memory(args, headers):
-    estimate = _memory_needed(args, headers)
+def _check_memory(args, headers, loaded=False):
+    estimate = _memory_needed(args, headers, loaded)
     if estimate is None:
         return
     needed, what = estimate
@@ -869,8 +876,8 @@ def _what_helps(args):
     )
 
 
-def _out_of_memory(args, headers, during):
-    estimate = _memory_needed(args, headers)
+def _out_of_memory(args, headers, during, loaded=False):
+    estimate = _memory_needed(args, headers, loaded)
     about = f" (about {_bytes(estimate[0])} estimated)" if estimate else ""
     return f"ran out of memory while {during}{about}; {_what_helps(args)}"
 

@@ -812,3 +812,13 @@ def test_item15_one_transposed_file(rng, capsys):
         call_main(capsys, "compare", "s.npy", "s2.npy", "--neurons-first")
     )
     assert "drop --neurons-first" in line
+
+
+def test_item8_csv_files_are_checked_once_loaded(rng, capsys):
+    # No header to read first: the shape is checked before the fit.
+    np.savetxt("a.csv", rng.normal(size=(3000, 20)), delimiter=",")
+    np.savetxt("b.csv", rng.normal(size=(20, 10)), delimiter=",")
+    proc = call_main(
+        capsys, "compare", "a.csv", "b.csv", "--neurons-first", "--max-memory", "1M"
+    )
+    assert_usage_error(proc, "the 3000 x 3000, 20 x 20 and 3000 x 20", "1.0 MiB")
