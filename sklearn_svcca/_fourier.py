@@ -953,18 +953,15 @@ class FourierCCA(_BaseCCA):
         return self._as_maps(Y, "y", warn=warn)
 
     def _check_map_shape(self, name, maps, fitted):
-        shape = tuple(int(v) for v in maps.shape[1:])
-        if shape != fitted:
+        if tuple(int(v) for v in maps.shape[1:]) != fitted:
             # Both are channels last; speak of them in the caller's layout.
-            axes = _validation.map_layout(self.data_format).split(", ", 1)[1][:-1]
-            if self.data_format == "channels_first":
-                shape, fitted = (
-                    (s[2], s[0], s[1]) if len(s) == 3 else s for s in (shape, fitted)
-                )
+            fmt = self.data_format
+            shape = _validation.in_layout(maps.shape[1:], fmt)
             raise ValueError(
-                f"{name} has maps of shape {shape} ({axes}), but "
-                f"{type(self).__name__} was fitted on maps of shape {fitted}; "
-                "pass maps of the fitted shape."
+                f"{name} has maps of shape {shape} "
+                f"{_validation.map_layout(fmt, samples=False)}, but "
+                f"{type(self).__name__} was fitted on maps of shape "
+                f"{_validation.in_layout(fitted, fmt)}; pass maps of the fitted shape."
             )
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):

@@ -14,8 +14,10 @@ module holds what they leave out, for all of the library's entry points
 - :class:`Interval`: scikit-learn's parameter constraint, without booleans
   (``True`` is an ``int`` to Python, so ``svd_dims=True`` would keep one
   direction).
-- :func:`check_maps` and :func:`as_channels_last`: 4-D convolutional maps,
-  their layout (``data_format``) and their axes.
+- ``data_format``: :func:`as_channels_last` reads 4-D convolutional maps
+  in either layout, :func:`check_map_axes` refuses an empty axis and
+  :func:`warn_if_channels_first` warns about channels-last maps that look
+  like PyTorch's, at the caller's line (:func:`user_stacklevel`).
 """
 
 from __future__ import annotations
@@ -105,9 +107,10 @@ def detached(a):
 # -------------------------------------------------------------------- maps
 
 DATA_FORMATS = ("channels_last", "channels_first")
-_MAP_LAYOUT = {
-    "channels_last": "(n_samples, height, width, channels)",
-    "channels_first": "(n_samples, channels, height, width)",
+# The axes of one map in each layout; maps are computed channels last.
+_AXES = {
+    "channels_last": ("height", "width", "channels"),
+    "channels_first": ("channels", "height", "width"),
 }
 
 
@@ -123,9 +126,18 @@ def check_data_format(data_format):
     return data_format
 
 
-def map_layout(data_format):
-    """The axes of a map in ``data_format``, for messages."""
-    return _MAP_LAYOUT[data_format]
+def map_layout(data_format, *, samples=True):
+    """``"(n_samples, height, width, channels)"`` or its ``data_format`` order."""
+    axes = (("n_samples",) if samples else ()) + _AXES[data_format]
+    return f"({', '.join(axes)})"
+
+
+def in_layout(shape, data_format):
+    """A channels-last shape, (h, w, c) or (n, h, w, c), in ``data_format``."""
+    shape = tuple(int(v) for v in shape)
+    if data_format == "channels_last":
+        return shape
+    return (*shape[:-3], shape[-1], *shape[-3:-1])
 
 
 def as_channels_last(maps, data_format):
@@ -144,22 +156,15 @@ def check_map_axes(maps, name, data_format):
     ``maps`` is channels last (after :func:`as_channels_last`); the message
     speaks of the axes as the user passed them.
     """
-    axes = ("height", "width", "channels")
-    position = {"channels_last": (1, 2, 3), "channels_first": (2, 3, 1)}[data_format]
-    for axis, at in zip(axes, position, strict=True):
-        size = maps.shape[1 + axes.index(axis)]
+    for size, axis in zip(maps.shape[1:], _AXES["channels_last"], strict=True):
         if size == 0:
+            at = 1 + _AXES[data_format].index(axis)
             raise ValueError(
-                f"{name} has shape {_user_shape(maps, data_format)}: its {axis} "
-                f"axis (axis {at} of {map_layout(data_format)}) has length 0, so "
-                "there is nothing to compare. Check how the activations were "
-                "recorded."
+                f"{name} has shape {in_layout(maps.shape, data_format)}: its "
+                f"{axis} axis (axis {at} of {map_layout(data_format)}) has "
+                "length 0, so there is nothing to compare. Check how the "
+                "activations were recorded."
             )
-
-
-def _user_shape(maps, data_format):
-    n, h, w, c = (int(v) for v in maps.shape)
-    return (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
 
 
 def warn_if_channels_first(maps, name, data_format):
