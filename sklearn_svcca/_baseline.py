@@ -17,7 +17,6 @@ from sklearn.utils._param_validation import (
 from . import _validation
 from ._parallel import check_progress, parallel_map
 from ._reprs import result_repr
-from ._validation import check_input, host_array
 from ._views import (
     SharedView,
     canonical_correlations_of,
@@ -242,10 +241,10 @@ def similarity_baseline(
     (0.16, 0.16, 0.53)
     """
     progress = check_progress(progress)
-    X, y = check_input(X, "X"), check_input(y, "y")
+    X, y = _validation.check_input(X, "X"), _validation.check_input(y, "y")
     if supports_shared_views(estimator):
         # Each view is decomposed once, on the host (see Notes).
-        X, y = host_array(X), host_array(y)
+        X, y = _validation.host_array(X), _validation.host_array(y)
     observed_fit = clone(estimator).fit(X, y)
     observed = similarity_of(observed_fit, X, y, scoring)
     seeds = check_random_state(random_state).randint(
