@@ -735,7 +735,7 @@ def _check_same_samples(A, B, args):
         elif A.shape[1] == B.shape[0] or A.shape[0] == B.shape[1]:
             # One of them the other way round: --neurons-first turns both.
             wrong, right = ("A", "B") if A.shape[1] == B.shape[0] else ("B", "A")
-            n = max(A.shape[0], B.shape[0]) if wrong == "B" else B.shape[0]
+            n = B.shape[0] if wrong == "A" else A.shape[0]
             message += (
                 f"; {wrong} has {n} columns, as many as {right} has rows: if "
                 f"{wrong} is (neurons, datapoints) and {right} (datapoints, "

@@ -803,6 +803,9 @@ def test_item15_one_transposed_file(rng, capsys):
     )
     line = assert_usage_error(call_main(capsys, "compare", "s.npy", "t.npy"))
     assert "B has 500 columns, as many as A has rows" in line
+    np.save("s3.npy", rng.normal(size=(20, 40)))  # B: 40 columns, A's 40 rows
+    line = assert_usage_error(call_main(capsys, "compare", "t.npy", "s3.npy"))
+    assert "B has 40 columns, as many as A has rows" in line
     # Both transposed: --neurons-first is the fix; both already right: drop it.
     np.save("t2.npy", rng.normal(size=(30, 500)))
     line = assert_usage_error(call_main(capsys, "compare", "t.npy", "t2.npy"))
