@@ -103,7 +103,7 @@ def _memory_size(text):
         value = float(number[: len(number) - len(unit)]) * _UNITS[unit]
     except ValueError:
         value = 0
-    if not value > 0:
+    if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an amount of memory: give a number with K, M, G or "
             "T, e.g. 8G"

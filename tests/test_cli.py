@@ -740,7 +740,7 @@ def test_item8_running_out_of_memory_is_one_line(views, npy_files, capsys):
     assert_usage_error(proc, "ran out of memory while reading the files")
 
 
-@pytest.mark.parametrize("value", ["lots", "0", "-1G", "8X"])
+@pytest.mark.parametrize("value", ["lots", "0", "-1G", "8X", "inf", "nan"])
 def test_item8_bad_max_memory(value, npy_files, capsys):
     proc = call_main(capsys, "compare", *npy_files, f"--max-memory={value}")
     assert_usage_error(proc, "--max-memory", "not an amount of memory")
