@@ -29,6 +29,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval as _SklearnInterval
 
 from . import _array_api
@@ -71,10 +72,8 @@ def check_input(a, name, *, what="an array of shape (n_samples, n_features)"):
     if a is None:
         raise ValueError(f"{name} is None: pass {what}.")
     if scipy.sparse.issparse(a):
-        raise TypeError(
-            f"Sparse data was passed for {name}, but dense data is required. "
-            "Use '.toarray()' to convert to a dense numpy array."
-        )
+        # scikit-learn's own TypeError, the one a sparse X gets.
+        check_array(a, accept_sparse=False, input_name=name)
     if _array_api.is_foreign(a):
         _array_api.check_scipy_array_api()
     return detached(a)
