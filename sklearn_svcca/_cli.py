@@ -812,14 +812,16 @@ def _views_of(args, headers, loaded=False):
     return shapes, data
 
 
-# Peak memory of a fit, in multiples of its cross-products: the products
-# and the decompositions of the views' blocks (eigenvectors, bases, LAPACK
-# workspace). Measured peak RSS: 3.0 GiB for 200 x 8000 float32 against
-# 200 x 30 (estimated 3.1 GiB); FourierCCA's batched small blocks need
-# fewer copies, 0.39 GiB for 300 x 8 x 8 x 192 against 160 channels
-# (estimated 0.57 GiB). Plus the interpreter and its libraries.
-_PRODUCT_COPIES = 6
-_SPECTRAL_COPIES = 3
+# Peak memory of a fit: the cross-products (p x p, q x q, p x q), kept all
+# along, and the decomposition of one view at a time (eigenvectors, bases,
+# LAPACK workspace): a few copies of the wider view's block. Measured peak
+# RSS of a whole compare (2026-12-04): 3.0 GiB for 200 x 8000 float32
+# against 200 x 30 (estimated 3.1 GiB), 1.0 GiB for 4000 x 3000 against
+# 4000 x 3000 (estimated 1.1 GiB); FourierCCA's batched small blocks need
+# one copy, 0.39 GiB for 300 x 8 x 8 x 192 against 160 channels (estimated
+# 0.45 GiB). Plus the interpreter and its libraries.
+_WORKSPACE_COPIES = 5
+_SPECTRAL_WORKSPACE_COPIES = 1
 _BASELINE = 256 * 2**20
 
 
@@ -835,13 +837,14 @@ def _memory_needed(args, headers, loaded=False):
         # spectra of the data.
         bins = min(x[1], y[1]) * (min(x[2], y[2]) // 2 + 1)
         p, q = x[3], y[3]
-        squares = 16 * bins * (p * p + q * q + p * q) * _SPECTRAL_COPIES
+        unit, copies = 16 * bins, _SPECTRAL_WORKSPACE_COPIES
         data += 16 * x[0] * bins * (p + q)
         what = f"{bins} frequencies x ({p} + {q})² complex cross-products"
     else:
         p, q = x[1], y[1]
-        squares = 8 * (p * p + q * q + p * q) * _PRODUCT_COPIES
+        unit, copies = 8, _WORKSPACE_COPIES
         what = f"the {p} x {p}, {q} x {q} and {p} x {q} cross-products in float64"
+    squares = unit * (p * p + q * q + p * q + copies * max(p, q) ** 2)
     return squares + data + _BASELINE, what
 
 
