@@ -5,10 +5,10 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
-from . import _dask, _kernels, _linalg
+from . import _dask, _kernels, _linalg, _validation
 from ._base import _BaseMeasure, _float_dtypes
 
 
@@ -127,7 +127,7 @@ class CKA(_BaseMeasure):
     _parameter_constraints: dict = {
         "kernel": [StrOptions({"linear", "rbf"})],
         "debiased": ["boolean"],
-        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "bandwidth": [_validation.Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(self, kernel="linear", *, debiased=False, bandwidth=1.0):
@@ -256,6 +256,7 @@ class CKA(_BaseMeasure):
             X, Y = _dask.check_views(self, X, y, reset=False)
             moments = _dask.reduce_moments(X, Y, *self._moment_functions())
         else:
+            X = _validation.check_input(X, "X")
             X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
             Y = self._check_y(y, X)
             if X.shape[0] < 2:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import validate_data
 
-from . import _array_api, _dask, _linalg
+from . import _array_api, _dask, _linalg, _validation
 from ._base import _BaseCCA, _float_dtypes
 
 
@@ -135,7 +135,7 @@ class Procrustes(_BaseCCA):
     """
 
     _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [_validation.Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(self, alpha=1.0):
@@ -215,6 +215,7 @@ class Procrustes(_BaseCCA):
             Xt, Yt = (a.astype(np.float64) for a in _dask.transform(self, X, y))
             xy, xx, yy = dask.compute((Xt * Yt).sum(), (Xt * Xt).sum(), (Yt * Yt).sum())
         else:
+            X = _validation.check_input(X, "X")
             X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
             _array_api.check_same_namespace(
                 X, self, attribute="x_weights_", method="score"
@@ -249,7 +250,7 @@ def _aligned(X, mean, weights):
     {
         "X": ["array-like"],
         "Y": ["array-like"],
-        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [_validation.Interval(Real, 0, 1, closed="both")],
     },
     prefer_skip_nested_validation=True,
 )
