@@ -51,6 +51,23 @@ def _float_dtypes(X):
 _SAMPLES_PER_DIMENSION = 5
 
 
+def _overflow_error():
+    return ValueError(
+        "The cross-products of X or y overflowed float64: the activations "
+        "are too large in magnitude. Rescale them (e.g. divide by their "
+        "maximum absolute value); CCA is invariant to scaling."
+    )
+
+
+def _check_n_components(n_components, upper, sizes):
+    """``n_components`` against ``min(<sizes>_x, <sizes>_y) = upper``."""
+    if n_components is not None and n_components > upper:
+        raise ValueError(
+            f"n_components={n_components} must be at most "
+            f"min({sizes}_x, {sizes}_y) = {upper}."
+        )
+
+
 class _BaseCCA(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -111,8 +128,7 @@ class _BaseCCA(
             data = (X, Y)
             moments = self._batch_moments(X, Y)
         self._input_eps = precision
-        self._fit_moments(moments, *data, warn=True)
-        _array_api.fitted_to_namespace(self, X)
+        self._solve(moments, *data, warn=True, like=X)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -123,8 +139,14 @@ class _BaseCCA(
         cross-products, merged with a pairwise update) are kept, so memory is
         ``O((p + q)²)`` however many samples are streamed. After any sequence
         of calls the fitted attributes equal those of :meth:`fit` on all the
-        batches concatenated (on the Gram route; see ``solver``). The
-        directions are recomputed after every call once both views vary.
+        batches concatenated (on the Gram route; see ``solver``).
+
+        A call only accumulates: nothing is decomposed until a result is
+        next needed (a fitted attribute such as ``canonical_correlations_``,
+        :meth:`transform`, :meth:`score`, ...), and then once for all the
+        batches seen so far. Warnings about the solution (conditioning, a
+        rank below ``n_components``) are therefore raised where that first
+        result is asked for.
 
         Parameters
         ----------
@@ -153,16 +175,85 @@ class _BaseCCA(
         if not first_call:
             # The stream is as precise as its least precise batch.
             precision = tuple(map(max, precision, self._input_eps))
-        self._input_eps = precision
         moments = batch if first_call else self._merge_moments(self._moments, batch)
+        # What can be said without decomposing (overflow, an impossible
+        # n_components) is said now, by the call that caused it.
+        self._check_moments(moments)
+        self._clear_solution()
+        self._input_eps = precision
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
         if self._can_solve(moments):
-            # Warn about sample size only once the stream is summarised by a
-            # fit call: early batches are small by construction.
-            self._fit_moments(moments, None, None, warn=False)
-            _array_api.fitted_to_namespace(self, X)
+            # Solved on first use (see __getattr__). Only an empty slice of
+            # an Array API batch is kept: where the solution must live.
+            self._pending_solve = (X[:0, ...] if _array_api.is_foreign(X) else None,)
         return self
+
+    # ------------------------------------------------- the lazy solution
+    # fit solves at once; partial_fit leaves ``_pending_solve`` and the
+    # solution is computed by the first access that needs it. Every
+    # attribute a solve sets is recorded in ``_solution_names`` so that the
+    # next partial_fit can drop a stale solution without knowing the
+    # subclass's attributes.
+
+    # Fitted attributes that partial_fit itself keeps up to date (set by
+    # validation or by the accumulation, never by a solve): reading them
+    # must not trigger one.
+    _STREAM_ATTRIBUTES = frozenset(
+        {"n_features_in_", "feature_names_in_", "n_samples_seen_"}
+    )
+    # Private attributes set by a solve that public methods read.
+    _SOLUTION_PRIVATE = frozenset({"_n_features_out"})
+
+    def _solve(self, moments, X, Y, *, warn, like, shared=None):
+        """Set the solution from the moments, and record what it set."""
+        self.__dict__.pop("_pending_solve", None)
+        previous = set(vars(self).get("_solution_names", ()))
+        before = set(vars(self))
+        self._fit_moments(moments, X, Y, warn=warn, shared=shared)
+        _array_api.fitted_to_namespace(self, like)
+        self._solution_names = tuple(
+            sorted((set(vars(self)) - before) | (previous & set(vars(self))))
+        )
+
+    def _clear_solution(self):
+        """Forget the solution of fewer samples (before adding a batch)."""
+        state = vars(self)
+        for name in state.pop("_solution_names", ()):
+            state.pop(name, None)
+        state.pop("_pending_solve", None)
+
+    def _solve_pending(self):
+        """Solve the moments partial_fit accumulated, if not done yet."""
+        pending = vars(self).get("_pending_solve")
+        if pending is None:
+            return
+        try:
+            # Streaming warns about sample size only when a fit call
+            # summarises the stream: early batches are small by construction.
+            self._solve(self._moments, None, None, warn=False, like=pending[0])
+        except BaseException:
+            self._pending_solve = pending
+            raise
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: a fitted attribute that a
+        # pending partial_fit solution would set is computed now.
+        state = self.__dict__
+        if state.get("_pending_solve") is not None and (
+            name in self._SOLUTION_PRIVATE
+            or (
+                name.endswith("_")
+                and not name.startswith("_")
+                and name not in self._STREAM_ATTRIBUTES
+            )
+        ):
+            self._solve_pending()
+            if name in state:
+                return state[name]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
     @staticmethod
     def _input_precision(X, y):
@@ -207,24 +298,28 @@ class _BaseCCA(
         moments = _linalg.Moments(
             view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
         )
-        # Seen only by _view_bases during this call, so that
-        # _decompose_views keeps one code path for both kinds of fit.
         self._input_eps = (view_x.eps, view_y.eps)
-        self._shared_views = (view_x, view_y)
-        try:
-            self._fit_moments(moments, view_x.data, view_y.data, warn=warn)
-        finally:
-            del self._shared_views
+        self._check_moments(moments)
+        self._solve(
+            moments,
+            view_x.data,
+            view_y.data,
+            warn=warn,
+            like=None,
+            shared=(view_x, view_y),
+        )
         return self
 
-    def _view_bases(self, moments, columns, data, *, route, scale, reg=0.0):
+    def _view_bases(
+        self, moments, columns, data, *, route, scale, reg=0.0, shared=None
+    ):
         """Bases of both views on ``route`` ("gram" or "qr").
 
-        ``columns`` and ``data`` are pairs (X's, y's). When fitting many
-        pairs that share views (``_fit_from_views``), each view's memoised
-        basis is reused instead of being computed again.
+        ``columns`` and ``data`` are pairs (X's, y's). ``shared`` is None or
+        the pair of views of ``_fit_from_views``: when fitting many pairs
+        that share views, each view's memoised basis is reused instead of
+        being computed again.
         """
-        shared = getattr(self, "_shared_views", None)
         views = (
             (moments.cxx, moments.x_mean),
             (moments.cyy, moments.y_mean),
@@ -301,15 +396,24 @@ class _BaseCCA(
             and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
         )
 
-    def _fit_moments(self, moments, X, Y, *, warn):
-        """Set every fitted attribute from the moments (and data, if any)."""
-        n = moments.n_samples
+    def _check_moments(self, moments):
+        """Errors that the moments alone decide, before any decomposition.
+
+        partial_fit calls this for every batch, so that a stream that cannot
+        be solved fails at the call that made it so, not at first use.
+        """
         if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
+            raise _overflow_error()
+        upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
+        _check_n_components(self.n_components, upper, "n_features")
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
+        """Set every fitted attribute from the moments (and data, if any).
+
+        ``shared``: the two views of ``_fit_from_views``, or None.
+        """
+        n = moments.n_samples
+        self._check_moments(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
         cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
         for name, cols, p in (
@@ -324,7 +428,9 @@ class _BaseCCA(
                     "drop this view."
                 )
 
-        bx, by, solver, extra = self._decompose_views(moments, cols_x, cols_y, X, Y)
+        bx, by, solver, extra = self._decompose_views(
+            moments, cols_x, cols_y, X, Y, shared=shared
+        )
         rho, A, B = _linalg.canonical_directions(bx, by, moments.cxy)
         A_full = np.zeros((moments.cxx.shape[0], rho.shape[0]))
         B_full = np.zeros((moments.cyy.shape[0], rho.shape[0]))
@@ -334,12 +440,6 @@ class _BaseCCA(
 
         k = rho.shape[0]
         if self.n_components is not None:
-            upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
-            if self.n_components > upper:
-                raise ValueError(
-                    f"n_components={self.n_components} must be at most "
-                    f"min(n_features_x, n_features_y) = {upper}."
-                )
             # While streaming, early batches have rank at most n - 1 by
             # construction: warn only once that cannot explain the deficit.
             few_samples = n - 1 < max(moments.cxx.shape[0], moments.cyy.shape[0])
@@ -376,7 +476,7 @@ class _BaseCCA(
         if warn:
             self._warn_sample_size(n, bx.rank, by.rank)
 
-    def _decompose_views(self, moments, cols_x, cols_y, X, Y):
+    def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
         """Rank-revealing bases of both views for plain CCA.
 
         Returns ``(basis_x, basis_y, route, extra)`` where ``route`` is the
@@ -391,7 +491,13 @@ class _BaseCCA(
         columns, data = (cols_x, cols_y), (X, Y)
         if self.solver != "qr":
             bx, by = self._view_bases(
-                moments, columns, data, route="gram", scale=True, reg=self.reg
+                moments,
+                columns,
+                data,
+                route="gram",
+                scale=True,
+                reg=self.reg,
+                shared=shared,
             )
         route = self._choose_route(
             X,
@@ -400,7 +506,9 @@ class _BaseCCA(
             ),
         )
         if route == "qr":
-            bx, by = self._view_bases(moments, columns, data, route="qr", scale=True)
+            bx, by = self._view_bases(
+                moments, columns, data, route="qr", scale=True, shared=shared
+            )
         return bx, by, route, {}
 
     def _choose_route(self, X, needs_exact):
@@ -486,8 +594,10 @@ class _BaseCCA(
     # --------------------------------------------------------- transform
 
     def __sklearn_is_fitted__(self):
-        # partial_fit may have seen too few samples to solve yet.
-        return hasattr(self, "canonical_correlations_")
+        # partial_fit may have seen too few samples to solve yet; once it
+        # has seen enough, the pending solution counts (without solving).
+        state = vars(self)
+        return "canonical_correlations_" in state or "_pending_solve" in state
 
     def _check_is_fitted(self):
         if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
@@ -498,6 +608,8 @@ class _BaseCCA(
                 "samples before using it."
             )
         check_is_fitted(self)
+        # Every public method that needs the solution starts here.
+        self._solve_pending()
 
     def _check_y(self, y, X):
         if y is None:

@@ -40,7 +40,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _array_api, _dask, _linalg
-from ._base import _BaseCCA, _float_dtypes
+from ._base import _BaseCCA, _check_n_components, _float_dtypes, _overflow_error
 from .exceptions import ConditioningWarning
 
 # ---------------------------------------------------------------------------
@@ -870,6 +870,9 @@ class FourierCCA(_BaseCCA):
         "solver": [StrOptions({"auto", "gram", "qr"})],
     }
 
+    # Read by _pair_mask (transform, score) after a pending partial_fit.
+    _SOLUTION_PRIVATE = _BaseCCA._SOLUTION_PRIVATE | {"_pairs_solved"}
+
     def __init__(self, n_components=None, *, solver="auto"):
         self.n_components = n_components
         self.solver = solver
@@ -1086,16 +1089,22 @@ class FourierCCA(_BaseCCA):
         # Overflowed statistics go to _fit_moments, which says so.
         return not self._finite(moments) or all(k.any() for k in self._varying(moments))
 
-    def _fit_moments(self, moments, X, Y, *, warn):
+    def _check_moments(self, moments):
+        if not self._finite(moments):
+            raise _overflow_error()
+        _check_n_components(
+            self.n_components,
+            min(moments.cxx.shape[-1], moments.cyy.shape[-1]),
+            "channels",
+        )
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         """Set every fitted attribute from the moments (and data, if any)."""
+        if shared is not None:  # pragma: no cover - supports_shared_views
+            raise NotImplementedError("FourierCCA does not share views.")
         grid = self._grid
         n = moments.n_samples
-        if not self._finite(moments):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
+        self._check_moments(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
@@ -1158,11 +1167,6 @@ class FourierCCA(_BaseCCA):
         upper = min(A.shape[1], B.shape[1])
         k = upper
         if self.n_components is not None:
-            if self.n_components > upper:
-                raise ValueError(
-                    f"n_components={self.n_components} must be at most "
-                    f"min(channels_x, channels_y) = {upper}."
-                )
             most = int(n_pairs.max())
             if self.n_components > most:
                 warnings.warn(
