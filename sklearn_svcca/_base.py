@@ -169,19 +169,24 @@ class _BaseCCA(
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
+            moments = batch if first_call else self._merge_moments(self._moments, batch)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
-            batch = self._batch_moments(X, Y)
+            if first_call:
+                moments = self._batch_moments(X, Y)
+            else:
+                moments = self._add_batch(self._stream_moments(), X, Y)
         if not first_call:
             # The stream is as precise as its least precise batch.
             precision = tuple(map(max, precision, self._input_eps))
-        moments = batch if first_call else self._merge_moments(self._moments, batch)
         # What can be said without decomposing (overflow, an impossible
         # n_components) is said now, by the call that caused it.
         self._check_moments(moments)
         self._clear_solution()
         self._input_eps = precision
         self._moments = moments
+        # Only moments partial_fit made itself are updated in place.
+        self._owns_moments = True
         self.n_samples_seen_ = moments.n_samples
         if self._can_solve(moments):
             # Solved on first use (see __getattr__). Only an empty slice of
@@ -208,6 +213,9 @@ class _BaseCCA(
     def _solve(self, moments, X, Y, *, warn, like, shared=None):
         """Set the solution from the moments, and record what it set."""
         self.__dict__.pop("_pending_solve", None)
+        if moments is not vars(self).get("_moments"):
+            # Moments from elsewhere (fit): not ours to update in place.
+            self.__dict__.pop("_owns_moments", None)
         previous = set(vars(self).get("_solution_names", ()))
         before = set(vars(self))
         self._fit_moments(moments, X, Y, warn=warn, shared=shared)
@@ -278,6 +286,31 @@ class _BaseCCA(
 
     def _merge_moments(self, a, b):
         return self._moment_functions()[1](a, b)
+
+    def _stream_moments(self):
+        """The running moments, as buffers partial_fit may update in place.
+
+        Moments set by ``fit`` may share arrays with others (the views of
+        ``_fit_from_views``, a public ``x_mean_``), so they are copied once.
+        """
+        moments = self._moments
+        if vars(self).get("_owns_moments"):
+            return moments
+        return moments._replace(
+            **{
+                name: np.array(getattr(moments, name), order="F")
+                for name in ("cxx", "cyy", "cxy")
+            }
+        )
+
+    def _add_batch(self, moments, X, Y):
+        """``moments`` merged with a validated batch's, reusing its buffers.
+
+        The batch's products are added in place by the BLAS kernels, not
+        formed on their own and then merged: a call costs about the batch's
+        Gram products. FourierCCA, whose statistics differ, merges instead.
+        """
+        return _linalg.compute_moments(X, Y, into=moments)
 
     def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
         """Fit from two views whose statistics and decompositions are shared.

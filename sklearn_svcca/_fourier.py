@@ -1069,6 +1069,9 @@ class FourierCCA(_BaseCCA):
             functools.partial(merge_spectral_moments, grid=self._grid),
         )
 
+    def _add_batch(self, moments, X, Y):
+        return self._merge_moments(moments, self._batch_moments(X, Y))
+
     def _varying(self, moments):
         grid = self._grid
         return (
