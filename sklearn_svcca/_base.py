@@ -32,6 +32,7 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
+from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api, _dask, _linalg
@@ -486,7 +487,11 @@ class _BaseCCA(
                     stacklevel=4,
                 )
             k = min(k, self.n_components)
-        A_full, B_full = _linalg.flip_signs(A_full[:, :k], B_full[:, :k])
+        # scikit-learn's convention: the entry of largest magnitude in each
+        # column of A is positive, and B's matching column follows, so the
+        # pair's correlation keeps its sign whatever route found it.
+        A_full, B_t = svd_flip(A_full[:, :k], B_full[:, :k].T)
+        B_full = B_t.T
 
         self._moments = moments
         self.n_samples_seen_ = n

@@ -849,19 +849,6 @@ def variate_correlations(A, B, moments):
     return np.clip(r, -1.0, 1.0), nx, ny
 
 
-def flip_signs(A, B):
-    """Make the sign of each pair of directions deterministic.
-
-    The entry of largest magnitude in each column of ``A`` becomes positive
-    and ``B`` follows, so the pair's correlation keeps its sign. This depends
-    only on the directions, not on the route (Gram or QR) that found them.
-    """
-    idx = np.argmax(np.abs(A), axis=0)
-    signs = np.sign(A[idx, np.arange(A.shape[1])])
-    signs[signs == 0] = 1.0
-    return A * signs, B * signs
-
-
 # ---------------------------------------------------------------------------
 # Stacked (batched) complex CCA.
 #
@@ -1180,11 +1167,12 @@ def _whitened_cross(Wx, cxy, Wy):
 def align_phases(A, B):
     """Make the phase of each pair of complex directions deterministic.
 
-    The complex counterpart of :func:`flip_signs`: each column pair is
+    The complex counterpart of scikit-learn's ``svd_flip`` (which the
+    real estimators use on ``(A, Bᵀ)``): each column pair is
     multiplied by the unit complex number that makes the entry of largest
     magnitude in the column of ``A`` real and positive. Complex directions are
     defined up to such a common phase, which leaves the pair's correlation
-    unchanged; on real problems this is exactly :func:`flip_signs`.
+    unchanged; on real problems this is exactly ``svd_flip``.
 
     Parameters
     ----------
