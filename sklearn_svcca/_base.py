@@ -33,7 +33,12 @@ from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.extmath import svd_flip
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _array_api, _dask, _linalg
 from .exceptions import ConditioningWarning, SampleSizeWarning
@@ -122,7 +127,7 @@ class _BaseCCA(
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             # The data stay with Dask: the Gram route, from the moments.
-            moments = _dask.fit_moments(self, X, y, reset=True)
+            moments = self._dask_moments(X, y, reset=True)
             data = (None, None)
         else:
             X, Y = self._check_fit_data(X, y, reset=True)
@@ -169,7 +174,7 @@ class _BaseCCA(
         first_call = not hasattr(self, "_moments")
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
+            batch = self._dask_moments(X, y, reset=first_call, min_samples=1)
             moments = batch if first_call else self._merge_moments(self._moments, batch)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
@@ -384,6 +389,36 @@ class _BaseCCA(
                 )
             bases.append(basis)
         return bases
+
+    # ----------------------------------------------------------- Dask input
+    # _dask validates and reduces arrays; the bookkeeping stays here.
+
+    def _dask_moments(self, X, y, *, reset, min_samples=2):
+        """Validate Dask views and reduce them to this estimator's moments."""
+        _dask.check_solver(self.solver)
+        _dask.require_y(y, owner=type(self).__name__)
+        X, Y = self._check_dask_views(X, y, reset=reset, min_samples=min_samples)
+        return _dask.reduce_moments(X, Y, *self._moment_functions())
+
+    def _check_dask_views(self, X, y, *, reset, min_samples=2):
+        """:meth:`_check_fit_data` for Dask views (FourierCCA's are maps)."""
+        X, Y = _dask.check_views(
+            X, y, owner=type(self).__name__, min_samples=min_samples
+        )
+        self._check_features(X, Y, reset=reset)
+        return X, Y
+
+    def _check_features(self, X, Y, *, reset):
+        """Record (``reset``) or check both views' feature counts and names.
+
+        ``validate_data``'s bookkeeping, for views validated elsewhere (Dask).
+        """
+        _check_n_features(self, X, reset=reset)
+        _check_feature_names(self, X, reset=reset)
+        if reset:
+            self._n_features_y = Y.shape[1]
+        else:
+            self._check_n_features_y(Y)
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
         X, Y = validate_data(
@@ -685,8 +720,14 @@ class _BaseCCA(
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            out = _dask.transform(self, X, y)
-            return out if y is None else self._pair_output(*out, y)
+            X, Y = _dask.prediction_views(X, y, owner=type(self).__name__)
+            _check_n_features(self, X, reset=False)
+            Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
+            if Y is None:
+                return Xt
+            self._check_n_features_y(Y)
+            Yt = _dask.project(Y, self.y_mean_, self.y_weights_, "y")
+            return self._pair_output(Xt, Yt, y)
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(
             X, self, attribute="x_weights_", method="transform"
@@ -733,7 +774,15 @@ class _BaseCCA(
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            return _dask.score(self, X, y)
+            # The correlations of the canonical pairs (and PWCCA's weights)
+            # are functions of the moments of the given data: one reduction
+            # pass gives what score computes from data in memory.
+            X, Y = self._check_dask_views(X, y, reset=False)
+            moments = _dask.reduce_moments(X, Y, *self._moment_functions())
+            r, _, _ = _linalg.variate_correlations(
+                np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
+            )
+            return self._aggregate_moments(r, moments)
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
         Y = self._check_y(y, X)

@@ -150,8 +150,15 @@ def frequency_grid(x_size, y_size):
     -------
     grid : FrequencyGrid
     """
-    x_size = tuple(int(v) for v in x_size)
-    y_size = tuple(int(v) for v in y_size)
+    return _frequency_grid(
+        tuple(int(v) for v in x_size), tuple(int(v) for v in y_size)
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _frequency_grid(x_size, y_size):
+    # Cached: FourierCCA derives its grid from its map shapes on every use
+    # rather than storing it (the grid is never modified).
     H, W = min(x_size[0], y_size[0]), min(x_size[1], y_size[1])
     neg_u = _axis_negation(H, x_size[0] == y_size[0])
     neg_v = _axis_negation(W, x_size[1] == y_size[1])
@@ -947,11 +954,10 @@ class FourierCCA(_BaseCCA):
         return X, Y
 
     def _fix_maps(self, X, Y, *, reset):
-        """On reset, record the map shapes and the frequency grid; else check."""
+        """On reset, record the map shapes (as ``n_features_in_``); else check."""
         if reset:
             self._x_map_shape = tuple(int(v) for v in X.shape[1:])
             self._y_map_shape = tuple(int(v) for v in Y.shape[1:])
-            self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
         else:
             self._check_map_shape("X", X, self._x_map_shape)
             self._check_map_shape("y", Y, self._y_map_shape)
@@ -981,16 +987,18 @@ class FourierCCA(_BaseCCA):
             a = a[:, None, None, :]
         if a.ndim != 4:
             raise _shape_error(name, a.shape)
-        return _dask.check_view(self, a, name, min_samples=min_samples)
+        return _dask.check_view(
+            a, name, owner=type(self).__name__, min_samples=min_samples
+        )
 
     def _check_dask_views(self, X, y, *, reset, min_samples=2):
-        """:meth:`_check_fit_data` for Dask input (the hook of ``_dask``)."""
+        """:meth:`_check_fit_data` for Dask input."""
         chunks = _dask.row_chunks(X, y)
         X = self._dask_maps(X, "X", row_chunks=chunks, min_samples=min_samples)
         Y = self._dask_maps(y, "y", row_chunks=chunks, min_samples=min_samples)
         X, Y = _dask.align_rows(X, Y)
         self._fix_maps(X, Y, reset=reset)
-        _dask.check_features(self, _flat(X), _flat(Y), reset=reset)
+        self._check_features(_flat(X), _flat(Y), reset=reset)
         return X, Y
 
     def _check_dask_predict_maps(self, X, y, *, min_samples=1):
@@ -1068,6 +1076,11 @@ class FourierCCA(_BaseCCA):
             functools.partial(spectral_moments, grid=self._grid),
             functools.partial(merge_spectral_moments, grid=self._grid),
         )
+
+    @property
+    def _grid(self):
+        """The frequency grid of the recorded map shapes (derived, not stored)."""
+        return frequency_grid(self._x_map_shape[:2], self._y_map_shape[:2])
 
     def _add_batch(self, moments, X, Y):
         return self._merge_moments(moments, self._batch_moments(X, Y))
