@@ -339,3 +339,39 @@ def test_partial_fit_reports_what_the_moments_decide_at_once(views):
     est = CCA().partial_fit(X, Y)
     with pytest.raises(ValueError, match="overflowed float64"):
         est.partial_fit(1e200 * X, Y)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("block_rows", [3, 1000])
+def test_moments_are_added_in_place(order, block_rows, views):
+    # compute_moments(into=...) is merge_moments done in place: the running
+    # matrices are updated by BLAS (whichever memory order they have) and
+    # stay exactly symmetric.
+    from sklearn_svcca import _linalg
+
+    X, Y = views(10, 80, 5, 4, offset=7.0)
+    a = _linalg.compute_moments(X[:30], Y[:30])
+    expected = _linalg.merge_moments(a, _linalg.compute_moments(X[30:], Y[30:]))
+    running = a._replace(
+        **{k: np.array(getattr(a, k), order=order) for k in ("cxx", "cyy", "cxy")}
+    )
+    buffers = (running.cxx, running.cyy, running.cxy)
+    merged = _linalg.compute_moments(X[30:], Y[30:], block_rows=block_rows, into=running)
+    assert all(m is b for m, b in zip(merged[3:], buffers, strict=True))
+    assert merged.n_samples == 80
+    for got, want in zip(merged[1:], expected[1:], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    np.testing.assert_array_equal(merged.cxx, merged.cxx.T)
+    np.testing.assert_array_equal(merged.cyy, merged.cyy.T)
+
+
+def test_partial_fit_never_updates_moments_it_does_not_own(views):
+    # Moments set by fit may share arrays (e.g. views shared by
+    # similarity_matrix); partial_fit copies them before adding in place.
+    X, Y = views(11, 60, 4, 3)
+    est = CCA().fit(X[:30], Y[:30])
+    cxx = est._moments.cxx
+    before = cxx.copy()
+    est.partial_fit(X[30:], Y[30:])
+    np.testing.assert_array_equal(cxx, before)
+    assert est._moments.cxx is not cxx
