@@ -135,7 +135,9 @@ def main(argv=None):
     parser.add_argument("--no-check", action="store_true")
     parser.add_argument("--cpu-threads", type=int, default=os.cpu_count())
     parser.add_argument("--skip-cpu", action="store_true")
-    parser.add_argument("--fourier-shape", type=int, nargs=4, default=(4000, 16, 16, 128))
+    parser.add_argument(
+        "--fourier-shape", type=int, nargs=4, default=(4000, 16, 16, 128)
+    )
     parser.add_argument("--skip-fourier", action="store_true")
     args = parser.parse_args(argv)
     n, p = args.n, args.p
@@ -194,7 +196,9 @@ def main(argv=None):
     print(f"solver: {cca.solver_}; components: {cca.n_components_}")
     status = 0
     if not args.skip_cpu:
-        host_comparison(args, to_numpy(X), to_numpy(Y), device_fit=dict(rows)["CCA.fit"])
+        host_comparison(
+            args, to_numpy(X), to_numpy(Y), device_fit=dict(rows)["CCA.fit"]
+        )
     if not args.skip_fourier:
         fourier_comparison(args, xp, sync, normal)
     if not args.no_check:
@@ -218,9 +222,15 @@ def host_comparison(args, X, Y, *, device_fit):
 
     with threadpool_limits(limits=args.cpu_threads):
         rows = [
-            ("host floor float64", timed(lambda: floor(X64, Y64), no_sync, args.repeat)[0]),
+            (
+                "host floor float64",
+                timed(lambda: floor(X64, Y64), no_sync, args.repeat)[0],
+            ),
             ("host floor float32", timed(lambda: floor(X, Y), no_sync, args.repeat)[0]),
-            ("host moments", timed(lambda: compute_moments(X, Y), no_sync, args.repeat)[0]),
+            (
+                "host moments",
+                timed(lambda: compute_moments(X, Y), no_sync, args.repeat)[0],
+            ),
             ("host CCA.fit", timed(lambda: CCA().fit(X, Y), no_sync, args.repeat)[0]),
         ]
     base = rows[0][1]

@@ -133,8 +133,7 @@ def require_y(y, *, owner):
     """The error for a missing second view, as scikit-learn words it."""
     if y is None:
         raise ValueError(
-            f"This {owner} estimator requires y to be passed, but the target y "
-            "is None."
+            f"This {owner} estimator requires y to be passed, but the target y is None."
         )
 
 

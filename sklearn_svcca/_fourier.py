@@ -150,9 +150,7 @@ def frequency_grid(x_size, y_size):
     -------
     grid : FrequencyGrid
     """
-    return _frequency_grid(
-        tuple(int(v) for v in x_size), tuple(int(v) for v in y_size)
-    )
+    return _frequency_grid(tuple(int(v) for v in x_size), tuple(int(v) for v in y_size))
 
 
 @functools.lru_cache(maxsize=16)

@@ -297,7 +297,9 @@ def test_partial_fit_solves_once_on_first_use(estimator, count_solves, assert_sa
     est.partial_fit(X[:30], Y[:30])
     assert "canonical_correlations_" not in vars(est)
     assert len(count_solves) == solves
-    both = clone(estimator).fit(np.concatenate([X, X[:30]]), np.concatenate([Y, Y[:30]]))
+    both = clone(estimator).fit(
+        np.concatenate([X, X[:30]]), np.concatenate([Y, Y[:30]])
+    )
     assert_same_fit(est, both, rtol=1e-10)
     assert len(count_solves) == solves + 2  # the reference fit and the solve
 
@@ -315,7 +317,9 @@ def test_pending_solution_survives_pickle_and_clone(estimator, assert_same_fit):
         fresh.transform(X)
     assert not hasattr(fresh, "canonical_correlations_")
     # fit discards whatever partial_fit had accumulated.
-    assert_same_fit(est.fit(X[:70], Y[:70]), clone(estimator).fit(X[:70], Y[:70]), rtol=0)
+    assert_same_fit(
+        est.fit(X[:70], Y[:70]), clone(estimator).fit(X[:70], Y[:70]), rtol=0
+    )
     assert "_pending_solve" not in vars(est)
 
 
@@ -323,10 +327,10 @@ def test_missing_attributes_are_still_attribute_errors(views):
     X, Y = views(8, 50, 4, 3)
     est = CCA().partial_fit(X, Y)
     with pytest.raises(AttributeError, match="no attribute 'not_an_attribute_'"):
-        est.not_an_attribute_  # solves, then reports what is missing
+        _ = est.not_an_attribute_  # solves, then reports what is missing
     assert "canonical_correlations_" in vars(est)
     with pytest.raises(AttributeError, match="_private"):
-        CCA().partial_fit(X, Y)._private
+        _ = CCA().partial_fit(X, Y)._private
     assert not hasattr(CCA(), "x_weights_")
 
 
@@ -356,11 +360,15 @@ def test_moments_are_added_in_place(order, block_rows, views):
         **{k: np.array(getattr(a, k), order=order) for k in ("cxx", "cyy", "cxy")}
     )
     buffers = (running.cxx, running.cyy, running.cxy)
-    merged = _linalg.compute_moments(X[30:], Y[30:], block_rows=block_rows, into=running)
+    merged = _linalg.compute_moments(
+        X[30:], Y[30:], block_rows=block_rows, into=running
+    )
     assert all(m is b for m, b in zip(merged[3:], buffers, strict=True))
     assert merged.n_samples == 80
     for got, want in zip(merged[1:], expected[1:], strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+        np.testing.assert_allclose(
+            got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max()
+        )
     np.testing.assert_array_equal(merged.cxx, merged.cxx.T)
     np.testing.assert_array_equal(merged.cyy, merged.cyy.T)
 
