@@ -16,6 +16,7 @@ handled in :mod:`sklearn_svcca._array_api`.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -134,7 +135,8 @@ class _BaseCCA(
             data = (X, Y)
             moments = self._batch_moments(X, Y)
         self._input_eps = precision
-        self._solve(moments, *data, warn=True, like=X)
+        with self._new_solution(moments, like=X):
+            self._fit_moments(moments, *data, warn=True)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -216,18 +218,24 @@ class _BaseCCA(
     # Private attributes set by a solve that public methods read.
     _SOLUTION_PRIVATE = frozenset({"_n_features_out"})
 
-    def _solve(self, moments, X, Y, *, warn, like, shared=None):
-        """Set the solution from the moments, and record what it set."""
-        self.__dict__.pop("_pending_solve", None)
-        if moments is not vars(self).get("_moments"):
+    @contextlib.contextmanager
+    def _new_solution(self, moments, *, like):
+        """Around ``_fit_moments``: record what the solve sets, then place it.
+
+        A context manager, not a wrapper function, so that the warnings
+        raised inside ``_fit_moments`` keep their ``stacklevel``.
+        """
+        state = vars(self)
+        state.pop("_pending_solve", None)
+        if moments is not state.get("_moments"):
             # Moments from elsewhere (fit): not ours to update in place.
-            self.__dict__.pop("_owns_moments", None)
-        previous = set(vars(self).get("_solution_names", ()))
-        before = set(vars(self))
-        self._fit_moments(moments, X, Y, warn=warn, shared=shared)
+            state.pop("_owns_moments", None)
+        previous = set(state.get("_solution_names", ()))
+        before = set(state)
+        yield
         _array_api.fitted_to_namespace(self, like)
         self._solution_names = tuple(
-            sorted((set(vars(self)) - before) | (previous & set(vars(self))))
+            sorted((set(state) - before) | (previous & set(state)))
         )
 
     def _clear_solution(self):
@@ -245,7 +253,8 @@ class _BaseCCA(
         try:
             # Streaming warns about sample size only when a fit call
             # summarises the stream: early batches are small by construction.
-            self._solve(self._moments, None, None, warn=False, like=pending[0])
+            with self._new_solution(self._moments, like=pending[0]):
+                self._fit_moments(self._moments, None, None, warn=False)
         except BaseException:
             self._pending_solve = pending
             raise
@@ -339,14 +348,14 @@ class _BaseCCA(
         )
         self._input_eps = (view_x.eps, view_y.eps)
         self._check_moments(moments)
-        self._solve(
-            moments,
-            view_x.data,
-            view_y.data,
-            warn=warn,
-            like=None,
-            shared=(view_x, view_y),
-        )
+        with self._new_solution(moments, like=None):
+            self._fit_moments(
+                moments,
+                view_x.data,
+                view_y.data,
+                warn=warn,
+                shared=(view_x, view_y),
+            )
         return self
 
     def _view_bases(
