@@ -197,9 +197,10 @@ class _BaseCCA(
         self._owns_moments = True
         self.n_samples_seen_ = moments.n_samples
         if self._can_solve(moments):
-            # Solved on first use (see __getattr__). Only an empty slice of
-            # an Array API batch is kept: where the solution must live.
-            self._pending_solve = (X[:0, ...] if _array_api.is_foreign(X) else None,)
+            # Solved on first use (see __getattr__). For Array API input an
+            # empty array says where the solution must live (a slice of the
+            # batch would keep the whole batch alive on its device).
+            self._pending_solve = (_array_api.empty_like_namespace(X),)
         return self
 
     # ------------------------------------------------- the lazy solution
