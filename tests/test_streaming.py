@@ -249,7 +249,7 @@ LAZY = [CCA(n_components=2), SVCCA(svd_dims=3), PWCCA(), FourierCCA()]
 def _lazy_data(est, rng):
     if isinstance(est, FourierCCA):
         X = rng.normal(size=(120, 3, 4, 3))
-        return X, X[:, :, :2, :2] + rng.normal(size=(120, 3, 2, 2))
+        return X, X[:, :, :2, :] + rng.normal(size=(120, 3, 2, 3))
     X = rng.normal(size=(120, 5))
     return X, X[:, :3] @ rng.normal(size=(3, 4)) + rng.normal(size=(120, 4))
 
