@@ -178,7 +178,25 @@ class CKA(_BaseMeasure):
         self._fit_moments(moments, None, None, warn=warn)
         return self
 
-    def _fit_moments(self, moments, X, Y, *, warn):
+    def _check_moments(self, moments):
+        # The RBF "summary" holds the (finite, validated) samples themselves.
+        if self.kernel == "linear":
+            super()._check_moments(moments)
+
+    # partial_fit adds a batch to CCA's moments in place (BLAS updates); the
+    # debiased sums and the RBF samples are merged instead.
+
+    def _stream_moments(self):
+        if self.kernel == "linear" and not self.debiased:
+            return super()._stream_moments()
+        return self._moments
+
+    def _add_batch(self, moments, X, Y):
+        if self.kernel == "linear" and not self.debiased:
+            return super()._add_batch(moments, X, Y)
+        return self._merge_moments(moments, self._batch_moments(X, Y))
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         self.similarity_ = self._similarity(moments)
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
@@ -253,7 +271,7 @@ class CKA(_BaseMeasure):
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            X, Y = _dask.check_views(self, X, y, reset=False)
+            X, Y = self._check_dask_views(X, y, reset=False)
             moments = _dask.reduce_moments(X, Y, *self._moment_functions())
         else:
             X = _validation.check_input(X, "X")

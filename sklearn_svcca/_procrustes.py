@@ -6,10 +6,10 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import validate_params
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_n_features, validate_data
 
 from . import _array_api, _dask, _linalg, _validation
-from ._base import _BaseCCA, _float_dtypes
+from ._base import _BaseCCA, _BaseMeasure, _float_dtypes
 
 
 class Procrustes(_BaseCCA):
@@ -141,13 +141,17 @@ class Procrustes(_BaseCCA):
     def __init__(self, alpha=1.0):
         self.alpha = alpha
 
-    def _fit_moments(self, moments, X, Y, *, warn):
+    def _check_moments(self, moments):
+        # No n_components to check: only what every measure checks.
+        _BaseMeasure._check_moments(self, moments)
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         cols_x, cols_y = self._varying_columns(moments)
         columns = (cols_x, cols_y)
         bases = (None, None)
         if self.alpha < 1:  # No whitening, no decomposition.
             bases = self._view_bases(
-                moments, columns, (X, Y), route="gram", scale=False
+                moments, columns, (X, Y), route="gram", scale=False, shared=shared
             )
         zx, zy = (
             _linalg.partial_whitener(c, b, self.alpha)
@@ -212,7 +216,12 @@ class Procrustes(_BaseCCA):
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             import dask
 
-            Xt, Yt = (a.astype(np.float64) for a in _dask.transform(self, X, y))
+            X, Y = _dask.prediction_views(X, y, owner=type(self).__name__)
+            _check_n_features(self, X, reset=False)
+            self._check_n_features_y(Y)
+            Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
+            Yt = _dask.project(Y, self.y_mean_, self.y_weights_, "y")
+            Xt, Yt = Xt.astype(np.float64), Yt.astype(np.float64)
             xy, xx, yy = dask.compute((Xt * Yt).sum(), (Xt * Xt).sum(), (Yt * Yt).sum())
         else:
             X = _validation.check_input(X, "X")
