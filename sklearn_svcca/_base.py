@@ -51,6 +51,13 @@ def _float_dtypes(X):
 _SAMPLES_PER_DIMENSION = 5
 
 
+def _scatter_rows(a, rows, n_rows):
+    """``a`` as rows ``rows`` of an ``(n_rows, a.shape[1])`` array of zeros."""
+    full = np.zeros((n_rows, a.shape[1]))
+    full[rows] = a
+    return full
+
+
 class _BaseCCA(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -325,12 +332,22 @@ class _BaseCCA(
                 )
 
         bx, by, solver, extra = self._decompose_views(moments, cols_x, cols_y, X, Y)
-        rho, A, B = _linalg.canonical_directions(bx, by, moments.cxy)
-        A_full = np.zeros((moments.cxx.shape[0], rho.shape[0]))
-        B_full = np.zeros((moments.cyy.shape[0], rho.shape[0]))
-        A_full[bx.columns] = A
-        B_full[by.columns] = B
-        rho, A_full, B_full = self._unit_variance(rho, A_full, B_full, moments)
+        rho, A, B, inner_x, inner_y = _linalg.canonical_directions(
+            bx, by, moments.cxy, moments.cxx, moments.cyy
+        )
+        # Dropped (constant) neurons get zero directions and zero inner
+        # products with the variates.
+        A_full, B_full, inner_x, inner_y = (
+            _scatter_rows(a, cols, c.shape[0])
+            for a, cols, c in (
+                (A, bx.columns, moments.cxx),
+                (B, by.columns, moments.cyy),
+                (inner_x, bx.columns, moments.cxx),
+                (inner_y, by.columns, moments.cyy),
+            )
+        )
+        rho, A_full, B_full, order = self._unit_variance(rho, A_full, B_full, moments)
+        inner_x, inner_y = inner_x[:, order], inner_y[:, order]
 
         k = rho.shape[0]
         if self.n_components is not None:
@@ -369,7 +386,7 @@ class _BaseCCA(
         for name, value in extra.items():
             setattr(self, name, value)
         self._n_features_out = k
-        self._set_similarity(moments)
+        self._set_similarity(moments, inner=(inner_x[:, :k], inner_y[:, :k]))
 
         if solver == "gram":
             self._warn_conditioning(bx, by)
@@ -416,6 +433,9 @@ class _BaseCCA(
     def _unit_variance(self, rho, A, B, moments):
         """Scale directions to unit-variance variates; fix up shrinkage.
 
+        Returns the correlations and directions, and the order applied to
+        the pairs (the identity without shrinkage).
+
         Without shrinkage the whitened directions already give variates of
         unit norm and their correlations are the singular values. With
         ``reg > 0`` the singular values are those of the shrunk problem, so
@@ -425,13 +445,14 @@ class _BaseCCA(
         """
         n = moments.n_samples
         if self.reg == 0:
-            return rho, A * np.sqrt(n - 1), B * np.sqrt(n - 1)
+            order = np.arange(rho.shape[0])
+            return rho, A * np.sqrt(n - 1), B * np.sqrt(n - 1), order
         r, nx, ny = _linalg.variate_correlations(A, B, moments)
         r = np.clip(r, 0.0, 1.0)
         order = np.argsort(-r, kind="stable")
         A = A / np.where(nx > 0, nx, 1.0) * np.sqrt(n - 1)
         B = B / np.where(ny > 0, ny, 1.0) * np.sqrt(n - 1)
-        return r[order], A[:, order], B[:, order]
+        return r[order], A[:, order], B[:, order], order
 
     def _warn_conditioning(self, bx, by):
         for name, b in (("X", bx), ("y", by)):
@@ -471,8 +492,13 @@ class _BaseCCA(
 
     # ------------------------------------------------------- summarising
 
-    def _set_similarity(self, moments):
-        """Set ``similarity_`` (and any per-estimator attributes)."""
+    def _set_similarity(self, moments, inner=None):
+        """Set ``similarity_`` (and any per-estimator attributes).
+
+        ``inner`` is the pair ``(inner_x, inner_y)`` of inner products of
+        each view's neurons with its unit-length canonical variates
+        (:func:`_linalg.variate_inner`), shape ``(n_features, n_components_)``.
+        """
         self.similarity_ = float(np.mean(self.canonical_correlations_))
 
     def _aggregate(self, r, Xc, Yc, U, V):

@@ -270,6 +270,11 @@ class ViewBasis:
         the decomposition, as SVCCA's ``reg`` does); None means ``s``.
     numerical_rank : int
         Rank before any truncation (``r`` at construction).
+    factors_data : bool
+        Whether ``B S Vᵀ D`` is the view itself (to the rank cut), so that
+        inner products with the view's columns can be read off the factors;
+        False for a shrunk Gram basis, whose ``s`` are not the view's
+        singular values.
     """
 
     columns: np.ndarray
@@ -281,6 +286,7 @@ class ViewBasis:
     U: np.ndarray | None = None
     s_white: np.ndarray | None = None
     numerical_rank: int = -1
+    factors_data: bool = True
 
     def __post_init__(self):
         if self.numerical_rank < 0:
@@ -453,7 +459,12 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
         G[np.diag_indices(r)] += reg * np.trace(ck) / m
         mu, M = scipy.linalg.eigh(G, check_finite=False)
         return ViewBasis(
-            columns, np.ones(m), B @ M[:, ::-1], np.sqrt(mu[::-1]), spectrum
+            columns,
+            np.ones(m),
+            B @ M[:, ::-1],
+            np.sqrt(mu[::-1]),
+            spectrum,
+            factors_data=False,
         )
     return ViewBasis(columns, d, V, s, spectrum)
 
@@ -551,7 +562,7 @@ def cross_matrix(bx, by, cxy):
     return bx.whitener().T @ cxy[np.ix_(bx.columns, by.columns)] @ by.whitener()
 
 
-def canonical_directions(bx, by, cxy):
+def canonical_directions(bx, by, cxy, cxx, cyy):
     """Canonical correlations and directions of two decomposed views.
 
     Parameters
@@ -559,6 +570,9 @@ def canonical_directions(bx, by, cxy):
     bx, by : ViewBasis
     cxy : ndarray of shape (p, q)
         Centered cross-products between the whole views (Gram route).
+    cxx, cyy : ndarray of shape (p, p) and (q, q)
+        Centered cross-products of each view (used only for the inner
+        products of a shrunk basis, see :func:`variate_inner`).
 
     Returns
     -------
@@ -568,13 +582,55 @@ def canonical_directions(bx, by, cxy):
     B : ndarray of shape (len(by.columns), k)
         Directions on the kept columns with ``(Xk A)ᵀ (Xk A) = I`` (unit
         norm, not yet unit variance).
+    inner_x : ndarray of shape (len(bx.columns), k)
+    inner_y : ndarray of shape (len(by.columns), k)
+        ``⟨h_i, x_j⟩`` for the unit-length variates ``h_i`` of each view and
+        its kept centered columns ``x_j`` (:func:`variate_inner`).
     """
     M = cross_matrix(bx, by, cxy)
     P, rho, Tt = svd(M)
     k = min(M.shape)
-    A = bx.whitener() @ P[:, :k]
-    B = by.whitener() @ Tt[:k].T
-    return np.clip(rho[:k], 0.0, 1.0), A, B
+    P, T = P[:, :k], Tt[:k].T
+    return (
+        np.clip(rho[:k], 0.0, 1.0),
+        bx.whitener() @ P,
+        by.whitener() @ T,
+        variate_inner(bx, P, cxx),
+        variate_inner(by, T, cyy),
+    )
+
+
+def variate_inner(basis, P, c):
+    """``⟨h_i, x_j⟩`` for the variates ``h_i ∝ Xk W p_i`` and kept columns ``x_j``.
+
+    PWCCA's weights. Through the directions this is ``Cₖ a_i / ‖Xk a_i‖``,
+    but the directions of a near-collinear view are huge (``1 / s_min``) and
+    ``Cₖ a_i`` cancels to a relative error of ``eps · cond``: 1e-2 on the
+    weights when two neurons differ by 1e-8. The factors avoid it: with
+    ``Xk = B S Vᵀ D`` the variates are ``B G`` with ``G = (S / S_w) P``, so
+    ``Xkᵀ h_i = D V S g_i / ‖g_i‖``, a product of well-scaled factors.
+    A shrunk Gram basis (``reg > 0``) does not factor the data; its
+    directions are bounded by the shrinkage and ``Cₖ`` is used.
+
+    Parameters
+    ----------
+    basis : ViewBasis
+    P : ndarray of shape (r, k)
+        Coefficients of the variates in the whitened basis.
+    c : ndarray of shape (p, p)
+        Centered cross-products of the whole view.
+
+    Returns
+    -------
+    inner : ndarray of shape (len(basis.columns), k)
+    """
+    if not basis.factors_data:
+        ck = c[np.ix_(basis.columns, basis.columns)]
+        return inner_from_moments(ck, basis.whitener() @ P)
+    G = P if basis.s_white is None else P * (basis.s / basis.s_white)[:, None]
+    norms = np.linalg.norm(G, axis=0)
+    inner = ((basis.V * basis.s) * basis.scale[:, None]) @ G
+    return inner / np.where(norms > 0, norms, 1.0)
 
 
 def n_svd_dims(spectrum, svd_dims, rank):
