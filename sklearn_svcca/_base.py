@@ -150,6 +150,18 @@ class _BaseCCA(
                 "solver='qr' needs all samples at once and cannot be used with "
                 "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
             )
+        # A call that fails leaves the stream exactly as it was: the batch is
+        # not counted and later valid batches keep working.
+        state = dict(self.__dict__)
+        try:
+            self._partial_fit(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+        return self
+
+    def _partial_fit(self, X, y):
         first_call = not hasattr(self, "_moments")
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
@@ -157,11 +169,15 @@ class _BaseCCA(
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
             batch = self._batch_moments(X, Y)
+        # Checked before merging: one overflowing batch would otherwise turn
+        # the merged statistics to NaN for good.
+        self._check_finite(batch, batch=True)
         if not first_call:
             # The stream is as precise as its least precise batch.
             precision = tuple(map(max, precision, self._input_eps))
         self._input_eps = precision
         moments = batch if first_call else self._merge_moments(self._moments, batch)
+        self._check_finite(moments, batch=True)
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
         if self._can_solve(moments):
@@ -169,7 +185,6 @@ class _BaseCCA(
             # fit call: early batches are small by construction.
             self._fit_moments(moments, None, None, warn=False)
             _array_api.fitted_to_namespace(self, X)
-        return self
 
     @staticmethod
     def _input_precision(X, y):
@@ -300,6 +315,27 @@ class _BaseCCA(
                 f"fitted with y having {self._n_features_y} features."
             )
 
+    @staticmethod
+    def _finite(moments):
+        """Whether every statistic in ``moments`` is finite."""
+        return all(np.all(np.isfinite(a)) for a in moments[1:])
+
+    def _check_finite(self, moments, *, batch=False):
+        """Refuse statistics that overflowed float64, saying what to do."""
+        if self._finite(moments):
+            return
+        message = (
+            "The cross-products of X or y overflowed float64: the activations "
+            "are too large in magnitude. Rescale them (e.g. divide by their "
+            "maximum absolute value); CCA is invariant to scaling."
+        )
+        if batch:
+            message += (
+                " This batch was not added: the estimator is as it was before "
+                "this call and accepts further batches."
+            )
+        raise ValueError(message)
+
     def _can_solve(self, moments):
         n = moments.n_samples
         return (
@@ -311,12 +347,7 @@ class _BaseCCA(
     def _fit_moments(self, moments, X, Y, *, warn):
         """Set every fitted attribute from the moments (and data, if any)."""
         n = moments.n_samples
-        if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
+        self._check_finite(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
         cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
         for name, cols, p in (
@@ -332,6 +363,7 @@ class _BaseCCA(
                 )
 
         bx, by, solver, extra = self._decompose_views(moments, cols_x, cols_y, X, Y)
+        self._check_resolvable(n, bx.numerical_rank, by.numerical_rank)
         rho, A, B, inner_x, inner_y = _linalg.canonical_directions(
             bx, by, moments.cxy, moments.cxx, moments.cyy
         )
@@ -453,6 +485,27 @@ class _BaseCCA(
         A = A / np.where(nx > 0, nx, 1.0) * np.sqrt(n - 1)
         B = B / np.where(ny > 0, ny, 1.0) * np.sqrt(n - 1)
         return r[order], A[:, order], B[:, order], order
+
+    def _check_resolvable(self, n, rank_x, rank_y):
+        """Refuse a view whose variation is all below its own rounding.
+
+        Such a view passes the constant-neuron test (its values do differ)
+        but every direction is below its :func:`_linalg.noise_floor`: its
+        numerical rank is 0 and no correlation can be computed. Every fit
+        (in memory, streamed, Dask, shared views, FourierCCA) ends here.
+        """
+        for name, rank, eps in zip(("X", "y"), (rank_x, rank_y), self._input_eps):
+            if rank == 0:
+                raise ValueError(
+                    f"{name} has no variation resolvable at its precision: its "
+                    f"neurons vary over the {n} samples, but by less than the "
+                    "rounding of their values (relative precision "
+                    f"{eps:.1e} of each value's magnitude), so its numerical "
+                    "rank is 0 and nothing can be correlated. This happens "
+                    "with a large offset and a small spread in float32 (e.g. "
+                    "1e8 + noise of 1). Subtract the mean before casting to "
+                    "float32, or pass float64."
+                )
 
     def _warn_conditioning(self, bx, by):
         for name, b in (("X", bx), ("y", by)):

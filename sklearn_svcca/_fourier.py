@@ -1073,13 +1073,6 @@ class FourierCCA(_BaseCCA):
             varying_channels(moments.cyy, moments.y_sumsq, np.prod(grid.y_size)),
         )
 
-    @staticmethod
-    def _finite(moments):
-        return all(
-            np.all(np.isfinite(a))
-            for a in (moments.cxx, moments.cyy, moments.x_sumsq, moments.y_sumsq)
-        )
-
     def _can_solve(self, moments):
         if moments.n_samples < 2:
             return False
@@ -1090,12 +1083,7 @@ class FourierCCA(_BaseCCA):
         """Set every fitted attribute from the moments (and data, if any)."""
         grid = self._grid
         n = moments.n_samples
-        if not self._finite(moments):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
+        self._check_finite(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
@@ -1149,6 +1137,7 @@ class FourierCCA(_BaseCCA):
             )
             rank_x[exact], rank_y[exact] = qx.rank, qy.rank
         solver = "qr" if exact.all() else ("mixed" if exact.any() else "gram")
+        self._check_resolvable(n, int(rank_x.sum()), int(rank_y.sum()))
 
         A, B = _linalg.align_phases(A * np.sqrt(n - 1), B * np.sqrt(n - 1))
         # The DC and Nyquist problems are real: make their directions exactly so.

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import reference
 import sklearn
+from sklearn.base import clone
 
-from sklearn_svcca import CCA, PWCCA, SVCCA, similarity_matrix
+from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA, similarity_matrix
 from sklearn_svcca.exceptions import ConditioningWarning
 
 
@@ -92,3 +93,126 @@ def test_item1_pwcca_weights_y_and_shrinkage():
     assert est.score(Y, X) == pytest.approx(est.similarity_, abs=1e-8)
     shrunk = PWCCA(reg=0.1).fit(X, Y)
     assert shrunk.score(X, Y) == pytest.approx(shrunk.similarity_, abs=1e-10)
+
+
+# --------------------------------------------------------------- item 4
+
+ALL_ESTIMATORS = [CCA(), SVCCA(), PWCCA(), FourierCCA()]
+
+
+def _unresolvable_views(kind, seed=0):
+    """A float32 view whose variation is all below its own rounding."""
+    rng = np.random.RandomState(seed)
+    Y = rng.normal(size=(200, 4))
+    if kind == "offset":
+        # float32 spacing at 1e8 is 8: a spread of ~8 survives as a few
+        # ulps, far below the view's relative precision (1.2e-7 of 1e8).
+        X = (1e8 + 8 * rng.normal(size=(200, 5))).astype(np.float32)
+    else:
+        # Each neuron takes two values one float32 ulp apart.
+        X = np.repeat(rng.uniform(1, 5, size=(1, 5)).astype(np.float32), 200, axis=0)
+        X[::2] = np.nextafter(X[::2], np.float32(np.inf))
+    return X, Y
+
+
+@pytest.mark.parametrize("kind", ["offset", "ulp"])
+@pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_item4_unresolvable_view_raises(estimator, kind):
+    X, Y = _unresolvable_views(kind)
+    # It passes the constant-neuron test: the values do differ.
+    assert np.all(np.ptp(X, axis=0) > 0)
+    match = "X has no variation resolvable at its precision.*float64"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
+        with pytest.raises(ValueError, match=match):
+            clone(estimator).fit(X, Y)
+        with pytest.raises(ValueError, match=match.replace("X ", "y ")):
+            clone(estimator).fit(Y, X)
+        with pytest.raises(ValueError, match=match):
+            clone(estimator).partial_fit(X, Y)
+
+
+@pytest.mark.parametrize("kind", ["offset", "ulp"])
+def test_item4_unresolvable_layer_in_similarity_matrix(kind):
+    X, Y = _unresolvable_views(kind)
+    for estimator in (CCA(), SVCCA(), PWCCA()):
+        with pytest.raises(ValueError, match=r"layers_a\['0'\].*no variation"):
+            similarity_matrix([X, Y], estimator=estimator)
+
+
+def test_item4_unresolvable_view_cli(tmp_path):
+    import subprocess
+    import sys
+
+    X, Y = _unresolvable_views("offset")
+    np.save(tmp_path / "a.npy", X)
+    np.save(tmp_path / "b.npy", Y)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sklearn_svcca", "compare"]
+        + [str(tmp_path / "a.npy"), str(tmp_path / "b.npy")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "no variation resolvable at its precision" in proc.stderr
+
+
+# --------------------------------------------------------------- item 5
+
+
+def _fitted_state(est):
+    return {
+        key: value
+        for key, value in vars(est).items()
+        if key.endswith("_") or key == "_moments"
+    }
+
+
+def _assert_same_state(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        va, vb = a[key], b[key]
+        if key == "_moments":
+            for x, y in zip(va, vb, strict=True):
+                np.testing.assert_array_equal(x, y)
+        elif isinstance(va, np.ndarray):
+            np.testing.assert_array_equal(va, vb)
+        else:
+            assert va == vb, key
+
+
+@pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("bad_view", ["X", "y"])
+def test_item5_overflowing_batch_leaves_stream_intact(estimator, bad_view):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 6))
+    Y = X[:, :4] + rng.normal(size=(300, 4))
+    est = clone(estimator).partial_fit(X[:100], Y[:100])
+    before = _fitted_state(est)
+    bad_X, bad_Y = X[100:200], Y[100:200]
+    if bad_view == "X":
+        bad_X = bad_X * 1e200
+    else:
+        bad_Y = bad_Y * 1e200
+    with pytest.raises(ValueError, match="overflowed float64.*not added"):
+        est.partial_fit(bad_X, bad_Y)
+    _assert_same_state(before, _fitted_state(est))
+    est.partial_fit(X[200:], Y[200:])
+    good = clone(estimator).partial_fit(X[:100], Y[:100]).partial_fit(X[200:], Y[200:])
+    assert est.n_samples_seen_ == 200
+    _assert_same_state(_fitted_state(good), _fitted_state(est))
+    both = np.r_[X[:100], X[200:]], np.r_[Y[:100], Y[200:]]
+    in_memory = clone(estimator).set_params(solver="gram").fit(*both)
+    assert est.similarity_ == pytest.approx(in_memory.similarity_, abs=1e-12)
+
+
+def test_item5_failed_first_batch_leaves_estimator_unfitted():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 3))
+    est = CCA()
+    with pytest.raises(ValueError, match="not added"):
+        est.partial_fit(X * 1e200, X)
+    assert not hasattr(est, "_moments") and not hasattr(est, "n_features_in_")
+    est.partial_fit(X[:, :2], X)  # a different width is fine: nothing was kept
+    assert est.n_features_in_ == 2
