@@ -16,7 +16,6 @@ handled in :mod:`sklearn_svcca._array_api`.
 
 from __future__ import annotations
 
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -35,7 +34,12 @@ from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api, _dask, _linalg
-from .exceptions import ConditioningWarning, SampleSizeWarning
+from .exceptions import (
+    ConditioningWarning,
+    SampleSizeWarning,
+    SparseActivationWarning,
+    _warn,
+)
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -46,9 +50,46 @@ def _float_dtypes(X):
     return (xp.float64, xp.float32) if is_array_api else _FLOAT_DTYPES
 
 
+# At most this many neurons are named in a SparseActivationWarning.
+_LISTED_NEURONS = 20
+
 # The original tutorial's rule of thumb: at least 5-10x more samples than
 # neurons, or in-sample correlations are biased upwards.
 _SAMPLES_PER_DIMENSION = 5
+
+
+def _sample_size_diagnostics(n, rx, ry):
+    """The :class:`SampleSizeWarning` for ``n`` samples and views of these ranks."""
+    trivial = rx + ry - (n - 1)
+    if trivial > 0:
+        return [
+            (
+                SampleSizeWarning,
+                f"Only {n} samples for views of rank {rx} and {ry}: at least "
+                f"{trivial} canonical correlations are 1 whatever the data. Use "
+                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons, reduce "
+                "the dimension (SVCCA), or score on held-out data "
+                "(cross_val_score).",
+            )
+        ]
+    if n < _SAMPLES_PER_DIMENSION * max(rx, ry):
+        return [
+            (
+                SampleSizeWarning,
+                f"Only {n} samples for views of rank {rx} and {ry}: in-sample "
+                "canonical correlations are biased upwards with fewer than "
+                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons. Score "
+                "on held-out data (cross_val_score) or reduce the dimension "
+                "(SVCCA).",
+            )
+        ]
+    return []
+
+
+def _emit(diagnostics):
+    """Emit a fit's ``(category, message)`` diagnostics at the user's call."""
+    for category, message in diagnostics:
+        _warn(message, category)
 
 
 def _scatter_rows(a, rows, n_rows):
@@ -118,8 +159,9 @@ class _BaseCCA(
             data = (X, Y)
             moments = self._batch_moments(X, Y)
         self._input_eps = precision
-        self._fit_moments(moments, *data, warn=True)
+        diagnostics = self._fit_moments(moments, *data, warn=True)
         _array_api.fitted_to_namespace(self, X)
+        _emit(diagnostics)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -154,11 +196,12 @@ class _BaseCCA(
         # not counted and later valid batches keep working.
         state = dict(self.__dict__)
         try:
-            self._partial_fit(X, y)
+            diagnostics = self._partial_fit(X, y)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
+        _emit(diagnostics)
         return self
 
     def _partial_fit(self, X, y):
@@ -180,11 +223,13 @@ class _BaseCCA(
         self._check_finite(moments, batch=True)
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
-        if self._can_solve(moments):
-            # Warn about sample size only once the stream is summarised by a
-            # fit call: early batches are small by construction.
-            self._fit_moments(moments, None, None, warn=False)
-            _array_api.fitted_to_namespace(self, X)
+        if not self._can_solve(moments):
+            return []
+        # Warn about sample size only once the stream is summarised by a
+        # fit call: early batches are small by construction.
+        diagnostics = self._fit_moments(moments, None, None, warn=False)
+        _array_api.fitted_to_namespace(self, X)
+        return diagnostics
 
     @staticmethod
     def _input_precision(X, y):
@@ -210,7 +255,7 @@ class _BaseCCA(
     def _merge_moments(self, a, b):
         return self._moment_functions()[1](a, b)
 
-    def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
+    def _fit_from_views(self, view_x, view_y, cxy, *, diagnostics=None):
         """Fit from two views whose statistics and decompositions are shared.
 
         Equivalent to ``fit(view_x.data, view_y.data)`` (to rounding), for
@@ -221,7 +266,9 @@ class _BaseCCA(
         products, and memoises its bases (``gram_basis``, ``qr_basis``), so
         it is decomposed once however many pairs it is in; only the pair's
         cross-products ``cxy`` are new. Validating the data is the caller's
-        job.
+        job. The fit's warnings are appended to the list ``diagnostics`` as
+        ``(category, message)`` for the caller to aggregate, or emitted when
+        it is None.
         """
         self._validate_params()
         self.n_features_in_ = view_x.data.shape[1]
@@ -234,9 +281,13 @@ class _BaseCCA(
         self._input_eps = (view_x.eps, view_y.eps)
         self._shared_views = (view_x, view_y)
         try:
-            self._fit_moments(moments, view_x.data, view_y.data, warn=warn)
+            found = self._fit_moments(moments, view_x.data, view_y.data, warn=True)
         finally:
             del self._shared_views
+        if diagnostics is None:
+            _emit(found)
+        else:
+            diagnostics.extend(found)
         return self
 
     def _view_bases(self, moments, columns, data, *, route, scale, reg=0.0):
@@ -345,8 +396,14 @@ class _BaseCCA(
         )
 
     def _fit_moments(self, moments, X, Y, *, warn):
-        """Set every fitted attribute from the moments (and data, if any)."""
+        """Set every fitted attribute from the moments (and data, if any).
+
+        Returns the fit's warnings as a list of ``(category, message)``; the
+        public method emits them (``warn=False`` leaves out the sample-size
+        warning, for the early batches of a stream).
+        """
         n = moments.n_samples
+        diagnostics = []
         self._check_finite(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
         cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
@@ -393,13 +450,14 @@ class _BaseCCA(
             # construction: warn only once that cannot explain the deficit.
             few_samples = n - 1 < max(moments.cxx.shape[0], moments.cyy.shape[0])
             if self.n_components > k and (warn or not few_samples):
-                warnings.warn(
-                    f"n_components={self.n_components} but only {k} canonical "
-                    f"correlations exist (the views have rank {bx.rank} and "
-                    f"{by.rank} after removing constant and dependent neurons); "
-                    f"keeping {k}.",
-                    UserWarning,
-                    stacklevel=4,
+                diagnostics.append(
+                    (
+                        UserWarning,
+                        f"n_components={self.n_components} but only {k} canonical "
+                        f"correlations exist (the views have rank {bx.rank} and "
+                        f"{by.rank} after removing constant and dependent "
+                        f"neurons); keeping {k}.",
+                    )
                 )
             k = min(k, self.n_components)
         A_full, B_full = _linalg.flip_signs(A_full[:, :k], B_full[:, :k])
@@ -421,9 +479,47 @@ class _BaseCCA(
         self._set_similarity(moments, inner=(inner_x[:, :k], inner_y[:, :k]))
 
         if solver == "gram":
-            self._warn_conditioning(bx, by)
+            diagnostics += self._conditioning_diagnostics(bx, by)
         if warn:
-            self._warn_sample_size(n, bx.rank, by.rank)
+            diagnostics += _sample_size_diagnostics(n, bx.rank, by.rank)
+        if X is not None:
+            diagnostics += self._few_sample_diagnostics(X, Y, moments, cols_x, cols_y)
+        return diagnostics
+
+    def _few_sample_diagnostics(self, X, Y, moments, cols_x, cols_y):
+        """The :class:`SparseActivationWarning` of an in-memory fit, if any."""
+        shared = getattr(self, "_shared_views", None)
+        n = moments.n_samples
+        found = []
+        for i, (name, data, mean, kept) in enumerate(
+            (("X", X, moments.x_mean, cols_x), ("y", Y, moments.y_mean, cols_y))
+        ):
+            if shared is not None:
+                n_eff = shared[i].effective_samples()
+            else:
+                n_eff = _linalg.effective_samples(data, mean)
+            few = np.intersect1d(_linalg.few_sample_columns(n_eff, n), kept)
+            if few.size:
+                names = getattr(self, "feature_names_in_", None) if i == 0 else None
+                labels = [str(names[j]) if names is not None else str(j) for j in few]
+                shown = ", ".join(labels[:_LISTED_NEURONS])
+                if few.size > _LISTED_NEURONS:
+                    shown += f" and {few.size - _LISTED_NEURONS} more"
+                found.append(f"{few.size} of {name}'s neurons ({shown})")
+        if not found:
+            return []
+        return [
+            (
+                SparseActivationWarning,
+                f"{' and '.join(found)} vary on only a handful of the {n} "
+                "samples (fewer than "
+                f"{_linalg.FEW_SAMPLES} effective samples carry their variance). "
+                "A canonical direction can be fitted to those samples alone and "
+                "will not generalise: held-out scores (cross_val_score) can "
+                "collapse on the folds that hold them. Use shrinkage (reg > 0) "
+                "or drop these neurons.",
+            )
+        ]
 
     def _decompose_views(self, moments, cols_x, cols_y, X, Y):
         """Rank-revealing bases of both views for plain CCA.
@@ -494,7 +590,9 @@ class _BaseCCA(
         numerical rank is 0 and no correlation can be computed. Every fit
         (in memory, streamed, Dask, shared views, FourierCCA) ends here.
         """
-        for name, rank, eps in zip(("X", "y"), (rank_x, rank_y), self._input_eps):
+        for name, rank, eps in zip(
+            ("X", "y"), (rank_x, rank_y), self._input_eps, strict=True
+        ):
             if rank == 0:
                 raise ValueError(
                     f"{name} has no variation resolvable at its precision: its "
@@ -507,41 +605,36 @@ class _BaseCCA(
                     "float32, or pass float64."
                 )
 
-    def _warn_conditioning(self, bx, by):
+    def _conditioning_diagnostics(self, bx, by):
+        diagnostics = []
         for name, b in (("X", bx), ("y", by)):
-            if b.rank and b.s[-1] ** 2 < _linalg.GRAM_RCOND * b.s[0] ** 2:
-                warnings.warn(
-                    f"{name} is ill-conditioned (squared singular values span "
-                    f"{b.s[0] ** 2 / b.s[-1] ** 2:.1e}): on the Gram route its "
-                    "canonical correlations may be accurate to fewer than 8 "
-                    "digits. Fit in memory with solver='auto' or 'qr' for the "
-                    "exact route.",
-                    ConditioningWarning,
-                    stacklevel=5,
+            # With shrinkage the QR route is not available, and a direction
+            # of relative variance below 1e-13 is shrunk away anyway.
+            if b.unresolved and self.reg == 0:
+                diagnostics.append(
+                    (
+                        ConditioningWarning,
+                        f"The Gram route dropped {b.unresolved} direction(s) of "
+                        f"{name} that it cannot resolve (squared singular values "
+                        "below ~1e-13 of the largest) but that the data may hold: "
+                        f"{name}'s rank may be {b.rank + b.unresolved} rather than "
+                        f"{b.rank}, and directions correlated with the other view "
+                        "may be missing. Fit in memory with solver='auto' or 'qr', "
+                        "which decide them from the data.",
+                    )
                 )
-
-    def _warn_sample_size(self, n, rx, ry):
-        trivial = rx + ry - (n - 1)
-        if trivial > 0:
-            warnings.warn(
-                f"Only {n} samples for views of rank {rx} and {ry}: at least "
-                f"{trivial} canonical correlations are 1 whatever the data. Use "
-                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons, reduce "
-                "the dimension (SVCCA), or score on held-out data "
-                "(cross_val_score).",
-                SampleSizeWarning,
-                stacklevel=5,
-            )
-        elif n < _SAMPLES_PER_DIMENSION * max(rx, ry):
-            warnings.warn(
-                f"Only {n} samples for views of rank {rx} and {ry}: in-sample "
-                "canonical correlations are biased upwards with fewer than "
-                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons. Score "
-                "on held-out data (cross_val_score) or reduce the dimension "
-                "(SVCCA).",
-                SampleSizeWarning,
-                stacklevel=5,
-            )
+            if b.rank and b.s[-1] ** 2 < _linalg.GRAM_RCOND * b.s[0] ** 2:
+                diagnostics.append(
+                    (
+                        ConditioningWarning,
+                        f"{name} is ill-conditioned (squared singular values span "
+                        f"{b.s[0] ** 2 / b.s[-1] ** 2:.1e}): on the Gram route its "
+                        "canonical correlations may be accurate to fewer than 8 "
+                        "digits. Fit in memory with solver='auto' or 'qr' for the "
+                        "exact route.",
+                    )
+                )
+        return diagnostics
 
     # ------------------------------------------------------- summarising
 

@@ -23,8 +23,6 @@ of the centered DFT coefficients, accumulated in complex128.
 from __future__ import annotations
 
 import functools
-import types
-import warnings
 from dataclasses import dataclass
 from numbers import Integral
 from typing import NamedTuple
@@ -40,7 +38,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _array_api, _dask, _linalg
-from ._base import _BaseCCA, _float_dtypes
+from ._base import _BaseCCA, _float_dtypes, _sample_size_diagnostics
 from .exceptions import ConditioningWarning
 
 # ---------------------------------------------------------------------------
@@ -626,26 +624,6 @@ def _check_score_samples(n):
 # The estimator.
 
 
-def _with_doc(func, doc):
-    """``func`` under another docstring, as a new function object.
-
-    A subclass that only documents an inherited method differently would
-    otherwise wrap it, and the extra frame would point the warnings raised
-    during fit at this module instead of at the caller.
-    """
-    copy = types.FunctionType(
-        func.__code__,
-        func.__globals__,
-        func.__name__,
-        func.__defaults__,
-        func.__closure__,
-    )
-    copy.__kwdefaults__ = func.__kwdefaults__
-    copy.__dict__.update(func.__dict__)
-    copy.__doc__ = doc
-    return copy
-
-
 def _ndim(X):
     """Number of dimensions, without ``np.ndim`` (which array-likes may refuse)."""
     ndim = getattr(X, "ndim", None)
@@ -1005,10 +983,10 @@ class FourierCCA(_BaseCCA):
     # -------------------------------------------------------------- fit
     # fit and partial_fit are the base class's (validate, per-batch moments,
     # merge, solve), through the hooks below; only their documentation
-    # differs.
+    # differs. Warnings find the user's frame themselves (exceptions._warn),
+    # so these wrappers cost nothing there.
 
-    fit = _with_doc(
-        _BaseCCA.fit,
+    def fit(self, X, y):
         """Compute the per-frequency canonical correlations of two conv layers.
 
         Parameters
@@ -1030,11 +1008,10 @@ class FourierCCA(_BaseCCA):
         -------
         self : object
             The fitted estimator.
-        """,
-    )
+        """
+        return super().fit(X, y)
 
-    partial_fit = _with_doc(
-        _BaseCCA.partial_fit,
+    def partial_fit(self, X, y):
         """Update the fit with one more batch of samples.
 
         Only the per-frequency sufficient statistics (count, mean maps,
@@ -1057,8 +1034,8 @@ class FourierCCA(_BaseCCA):
         -------
         self : object
             The updated estimator.
-        """,
-    )
+        """
+        return super().partial_fit(X, y)
 
     def _moment_functions(self):
         return (
@@ -1080,9 +1057,10 @@ class FourierCCA(_BaseCCA):
         return not self._finite(moments) or all(k.any() for k in self._varying(moments))
 
     def _fit_moments(self, moments, X, Y, *, warn):
-        """Set every fitted attribute from the moments (and data, if any)."""
+        """Set every fitted attribute; return the fit's warnings (see base)."""
         grid = self._grid
         n = moments.n_samples
+        diagnostics = []
         self._check_finite(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
@@ -1154,12 +1132,14 @@ class FourierCCA(_BaseCCA):
                 )
             most = int(n_pairs.max())
             if self.n_components > most:
-                warnings.warn(
-                    f"n_components={self.n_components} but no frequency has more "
-                    f"than {most} canonical pairs (after removing constant and "
-                    "dependent channels); the others are padded with 0.",
-                    UserWarning,
-                    stacklevel=4,
+                diagnostics.append(
+                    (
+                        UserWarning,
+                        f"n_components={self.n_components} but no frequency has "
+                        f"more than {most} canonical pairs (after removing "
+                        "constant and dependent channels); the others are padded "
+                        "with 0.",
+                    )
                 )
             k = self.n_components
         n_pairs = np.minimum(n_pairs, k)
@@ -1194,17 +1174,35 @@ class FourierCCA(_BaseCCA):
 
         ill = (bx.ill_conditioned_kept() | by.ill_conditioned_kept()) & ~exact
         if ill.any():
-            warnings.warn(
-                f"{int(ill.sum())} of {grid.n_solved} frequencies are "
-                "ill-conditioned (squared singular values spanning more than "
-                f"{1 / _linalg.GRAM_RCOND:.0e}): on the Gram route their "
-                "canonical correlations may be accurate to fewer than 8 digits. "
-                "Fit in memory with solver='auto' or 'qr' for the exact route.",
-                ConditioningWarning,
-                stacklevel=4,
+            diagnostics.append(
+                (
+                    ConditioningWarning,
+                    f"{int(ill.sum())} of {grid.n_solved} frequencies are "
+                    "ill-conditioned (squared singular values spanning more than "
+                    f"{1 / _linalg.GRAM_RCOND:.0e}): on the Gram route their "
+                    "canonical correlations may be accurate to fewer than 8 "
+                    "digits. Fit in memory with solver='auto' or 'qr' for the "
+                    "exact route.",
+                )
+            )
+        lost = ((bx.unresolved > 0) | (by.unresolved > 0)) & ~exact
+        if lost.any():
+            diagnostics.append(
+                (
+                    ConditioningWarning,
+                    f"At {int(lost.sum())} of {grid.n_solved} frequencies the "
+                    "Gram route dropped directions that it cannot resolve "
+                    "(squared singular values below ~1e-13 of the largest) but "
+                    "that the data may hold, so canonical pairs may be missing "
+                    "there. Fit in memory with solver='auto' or 'qr', which "
+                    "decide them from the data.",
+                )
             )
         if warn:
-            self._warn_sample_size(n, int(rank_x.max()), int(rank_y.max()))
+            diagnostics += _sample_size_diagnostics(
+                n, int(rank_x.max()), int(rank_y.max())
+            )
+        return diagnostics
 
     # ---------------------------------------------------- projections
 

@@ -41,6 +41,11 @@ CONSTANT_RTOL = 1e-13
 # eps / GRAM_RCOND ~ 1e-8 of accuracy, so the exact QR route takes over.
 GRAM_RCOND = 1e-8
 
+# A neuron whose variance is carried by fewer samples than this (its
+# effective number of samples, see `effective_samples`) cannot give a
+# canonical direction that generalises; see `few_sample_columns`.
+FEW_SAMPLES = 5
+
 # Rows per block when forming cross-products: bounds the temporary float64
 # copies to about 32 MiB per call whatever n_samples is, while keeping the
 # inner dimension of each GEMM long enough to run at full speed.
@@ -187,6 +192,60 @@ def _accumulate_blocks(arrays, means, pairs, products, sums, block_rows):
             out += blocks[i].T @ blocks[j]
 
 
+def effective_samples(X, mean, *, block_rows=None):
+    """How many samples carry each column's variance.
+
+    With ``d = x - mean`` the participation ratio ``(Σ d²)² / Σ d⁴``: ``n``
+    when every sample deviates equally, ``k`` for a unit active (equally) on
+    ``k`` of ``n`` samples, ``n / 3`` for Gaussian data (``n`` over the
+    kurtosis). Needs the data: fourth moments are not among the
+    sufficient statistics that streaming keeps.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, p)
+        NumPy or another Array API namespace (the pass runs there).
+    mean : ndarray of shape (p,)
+    block_rows : int, default=None
+
+    Returns
+    -------
+    n_eff : ndarray of shape (p,)
+        ``inf`` for a column with no variation.
+    """
+    if block_rows is None:
+        block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+    if _array_api.is_foreign(X):
+        s2, s4 = _array_api.power_sums(X, mean, block_rows=block_rows)
+    else:
+        s2 = np.zeros(X.shape[1])
+        s4 = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], block_rows):
+            d = np.array(X[start : start + block_rows], dtype=np.float64)
+            d -= mean
+            d *= d
+            s2 += d.sum(axis=0)
+            s4 += np.einsum("ij,ij->j", d, d)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        n_eff = s2 * s2 / s4
+    return np.where(s4 > 0, n_eff, np.inf)
+
+
+def few_sample_columns(n_eff, n_samples):
+    """Columns whose variance is carried by a handful of samples.
+
+    A column is flagged when its :func:`effective_samples` is below
+    ``FEW_SAMPLES`` (a ReLU unit active on 2 of 797 images has about 2) and
+    below ``n_samples / 20``, so that small samples of ordinary data, whose
+    heaviest column can reach ``n / 10``, are not flagged.
+
+    Returns
+    -------
+    columns : ndarray of int
+    """
+    return np.flatnonzero(n_eff < min(FEW_SAMPLES, n_samples / 20))
+
+
 def merge_moments(a, b):
     """Combine the moments of two disjoint sets of samples.
 
@@ -275,6 +334,11 @@ class ViewBasis:
         inner products with the view's columns can be read off the factors;
         False for a shrunk Gram basis, whose ``s`` are not the view's
         singular values.
+    unresolved : int
+        Directions the Gram route cut although they may be real: their
+        eigenvalues are below what it resolves but above both the level an
+        exact linear dependency rounds to and the data's noise floor. Only
+        the data (the QR route) can decide them.
     """
 
     columns: np.ndarray
@@ -287,6 +351,7 @@ class ViewBasis:
     s_white: np.ndarray | None = None
     numerical_rank: int = -1
     factors_data: bool = True
+    unresolved: int = 0
 
     def __post_init__(self):
         if self.numerical_rank < 0:
@@ -439,11 +504,15 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     V = V[:, ::-1]
     spectrum = np.clip(lam, 0.0, None)
     lam_max = lam[0] if m else 0.0
-    tol = max(
-        lam_max * 100.0 * max(m, np.sqrt(n_samples)) * EPS,
-        noise_floor(energy, d, n_samples, eps) ** 2,
-    )
+    # The Gram matrix resolves eigenvalues to about max(m, sqrt(n)) eps
+    # lam_max (its formation and the eigensolver); an exact dependency
+    # (a duplicated neuron) rounds to below that, and the cut keeps a
+    # safety factor of 100 above it.
+    resolved = lam_max * max(m, np.sqrt(n_samples)) * EPS
+    floor2 = noise_floor(energy, d, n_samples, eps) ** 2
+    tol = max(100.0 * resolved, floor2)
     r = int(np.count_nonzero(lam > tol))
+    unresolved = int(np.count_nonzero(lam[r:] > max(resolved, floor2)))
     V, s = V[:, :r], np.sqrt(lam[:r])
     if reg > 0:
         # Shrink within the column space. A direction's component in the
@@ -465,8 +534,9 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
             np.sqrt(mu[::-1]),
             spectrum,
             factors_data=False,
+            unresolved=unresolved,
         )
-    return ViewBasis(columns, d, V, s, spectrum)
+    return ViewBasis(columns, d, V, s, spectrum, unresolved=unresolved)
 
 
 def qr_basis(X, mean, *, columns, scale=True, eps=None):
@@ -830,6 +900,8 @@ class StackedBasis:
         On the QR route, an orthonormal basis of the kept column space is
         ``Q U`` (``Q`` of shape (n_problems, n, m), ``U`` with zero columns
         beyond the rank).
+    unresolved : ndarray of int, shape (n_problems,), or None
+        On the Gram route, per problem, :attr:`ViewBasis.unresolved`.
     """
 
     keep: np.ndarray
@@ -839,6 +911,7 @@ class StackedBasis:
     rank: np.ndarray
     Q: np.ndarray | None = None
     U: np.ndarray | None = None
+    unresolved: np.ndarray | None = None
 
     def _last_kept(self, count):
         idx = np.maximum(count - 1, 0)[:, None]
@@ -967,10 +1040,11 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     V = V[:, :, ::-1]
     n_kept = keep.sum(axis=1)
     floor = _stacked_noise_floor(diag, keep, d, energy, n_samples, eps)
-    tol = np.maximum(
-        lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS, floor**2
-    )
+    # gram_basis's rule: cut at 100x what the Gram route resolves.
+    resolved = lam[:, 0] * np.maximum(n_kept, np.sqrt(n_samples)) * EPS
+    tol = np.maximum(100.0 * resolved, floor**2)
     above = lam > tol[:, None]
+    unresolved = (~above & (lam > np.maximum(resolved, floor**2)[:, None])).sum(axis=1)
     s = np.sqrt(np.where(above, lam, 0.0))
     return StackedBasis(
         keep=keep,
@@ -978,6 +1052,7 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
         W=_masked_whitener(V, s, keep, d),
         spectrum=np.clip(lam, 0.0, None),
         rank=above.sum(axis=1),
+        unresolved=unresolved,
     )
 
 

@@ -23,6 +23,7 @@ from . import _linalg
 from ._cca import CCA
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
+from .exceptions import _warn
 
 # Only these classes are known to decompose each view on its own, from its
 # moments or data alone. Subclasses may override any of that, so the test is
@@ -80,6 +81,13 @@ class SharedView:
             ),
         )
 
+    def effective_samples(self):
+        """:func:`_linalg.effective_samples` of this view, computed once."""
+        return self._memoised(
+            ("effective_samples",),
+            lambda: _linalg.effective_samples(self.data, self.mean),
+        )
+
     def _memoised(self, key, compute):
         with self._lock:
             if key not in self._memo:
@@ -111,19 +119,56 @@ class _PermutedView:
     def gram_basis(self, **kwargs):
         return self._parent.gram_basis(**kwargs)
 
+    def effective_samples(self):
+        return self._parent.effective_samples()
+
     def qr_basis(self, **kwargs):
         basis = self._parent.qr_basis(**kwargs)
         return replace(basis, Q=basis.Q[self._permutation])
 
 
-def fit_pair(estimator, view_x, view_y, cxy=None):
+def fit_pair(estimator, view_x, view_y, cxy=None, diagnostics=None):
     """A fitted clone of ``estimator`` on two shared views.
 
-    ``cxy`` (their centered cross-products) is computed when not given.
+    ``cxy`` (their centered cross-products) is computed when not given. The
+    fit's warnings go to the list ``diagnostics`` as ``(category, message)``
+    when one is given (for the caller to aggregate), else are emitted.
     """
     if cxy is None:
         cxy = _linalg.cross_products(view_x.data, view_y.data, view_x.mean, view_y.mean)
-    return clone(estimator)._fit_from_views(view_x, view_y, cxy)
+    return clone(estimator)._fit_from_views(
+        view_x, view_y, cxy, diagnostics=diagnostics
+    )
+
+
+def emit_aggregated(found, total, what):
+    """Emit the warnings of many fits, at most one per category.
+
+    ``found`` is a list of ``(label, category, message)``, one per warning
+    of a fit, ``label`` naming the fit (a pair of layers, a resample);
+    ``total`` is the number of fits and ``what`` names them ("pairs of
+    layers (X, y)"). The first message of each category is quoted and the
+    affected fits are listed.
+    """
+    by_category = {}
+    for label, category, message in found:
+        labels, messages = by_category.setdefault(category, ([], []))
+        if label not in labels:
+            labels.append(label)
+        messages.append(message)
+    for category, (labels, messages) in by_category.items():
+        shown = ", ".join(labels[:_LISTED])
+        if len(labels) > _LISTED:
+            shown += f" and {len(labels) - _LISTED} more"
+        _warn(
+            f"{len(labels)} of {total} {what} warned ({category.__name__}): "
+            f"{shown}. The first said: {messages[0]}",
+            category,
+        )
+
+
+# At most this many fits are named in an aggregated warning.
+_LISTED = 20
 
 
 def similarity_of(fitted, X, y, scoring=None):

@@ -11,12 +11,17 @@ import warnings
 
 import numpy as np
 import pytest
-import reference
 import sklearn
 from sklearn.base import clone
 
 from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA, similarity_matrix
-from sklearn_svcca.exceptions import ConditioningWarning
+from sklearn_svcca.exceptions import (
+    ConditioningWarning,
+    SampleSizeWarning,
+    SparseActivationWarning,
+)
+
+import reference
 
 
 def _near_collinear(noise, seed=0):
@@ -147,9 +152,9 @@ def test_item4_unresolvable_view_cli(tmp_path):
     X, Y = _unresolvable_views("offset")
     np.save(tmp_path / "a.npy", X)
     np.save(tmp_path / "b.npy", Y)
+    files = [str(tmp_path / "a.npy"), str(tmp_path / "b.npy")]
     proc = subprocess.run(
-        [sys.executable, "-m", "sklearn_svcca", "compare"]
-        + [str(tmp_path / "a.npy"), str(tmp_path / "b.npy")],
+        [sys.executable, "-m", "sklearn_svcca", "compare", *files],
         capture_output=True,
         text=True,
     )
@@ -195,7 +200,7 @@ def test_item5_overflowing_batch_leaves_stream_intact(estimator, bad_view):
         bad_X = bad_X * 1e200
     else:
         bad_Y = bad_Y * 1e200
-    with pytest.raises(ValueError, match="overflowed float64.*not added"):
+    with pytest.raises(ValueError, match=r"overflowed float64.*not added"):
         est.partial_fit(bad_X, bad_Y)
     _assert_same_state(before, _fitted_state(est))
     est.partial_fit(X[200:], Y[200:])
@@ -216,3 +221,168 @@ def test_item5_failed_first_batch_leaves_estimator_unfitted():
     assert not hasattr(est, "_moments") and not hasattr(est, "n_features_in_")
     est.partial_fit(X[:, :2], X)  # a different width is fine: nothing was kept
     assert est.n_features_in_ == 2
+
+
+# --------------------------------------------------------------- item 2
+
+
+def _ill_conditioned_neurons(noise=1e-6, seed=0):
+    """10 neurons: 8 independent ones and near-copies of two of them."""
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(1000, 8))
+    X = np.c_[Z, Z[:, :2] + noise * rng.normal(size=(1000, 2))]
+    Y = X @ rng.normal(size=(10, 10)) + 0.01 * rng.normal(size=(1000, 10))
+    return X, Y
+
+
+@pytest.mark.parametrize("estimator", [CCA(), PWCCA(), SVCCA(svd_dims=10)])
+def test_item2_gram_route_warns_when_it_drops_directions(estimator):
+    X, Y = _ill_conditioned_neurons()
+    exact = clone(estimator).fit(X, Y)
+    assert (exact.solver_, exact.x_rank_) == ("qr", 10)
+    assert reference.cca(X, Y)[0].shape == (10,)  # the data hold 10
+    with pytest.warns(ConditioningWarning, match="dropped 2 direction.*of X") as rec:
+        gram = clone(estimator).set_params(solver="gram").fit(X, Y)
+    assert gram.x_rank_ == 8
+    assert "solver='auto' or 'qr'" in str(rec[0].message)
+    with pytest.warns(ConditioningWarning, match="dropped 2"):
+        clone(estimator).partial_fit(X, Y)
+
+
+def test_item2_no_warning_for_exact_duplicates_or_svcca_tail():
+    # An exact copy is a real dependency: the Gram route cuts it silently, as
+    # the QR route does. SVCCA's variance threshold never reaches the cut
+    # directions, so they cannot matter.
+    X, Y = _ill_conditioned_neurons(noise=0.0)
+    X2, Y2 = _ill_conditioned_neurons()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert CCA(solver="gram").fit(X, Y).x_rank_ == 8
+        SVCCA(svd_dims=0.99, solver="gram").fit(X2, Y2)
+
+
+def test_item2_fourier_gram_route_warns_when_it_drops_directions():
+    X, Y = _ill_conditioned_neurons()
+    with pytest.warns(ConditioningWarning, match="1 of 1 frequencies.*dropped"):
+        FourierCCA(solver="gram").fit(X, Y)
+    assert FourierCCA().fit(X, Y).x_rank_ == 10
+
+
+# --------------------------------------------------------------- item 13
+
+
+def _small_layers(n_layers=4, seed=0):
+    rng = np.random.RandomState(seed)
+    return [rng.normal(size=(40, 12)) for _ in range(n_layers)]
+
+
+def test_item13_similarity_matrix_aggregates_warnings():
+    layers = _small_layers()
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        similarity_matrix(layers, layers, estimator=PWCCA())
+    assert len(rec) == 1
+    message = str(rec[0].message)
+    assert rec[0].category is SampleSizeWarning
+    assert message.startswith("16 of 16 pairs of layers (X, y) warned")
+    assert "(layers_a['3'], layers_b['2'])" in message
+    assert rec[0].filename == __file__
+
+
+def _entry_points():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_svcca.stats import similarity_baseline
+
+    X, Y = _small_layers(2)
+    ill = _ill_conditioned_neurons()
+    return {
+        "fit": lambda: CCA().fit(X, Y),
+        "partial_fit": lambda: CCA().partial_fit(*ill),
+        "fourier_fit": lambda: FourierCCA().fit(X, Y),
+        "fourier_partial_fit": lambda: FourierCCA().partial_fit(*ill),
+        "similarity_matrix": lambda: similarity_matrix([X, Y], estimator=CCA()),
+        "similarity_baseline": lambda: similarity_baseline(
+            CCA(), X, Y, n_resamples=3, random_state=0
+        ),
+        "pipeline": lambda: make_pipeline(StandardScaler(), SVCCA(svd_dims=12)).fit(
+            X, Y
+        ),
+        "gram_route": lambda: CCA(solver="gram").fit(*ill),
+    }
+
+
+@pytest.mark.parametrize("entry", list(_entry_points()))
+def test_item13_warnings_point_at_the_callers_line(entry):
+    call = _entry_points()[entry]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        call()
+    ours = [w for w in rec if issubclass(w.category, UserWarning)]
+    assert ours, "the entry point should warn"
+    for w in ours:
+        assert w.filename == __file__, (w.filename, str(w.message))
+
+
+# --------------------------------------------------------------- item 12
+
+
+def _relu_layers_with_rare_unit(seed=0):
+    """797 samples; X's unit 7 is active on 2 of them (the issue's case)."""
+    rng = np.random.RandomState(seed)
+    Z = rng.normal(size=(797, 5))
+    X = np.maximum(Z @ rng.normal(size=(5, 30)), 0)
+    X[:, 7] = 0.0
+    X[[10, 500], 7] = [1.0, 2.0]
+    Y = np.maximum(Z @ rng.normal(size=(5, 20)), 0) + 0.5 * rng.normal(size=(797, 20))
+    return X, Y
+
+
+def test_item12_effective_samples_matches_definition():
+    from sklearn_svcca import _linalg
+
+    X, _ = _relu_layers_with_rare_unit()
+    d = X - X.mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = (d**2).sum(axis=0) ** 2 / (d**4).sum(axis=0)
+    n_eff = _linalg.effective_samples(X, X.mean(axis=0), block_rows=100)
+    np.testing.assert_allclose(n_eff, expected, rtol=1e-12)
+    assert n_eff[7] < 2  # two samples, one of them dominant
+    np.testing.assert_array_equal(_linalg.few_sample_columns(n_eff, 797), [7])
+
+
+@pytest.mark.parametrize("estimator", [CCA(), SVCCA(), PWCCA()])
+def test_item12_rare_unit_warns_once_naming_it(estimator):
+    pd = pytest.importorskip("pandas")
+    X, Y = _relu_layers_with_rare_unit()
+    with pytest.warns(SparseActivationWarning) as rec:
+        clone(estimator).fit(X, Y)
+    assert len(rec) == 1
+    message = str(rec[0].message)
+    assert "1 of X's neurons (7)" in message and "reg" in message
+    frame = pd.DataFrame(X, columns=[f"unit{i}" for i in range(30)])
+    with pytest.warns(SparseActivationWarning, match=r"\(unit7\)"):
+        clone(estimator).fit(frame, Y)
+    with pytest.warns(SparseActivationWarning, match="1 of y's neurons"):
+        clone(estimator).fit(Y, X)
+
+
+def test_item12_no_false_positives_on_dense_data():
+    rng = np.random.RandomState(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SparseActivationWarning)
+        for n in (40, 100, 1000):
+            Z = rng.normal(size=(n, 8))
+            gaussian = Z @ rng.normal(size=(8, 30))
+            relu = np.maximum(Z @ rng.normal(size=(8, 30)), 0)
+            CCA(reg=0.1).fit(gaussian, relu)
+            PWCCA(reg=0.1).fit(relu, gaussian)
+
+
+def test_item12_real_activations_do_not_warn(tutorial_activations):
+    acts = tutorial_activations
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SparseActivationWarning)
+        SVCCA().fit(acts["svhn_model0_fc"], acts["svhn_model1_fc"])
+        CCA().fit(acts["mnist_model0_logits"], acts["mnist_model1_logits"])
