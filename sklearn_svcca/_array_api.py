@@ -287,6 +287,29 @@ def power_sums(X, mean, *, block_rows):
     return to_numpy(s2), to_numpy(s4)
 
 
+def max_abs(A):
+    """Largest magnitude in ``A`` (NumPy or namespace), as a float.
+
+    Without a temporary ``abs`` copy of the data on NumPy.
+    """
+    if not is_foreign(A):
+        return float(max(np.max(A), -np.min(A))) if A.size else 0.0
+    xp, _ = namespace(A)
+    return float(xp.max(xp.abs(A)))
+
+
+def ldexp(A, e):
+    """``A * 2**e``, exactly, in ``A``'s namespace and dtype (a new array).
+
+    Real or complex. Two factors, each a representable power of two, cover
+    ``|e|`` up to 2046.
+    """
+    half = e // 2
+    out = A * 2.0**half
+    out *= 2.0 ** (e - half)
+    return out
+
+
 def centered(X):
     """``X`` in the accumulation dtype, each column centered."""
     xp, device = namespace(X)

@@ -92,6 +92,32 @@ def _emit(diagnostics):
         _warn(message, category)
 
 
+# Views whose largest magnitude is within 2**±_SAFE_EXPONENT are used as they
+# are: their products neither underflow (squares of values below ~1e-154 are
+# subnormal and lose digits) nor overflow (sums of squares of values above
+# ~1e154). Others are scaled by a power of two, which is exact.
+_SAFE_EXPONENT = 100
+
+# Mean squares below this (2**-970, ~1e-292) have squares of their smaller
+# values in float64's subnormal range: digits are lost.
+_TINY_MEAN_SQUARE = 2.0**-970
+
+
+def _safe_exponent(A):
+    """``e`` such that ``A * 2**e`` has its largest magnitude in [0.5, 1).
+
+    0 when ``A``'s magnitudes are within ``2**±_SAFE_EXPONENT`` already, so
+    ordinary data are not copied.
+    """
+    if A.shape[0] == 0:
+        return 0
+    top = _array_api.max_abs(A)
+    if not (np.isfinite(top) and top > 0):
+        return 0
+    exponent = int(np.frexp(top)[1])
+    return 0 if abs(exponent) <= _SAFE_EXPONENT else -exponent
+
+
 def _scatter_rows(a, rows, n_rows):
     """``a`` as rows ``rows`` of an ``(n_rows, a.shape[1])`` array of zeros."""
     full = np.zeros((n_rows, a.shape[1]))
@@ -156,10 +182,13 @@ class _BaseCCA(
             data = (None, None)
         else:
             X, Y = self._check_fit_data(X, y, reset=True)
+            self._exponents = (_safe_exponent(X), _safe_exponent(Y))
+            X, Y = self._scaled(X, Y)
             data = (X, Y)
             moments = self._batch_moments(X, Y)
         self._input_eps = precision
         diagnostics = self._fit_moments(moments, *data, warn=True)
+        self._unscale_fitted()
         _array_api.fitted_to_namespace(self, X)
         _emit(diagnostics)
         return self
@@ -211,6 +240,13 @@ class _BaseCCA(
             batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
+            if first_call:
+                # Later batches share the first one's scale, so that their
+                # statistics can be merged.
+                self._exponents = (_safe_exponent(X), _safe_exponent(Y))
+            X, Y = self._scaled(X, Y)
+            if not first_call:
+                self._check_batch_scale(X, Y)
             batch = self._batch_moments(X, Y)
         # Checked before merging: one overflowing batch would otherwise turn
         # the merged statistics to NaN for good.
@@ -228,6 +264,7 @@ class _BaseCCA(
         # Warn about sample size only once the stream is summarised by a
         # fit call: early batches are small by construction.
         diagnostics = self._fit_moments(moments, None, None, warn=False)
+        self._unscale_fitted()
         _array_api.fitted_to_namespace(self, X)
         return diagnostics
 
@@ -366,6 +403,94 @@ class _BaseCCA(
                 f"fitted with y having {self._n_features_y} features."
             )
 
+    # Powers of two applied to (X, y) before any product (see _safe_exponent);
+    # the moments are kept in those units, the public attributes are not.
+    _exponents = (0, 0)
+
+    def _scaled(self, X, Y):
+        """The views times ``2**exponent`` (exact), or as they are."""
+        return tuple(
+            a if e == 0 else _array_api.ldexp(a, e)
+            for a, e in zip((X, Y), self._exponents, strict=True)
+        )
+
+    def _check_batch_scale(self, X, Y):
+        """Refuse a batch whose magnitude the stream's scale cannot hold."""
+        for name, a, e in zip(("X", "y"), (X, Y), self._exponents, strict=True):
+            if _safe_exponent(a) != 0:
+                top = _array_api.max_abs(a)
+                raise ValueError(
+                    f"This batch of {name} is about {top:.0e} times the "
+                    "magnitude of the stream's first batch"
+                    + (f" (which was scaled by 2**{e})" if e else "")
+                    + ": its products with the stream would underflow or "
+                    "overflow float64. Bring all batches to a similar scale. "
+                    "This batch was not added: the estimator is as it was "
+                    "before this call and accepts further batches."
+                )
+
+    def _check_magnitude(self, moments):
+        """Refuse views too small for float64 products (unscaled routes).
+
+        In-memory fits scale each view by a power of two first; Dask input
+        and shared views are used as they are, and squares below ~1e-292
+        lose digits (subnormal) or vanish.
+        """
+        for name, (mean_square, top_mean) in zip(
+            ("X", "y"), self._magnitudes(moments), strict=True
+        ):
+            # Values near 1e-300 have squares of exactly 0: non-zero means
+            # tell them from all-zero activations.
+            if mean_square < _TINY_MEAN_SQUARE and top_mean > 0:
+                size = max(np.sqrt(mean_square), top_mean)
+                raise ValueError(
+                    f"{name}'s activations are too small in magnitude (about "
+                    f"{size:.0e}): their products "
+                    "underflow float64. Multiply them by a large power of two "
+                    "(e.g. 2.0**500), or pass them as in-memory NumPy arrays, "
+                    "which are scaled automatically; CCA is invariant to scaling."
+                )
+
+    @staticmethod
+    def _magnitudes(moments):
+        """Per view: the largest uncentered mean square of a neuron, and
+        the largest magnitude of a mean."""
+        n = moments.n_samples
+        return tuple(
+            (
+                float(np.max(np.diag(c) / n + mean**2)) if mean.size else 0.0,
+                float(np.max(np.abs(mean))) if mean.size else 0.0,
+            )
+            for c, mean in (
+                (moments.cxx, moments.x_mean),
+                (moments.cyy, moments.y_mean),
+            )
+        )
+
+    def _unscale_fitted(self):
+        """Put the means and weights fitted on scaled views in the data's units.
+
+        With ``Xs = X 2**e``: ``mean = mean_s 2**-e`` and, for the variates
+        ``(X - mean) W`` to be ``(Xs - mean_s) W_s``, ``W = W_s 2**e``.
+        Everything else (correlations, ranks, PWCCA's normalised weights)
+        is invariant to scaling a whole view.
+        """
+        for view, e in zip("xy", self._exponents, strict=True):
+            if e == 0:
+                continue
+            mean, weights = f"{view}_mean_", f"{view}_weights_"
+            setattr(self, mean, _array_api.ldexp(getattr(self, mean), -e))
+            setattr(self, weights, _array_api.ldexp(getattr(self, weights), e))
+            if not np.all(np.isfinite(getattr(self, weights))):
+                name = "X" if view == "x" else "y"
+                raise ValueError(
+                    f"{name}'s activations are too small in magnitude (about "
+                    f"2**{-e}): the weights that map them to unit-variance "
+                    "canonical variates overflow float64. Rescale them (e.g. "
+                    "divide by their maximum absolute value); CCA is invariant "
+                    "to scaling."
+                )
+
     @staticmethod
     def _finite(moments):
         """Whether every statistic in ``moments`` is finite."""
@@ -405,6 +530,7 @@ class _BaseCCA(
         n = moments.n_samples
         diagnostics = []
         self._check_finite(moments)
+        self._check_magnitude(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
         cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
         for name, cols, p in (

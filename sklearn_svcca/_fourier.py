@@ -38,7 +38,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _array_api, _dask, _linalg
-from ._base import _BaseCCA, _float_dtypes, _sample_size_diagnostics
+from ._base import (
+    _BaseCCA,
+    _float_dtypes,
+    _safe_exponent,
+    _sample_size_diagnostics,
+)
 from .exceptions import ConditioningWarning
 
 # ---------------------------------------------------------------------------
@@ -1050,6 +1055,19 @@ class FourierCCA(_BaseCCA):
             varying_channels(moments.cyy, moments.y_sumsq, np.prod(grid.y_size)),
         )
 
+    def _magnitudes(self, moments):
+        n = moments.n_samples
+        return tuple(
+            (
+                float(sumsq.max()) / (n * np.prod(size)),
+                float(np.max(np.abs(mean))) if mean.size else 0.0,
+            )
+            for sumsq, mean, size in (
+                (moments.x_sumsq, moments.x_mean, self._grid.x_size),
+                (moments.y_sumsq, moments.y_mean, self._grid.y_size),
+            )
+        )
+
     def _can_solve(self, moments):
         if moments.n_samples < 2:
             return False
@@ -1062,6 +1080,7 @@ class FourierCCA(_BaseCCA):
         n = moments.n_samples
         diagnostics = []
         self._check_finite(moments)
+        self._check_magnitude(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
@@ -1353,6 +1372,13 @@ class FourierCCA(_BaseCCA):
         A = self._solved_weights(self.x_weights_)
         B = self._solved_weights(self.y_weights_)
         n = X.shape[0]
+        # Maps of extreme magnitude are scaled by a power of two (exact) and
+        # the weights by its inverse, so that the variates are unchanged and
+        # the sums of squares neither underflow nor overflow (as in fit).
+        ex, ey = _safe_exponent(X), _safe_exponent(Y)
+        if ex or ey:
+            X, Y = _array_api.ldexp(X, ex), _array_api.ldexp(Y, ey)
+            A, B = _array_api.ldexp(A, -ex), _array_api.ldexp(B, -ey)
         if _array_api.is_foreign(X):
             sums = _array_api.pair_sums(
                 X,
@@ -1401,8 +1427,8 @@ class FourierCCA(_BaseCCA):
         of the uncentered maps (Parseval) in place of ‖X‖_F².
         """
         norm_x, norm_y = np.sqrt(energy_x), np.sqrt(energy_y)
-        tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * np.linalg.norm(A, axis=1)
-        tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * np.linalg.norm(B, axis=1)
+        tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * _linalg.safe_norm(A, axis=1)
+        tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * _linalg.safe_norm(B, axis=1)
         return _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
 
     def _pair_mask(self):

@@ -776,8 +776,23 @@ def projection_rounding(X, W):
     if _array_api.is_foreign(X):
         norm_x, W = _array_api.frobenius_norm(X), _array_api.to_numpy(W)
     else:
-        norm_x = np.linalg.norm(X)
-    return 10.0 * p * EPS * norm_x * np.linalg.norm(W, axis=0)
+        norm_x = safe_norm(X)
+    return 10.0 * p * EPS * norm_x * safe_norm(W, axis=0)
+
+
+def safe_norm(A, axis=None):
+    """Euclidean norm (Frobenius for ``axis=None``) that cannot over/underflow.
+
+    ``np.linalg.norm`` squares the entries: 0 for magnitudes below 1e-162,
+    inf above 1e154, where the norm itself is representable (weights of
+    activations near 1e-300 are near 1e300). Scaled by the largest entry, as
+    LAPACK's nrm2 is.
+    """
+    top = np.max(np.abs(A), axis=axis, keepdims=True) if A.size else np.zeros(1)
+    top = np.where(top > 0, top, 1.0)
+    with np.errstate(invalid="ignore"):
+        out = np.linalg.norm(A / top, axis=axis, keepdims=True) * top
+    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
 
 
 def projection_weights(inner):

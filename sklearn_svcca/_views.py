@@ -19,7 +19,8 @@ from dataclasses import replace
 import numpy as np
 from sklearn.base import clone
 
-from . import _linalg
+from . import _array_api, _linalg
+from ._base import _safe_exponent
 from ._cca import CCA
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
@@ -50,10 +51,14 @@ class SharedView:
     """
 
     def __init__(self, data, eps=None):
-        self.data = data
+        # As fit does: a view of extreme magnitude is scaled by a power of
+        # two (exact). The pairs' similarities do not depend on it, and
+        # fits and data stay in the same units for a scoring callable.
+        exponent = _safe_exponent(data)
+        self.data = data if exponent == 0 else _array_api.ldexp(data, exponent)
         self.n_samples = data.shape[0]
         self.eps = _linalg.input_eps(data) if eps is None else eps
-        self.mean, self.cross = _linalg.view_moments(data)
+        self.mean, self.cross = _linalg.view_moments(self.data)
         self._memo = {}
         self._lock = threading.Lock()
 

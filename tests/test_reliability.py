@@ -386,3 +386,92 @@ def test_item12_real_activations_do_not_warn(tutorial_activations):
         warnings.simplefilter("error", SparseActivationWarning)
         SVCCA().fit(acts["svhn_model0_fc"], acts["svhn_model1_fc"])
         CCA().fit(acts["mnist_model0_logits"], acts["mnist_model1_logits"])
+
+
+# --------------------------------------------------------------- item 3
+
+
+def _related_views(seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(300, 6))
+    Y = X[:, :4] @ rng.normal(size=(4, 5)) + rng.normal(size=(300, 5))
+    return X, Y
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-300, 1e150, 1e160, 2.0**-1000])
+@pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_item3_extreme_magnitudes_give_the_same_numbers(estimator, scale):
+    X, Y = _related_views()
+    unit = clone(estimator).fit(X, Y)
+    Xs = X * scale
+    Xs_before = Xs.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy over/underflow warnings
+        est = clone(estimator).fit(Xs, Y)
+        score = est.score(Xs, Y)
+        variates = est.transform(Xs)
+    np.testing.assert_array_equal(Xs, Xs_before)  # the input is not modified
+    assert est.similarity_ == pytest.approx(unit.similarity_, abs=1e-12)
+    assert score == pytest.approx(unit.similarity_, abs=1e-12)
+    np.testing.assert_allclose(
+        est.canonical_correlations_, unit.canonical_correlations_, atol=1e-12
+    )
+    np.testing.assert_allclose(variates, unit.transform(X), atol=1e-9)
+    if scale > 1e-300:  # 2**-1000 * mean is subnormal: exact to 2**-52 only
+        np.testing.assert_allclose(est.x_mean_, unit.x_mean_ * scale, rtol=1e-12)
+
+
+def test_item3_reference_at_tiny_magnitudes():
+    X, Y = _related_views()
+    expected = reference.pwcca(X, Y)[0]
+    assert PWCCA().fit(X * 1e-160, Y * 1e-300).similarity_ == pytest.approx(
+        expected, abs=1e-10
+    )
+
+
+@pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_item3_streaming_tiny_magnitudes(estimator):
+    X, Y = _related_views()
+    Xs = X * 1e-160
+    est = clone(estimator).partial_fit(Xs[:150], Y[:150]).partial_fit(Xs[150:], Y[150:])
+    unit = clone(estimator).set_params(solver="gram").fit(X, Y)
+    assert est.similarity_ == pytest.approx(unit.similarity_, abs=1e-12)
+    # A later batch at another scale cannot share the stream's: refused, and
+    # the stream is unchanged.
+    before = _fitted_state(est)
+    with pytest.raises(ValueError, match="magnitude of the stream's first batch"):
+        est.partial_fit(X[:10], Y[:10])
+    _assert_same_state(before, _fitted_state(est))
+
+
+def test_item3_shared_views_scale_too():
+    X, Y = _related_views()
+    expected = CCA().fit(X, Y).similarity_
+    result = similarity_matrix([X * 1e-300], [Y * 1e160], estimator=CCA())
+    assert result.similarities[0, 0] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("estimator", [CCA(), FourierCCA()], ids=["CCA", "Fourier"])
+def test_item3_dask_tiny_magnitudes_clear_error(estimator):
+    da = pytest.importorskip("dask.array")
+    X, Y = _related_views()
+    for scale in (1e-160, 1e-300):
+        lazy = da.from_array(X * scale, chunks=100)
+        with pytest.raises(ValueError, match="X's activations are too small"):
+            clone(estimator).fit(lazy, Y)
+
+
+@pytest.mark.skipif(
+    os.environ.get("SCIPY_ARRAY_API") != "1",
+    reason="array API dispatch needs SCIPY_ARRAY_API=1 before scipy is imported",
+)
+def test_item3_array_api_tiny_magnitudes():
+    xp = pytest.importorskip("array_api_strict")
+    X, Y = _related_views()
+    expected = CCA().fit(X, Y).similarity_
+    with sklearn.config_context(array_api_dispatch=True):
+        est = CCA().fit(xp.asarray(X * 1e-160), xp.asarray(Y))
+        assert est.score(xp.asarray(X * 1e-160), xp.asarray(Y)) == pytest.approx(
+            expected, abs=1e-12
+        )
+    assert est.similarity_ == pytest.approx(expected, abs=1e-12)
