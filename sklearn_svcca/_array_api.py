@@ -269,22 +269,20 @@ def frobenius_norm(X):
     return float(to_numpy(xp.linalg.vector_norm(xp.astype(X, float_dtype(xp, device)))))
 
 
-def power_sums(X, mean, *, block_rows):
-    """``(Σ d², Σ d⁴)`` per column of ``d = X - mean``, as host vectors.
+def fourth_powers(X, mean, *, block_rows):
+    """``Σ (x - mean)⁴`` per column, as a host vector.
 
     The ``O(n p)`` work runs in the namespace, block by block.
     """
     xp, device = namespace(X)
     acc = float_dtype(xp, device)
     mean = from_numpy(mean, X)
-    s2 = xp.zeros(X.shape[1], dtype=acc, device=device)
     s4 = xp.zeros(X.shape[1], dtype=acc, device=device)
     for start, stop in _row_blocks(X.shape[0], block_rows):
         d = xp.astype(X[start:stop, ...], acc) - mean
         d = d * d
-        s2 += xp.sum(d, axis=0)
         s4 += xp.sum(d * d, axis=0)
-    return to_numpy(s2), to_numpy(s4)
+    return to_numpy(s4)
 
 
 def max_abs(A):

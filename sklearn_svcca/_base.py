@@ -177,8 +177,10 @@ class _BaseCCA(
         """
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            # The data stay with Dask: the Gram route, from the moments.
+            # The data stay with Dask: the Gram route, from the moments, in
+            # the data's own units (_check_magnitude refuses what underflows).
             moments = _dask.fit_moments(self, X, y, reset=True)
+            self._exponents = (0, 0)
             data = (None, None)
         else:
             X, Y = self._check_fit_data(X, y, reset=True)
@@ -237,6 +239,15 @@ class _BaseCCA(
         first_call = not hasattr(self, "_moments")
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            if first_call:
+                self._exponents = (0, 0)
+            elif self._exponents != (0, 0):
+                raise ValueError(
+                    "This stream's first batch was scaled by a power of two "
+                    f"{self._exponents} for its extreme magnitude, which Dask "
+                    "batches are not: pass in-memory batches, or bring the "
+                    "activations near 1 before streaming."
+                )
             batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
@@ -432,9 +443,9 @@ class _BaseCCA(
     def _check_magnitude(self, moments):
         """Refuse views too small for float64 products (unscaled routes).
 
-        In-memory fits scale each view by a power of two first; Dask input
-        and shared views are used as they are, and squares below ~1e-292
-        lose digits (subnormal) or vanish.
+        In-memory fits and shared views scale each view by a power of two
+        first; Dask input is used as it is, and squares below ~1e-292 lose
+        digits (subnormal) or vanish.
         """
         for name, (mean_square, top_mean) in zip(
             ("X", "y"), self._magnitudes(moments), strict=True
@@ -617,13 +628,16 @@ class _BaseCCA(
         shared = getattr(self, "_shared_views", None)
         n = moments.n_samples
         found = []
-        for i, (name, data, mean, kept) in enumerate(
-            (("X", X, moments.x_mean, cols_x), ("y", Y, moments.y_mean, cols_y))
+        for i, (name, data, mean, c, kept) in enumerate(
+            (
+                ("X", X, moments.x_mean, moments.cxx, cols_x),
+                ("y", Y, moments.y_mean, moments.cyy, cols_y),
+            )
         ):
             if shared is not None:
                 n_eff = shared[i].effective_samples()
             else:
-                n_eff = _linalg.effective_samples(data, mean)
+                n_eff = _linalg.effective_samples(data, mean, np.diag(c))
             few = np.intersect1d(_linalg.few_sample_columns(n_eff, n), kept)
             if few.size:
                 names = getattr(self, "feature_names_in_", None) if i == 0 else None

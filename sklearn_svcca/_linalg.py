@@ -192,7 +192,7 @@ def _accumulate_blocks(arrays, means, pairs, products, sums, block_rows):
             out += blocks[i].T @ blocks[j]
 
 
-def effective_samples(X, mean, *, block_rows=None):
+def effective_samples(X, mean, sum_squares, *, block_rows=None):
     """How many samples carry each column's variance.
 
     With ``d = x - mean`` the participation ratio ``(Σ d²)² / Σ d⁴``: ``n``
@@ -206,6 +206,9 @@ def effective_samples(X, mean, *, block_rows=None):
     X : array of shape (n_samples, p)
         NumPy or another Array API namespace (the pass runs there).
     mean : ndarray of shape (p,)
+    sum_squares : ndarray of shape (p,)
+        ``Σ d²``, the diagonal of the centered cross-products, which the
+        fit already has: only ``Σ d⁴`` is computed here (one pass).
     block_rows : int, default=None
 
     Returns
@@ -216,18 +219,15 @@ def effective_samples(X, mean, *, block_rows=None):
     if block_rows is None:
         block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1]))
     if _array_api.is_foreign(X):
-        s2, s4 = _array_api.power_sums(X, mean, block_rows=block_rows)
+        s4 = _array_api.fourth_powers(X, mean, block_rows=block_rows)
     else:
-        s2 = np.zeros(X.shape[1])
         s4 = np.zeros(X.shape[1])
         for start in range(0, X.shape[0], block_rows):
-            d = np.array(X[start : start + block_rows], dtype=np.float64)
-            d -= mean
+            d = np.subtract(X[start : start + block_rows], mean, dtype=np.float64)
             d *= d
-            s2 += d.sum(axis=0)
             s4 += np.einsum("ij,ij->j", d, d)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        n_eff = s2 * s2 / s4
+        n_eff = sum_squares * sum_squares / s4
     return np.where(s4 > 0, n_eff, np.inf)
 
 

@@ -90,7 +90,9 @@ class SharedView:
         """:func:`_linalg.effective_samples` of this view, computed once."""
         return self._memoised(
             ("effective_samples",),
-            lambda: _linalg.effective_samples(self.data, self.mean),
+            lambda: _linalg.effective_samples(
+                self.data, self.mean, np.diag(self.cross)
+            ),
         )
 
     def _memoised(self, key, compute):

@@ -346,7 +346,9 @@ def test_item12_effective_samples_matches_definition():
     d = X - X.mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = (d**2).sum(axis=0) ** 2 / (d**4).sum(axis=0)
-    n_eff = _linalg.effective_samples(X, X.mean(axis=0), block_rows=100)
+    n_eff = _linalg.effective_samples(
+        X, X.mean(axis=0), (d**2).sum(axis=0), block_rows=100
+    )
     np.testing.assert_allclose(n_eff, expected, rtol=1e-12)
     assert n_eff[7] < 2  # two samples, one of them dominant
     np.testing.assert_array_equal(_linalg.few_sample_columns(n_eff, 797), [7])
@@ -475,3 +477,12 @@ def test_item3_array_api_tiny_magnitudes():
             expected, abs=1e-12
         )
     assert est.similarity_ == pytest.approx(expected, abs=1e-12)
+
+
+def test_item3_refit_with_dask_forgets_the_scale():
+    da = pytest.importorskip("dask.array")
+    X, Y = _related_views()
+    est = CCA().fit(X * 1e-160, Y)
+    est.fit(da.from_array(X, chunks=100), Y)
+    np.testing.assert_allclose(est.x_mean_, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(est.transform(X), CCA().fit(X, Y).transform(X))
