@@ -269,19 +269,19 @@ def frobenius_norm(X):
     return float(to_numpy(xp.linalg.vector_norm(xp.astype(X, float_dtype(xp, device)))))
 
 
-def fourth_powers(X, mean, *, block_rows):
-    """``Σ (x - mean)⁴`` per column, as a host vector.
+def fourth_powers(X, mean, inv_std, *, block_rows):
+    """``Σ ((x - mean) inv_std)⁴`` per column, as a host vector.
 
     The ``O(n p)`` work runs in the namespace, block by block.
     """
     xp, device = namespace(X)
     acc = float_dtype(xp, device)
-    mean = from_numpy(mean, X)
+    mean, inv_std = from_numpy(mean, X), from_numpy(inv_std, X)
     s4 = xp.zeros(X.shape[1], dtype=acc, device=device)
     for start, stop in _row_blocks(X.shape[0], block_rows):
-        d = xp.astype(X[start:stop, ...], acc) - mean
-        d = d * d
-        s4 += xp.sum(d * d, axis=0)
+        e = (xp.astype(X[start:stop, ...], acc) - mean) * inv_std
+        e = e * e
+        s4 += xp.sum(e * e, axis=0)
     return to_numpy(s4)
 
 
