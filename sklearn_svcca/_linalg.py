@@ -281,14 +281,17 @@ def merge_moments(a, b):
     dx = b.x_mean - a.x_mean
     dy = b.y_mean - a.y_mean
     f = a.n_samples * b.n_samples / n
-    return Moments(
-        n,
-        a.x_mean + dx * (b.n_samples / n),
-        a.y_mean + dy * (b.n_samples / n),
-        a.cxx + b.cxx + f * np.outer(dx, dx),
-        a.cyy + b.cyy + f * np.outer(dy, dy),
-        a.cxy + b.cxy + f * np.outer(dx, dy),
-    )
+    # Overflowed statistics stay non-finite, and the estimator says so
+    # (as merge_spectral_moments does).
+    with np.errstate(over="ignore", invalid="ignore"):
+        return Moments(
+            n,
+            a.x_mean + dx * (b.n_samples / n),
+            a.y_mean + dy * (b.n_samples / n),
+            a.cxx + b.cxx + f * np.outer(dx, dx),
+            a.cyy + b.cyy + f * np.outer(dy, dy),
+            a.cxy + b.cxy + f * np.outer(dx, dy),
+        )
 
 
 def nonconstant_columns(c, mean, n_samples):
