@@ -87,8 +87,11 @@ def _sample_size_diagnostics(n, rx, ry):
 
 
 def _emit(diagnostics):
-    """Emit a fit's ``(category, message)`` diagnostics at the user's call."""
-    for category, message in diagnostics:
+    """Emit a fit's ``(category, message)`` diagnostics at the user's call.
+
+    None (a subclass's ``_fit_moments`` that warns itself) emits nothing.
+    """
+    for category, message in diagnostics or ():
         _warn(message, category)
 
 
