@@ -338,7 +338,7 @@ class _BaseCCA(
         if diagnostics is None:
             _emit(found)
         else:
-            diagnostics.extend(found)
+            diagnostics.extend(found or ())
         return self
 
     def _view_bases(self, moments, columns, data, *, route, scale, reg=0.0):
