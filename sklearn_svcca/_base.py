@@ -16,6 +16,7 @@ handled in :mod:`sklearn_svcca._array_api`.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -29,11 +30,17 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._array_api import get_namespace
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.extmath import svd_flip
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
-from . import _array_api, _dask, _linalg
+from . import _array_api, _dask, _linalg, _validation
 from .exceptions import (
     ConditioningWarning,
     SampleSizeWarning,
@@ -52,6 +59,21 @@ def _float_dtypes(X):
 
 # At most this many neurons are named in a SparseActivationWarning.
 _LISTED_NEURONS = 20
+
+
+def _check_views(X, y):
+    """:func:`_validation.check_input` on both views of a fit.
+
+    A missing ``y`` is left to ``validate_data``, whose message ("requires y
+    to be passed") scikit-learn's estimator checks expect.
+    """
+    X = _validation.check_input(
+        X, "X", what="the first view, an array of shape (n_samples, n_features)"
+    )
+    if y is not None:
+        y = _validation.check_input(y, "y")
+    return X, y
+
 
 # The original tutorial's rule of thumb: at least 5-10x more samples than
 # neurons, or in-sample correlations are biased upwards.
@@ -128,6 +150,29 @@ def _scatter_rows(a, rows, n_rows):
     return full
 
 
+def _overflow_error(batch=False):
+    message = (
+        "The cross-products of X or y overflowed float64: the activations "
+        "are too large in magnitude. Rescale them (e.g. divide by their "
+        "maximum absolute value); CCA is invariant to scaling."
+    )
+    if batch:
+        message += (
+            " This batch was not added: the estimator is as it was before "
+            "this call and accepts further batches."
+        )
+    return ValueError(message)
+
+
+def _check_n_components(n_components, upper, sizes):
+    """``n_components`` against ``min(<sizes>_x, <sizes>_y) = upper``."""
+    if n_components is not None and n_components > upper:
+        raise ValueError(
+            f"n_components={n_components} must be at most "
+            f"min({sizes}_x, {sizes}_y) = {upper}."
+        )
+
+
 class _BaseCCA(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -138,8 +183,8 @@ class _BaseCCA(
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "reg": [Interval(Real, 0, 1, closed="both")],
+        "n_components": [_validation.Interval(Integral, 1, None, closed="left"), None],
+        "reg": [_validation.Interval(Real, 0, 1, closed="both")],
         "solver": [StrOptions({"auto", "gram", "qr"})],
     }
 
@@ -182,7 +227,7 @@ class _BaseCCA(
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             # The data stay with Dask: the Gram route, from the moments, in
             # the data's own units (_check_magnitude refuses what underflows).
-            moments = _dask.fit_moments(self, X, y, reset=True)
+            moments = self._dask_moments(X, y, reset=True)
             self._exponents = (0, 0)
             data = (None, None)
         else:
@@ -192,9 +237,9 @@ class _BaseCCA(
             data = (X, Y)
             moments = self._batch_moments(X, Y)
         self._input_eps = precision
-        diagnostics = self._fit_moments(moments, *data, warn=True)
-        self._unscale_fitted()
-        _array_api.fitted_to_namespace(self, X)
+        with self._new_solution(moments, like=X):
+            diagnostics = self._fit_moments(moments, *data, warn=True)
+            self._unscale_fitted()
         _emit(diagnostics)
         return self
 
@@ -206,8 +251,14 @@ class _BaseCCA(
         cross-products, merged with a pairwise update) are kept, so memory is
         ``O((p + q)²)`` however many samples are streamed. After any sequence
         of calls the fitted attributes equal those of :meth:`fit` on all the
-        batches concatenated (on the Gram route; see ``solver``). The
-        directions are recomputed after every call once both views vary.
+        batches concatenated (on the Gram route; see ``solver``).
+
+        A call only accumulates: nothing is decomposed until a result is
+        next needed (a fitted attribute such as ``canonical_correlations_``,
+        :meth:`transform`, :meth:`score`, ...), and then once for all the
+        batches seen so far. Warnings about the solution (conditioning, a
+        rank below ``n_components``) are therefore raised where that first
+        result is asked for.
 
         Parameters
         ----------
@@ -230,12 +281,11 @@ class _BaseCCA(
         # not counted and later valid batches keep working.
         state = dict(self.__dict__)
         try:
-            diagnostics = self._partial_fit(X, y)
+            self._partial_fit(X, y)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
-        _emit(diagnostics)
         return self
 
     def _partial_fit(self, X, y):
@@ -251,7 +301,11 @@ class _BaseCCA(
                     "batches are not: pass in-memory batches, or bring the "
                     "activations near 1 before streaming."
                 )
-            batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
+            batch = self._dask_moments(X, y, reset=first_call, min_samples=1)
+            # Checked before merging: one overflowing batch would otherwise
+            # turn the merged statistics to NaN for good.
+            self._check_finite(batch, batch=True)
+            moments = batch if first_call else self._merge_moments(self._moments, batch)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
             if first_call:
@@ -259,28 +313,109 @@ class _BaseCCA(
                 # statistics can be merged.
                 self._exponents = (_safe_exponent(X), _safe_exponent(Y))
             X, Y = self._scaled(X, Y)
-            if not first_call:
+            if first_call:
+                moments = self._batch_moments(X, Y)
+            else:
+                # Refused before its products are added in place: a batch
+                # the stream's scale cannot hold would overflow or underflow.
                 self._check_batch_scale(X, Y)
-            batch = self._batch_moments(X, Y)
-        # Checked before merging: one overflowing batch would otherwise turn
-        # the merged statistics to NaN for good.
-        self._check_finite(batch, batch=True)
+                moments = self._add_batch(self._stream_moments(), X, Y)
         if not first_call:
             # The stream is as precise as its least precise batch.
             precision = tuple(map(max, precision, self._input_eps))
+        # What can be said without decomposing (overflow, an impossible
+        # n_components) is said now, by the call that caused it.
+        self._check_moments(moments)
+        self._clear_solution()
         self._input_eps = precision
-        moments = batch if first_call else self._merge_moments(self._moments, batch)
-        self._check_finite(moments, batch=True)
         self._moments = moments
+        # Only moments partial_fit made itself are updated in place.
+        self._owns_moments = True
         self.n_samples_seen_ = moments.n_samples
-        if not self._can_solve(moments):
-            return []
-        # Warn about sample size only once the stream is summarised by a
-        # fit call: early batches are small by construction.
-        diagnostics = self._fit_moments(moments, None, None, warn=False)
-        self._unscale_fitted()
-        _array_api.fitted_to_namespace(self, X)
-        return diagnostics
+        if self._can_solve(moments):
+            # Solved on first use (see __getattr__). For Array API input an
+            # empty array says where the solution must live (a slice of the
+            # batch would keep the whole batch alive on its device).
+            self._pending_solve = (_array_api.empty_like_namespace(X),)
+        return self
+
+    # ------------------------------------------------- the lazy solution
+    # fit solves at once; partial_fit leaves ``_pending_solve`` and the
+    # solution is computed by the first access that needs it. Every
+    # attribute a solve sets is recorded in ``_solution_names`` so that the
+    # next partial_fit can drop a stale solution without knowing the
+    # subclass's attributes.
+
+    # Fitted attributes that partial_fit itself keeps up to date (set by
+    # validation or by the accumulation, never by a solve): reading them
+    # must not trigger one.
+    _STREAM_ATTRIBUTES = frozenset(
+        {"n_features_in_", "feature_names_in_", "n_samples_seen_"}
+    )
+    # Private attributes set by a solve that public methods read.
+    _SOLUTION_PRIVATE = frozenset({"_n_features_out"})
+
+    @contextlib.contextmanager
+    def _new_solution(self, moments, *, like):
+        """Around ``_fit_moments``: record what the solve sets, then place it.
+
+        A context manager, not a wrapper function, so that the warnings
+        raised inside ``_fit_moments`` keep their ``stacklevel``.
+        """
+        state = vars(self)
+        state.pop("_pending_solve", None)
+        if moments is not state.get("_moments"):
+            # Moments from elsewhere (fit): not ours to update in place.
+            state.pop("_owns_moments", None)
+        previous = set(state.get("_solution_names", ()))
+        before = set(state)
+        yield
+        _array_api.fitted_to_namespace(self, like)
+        self._solution_names = tuple(
+            sorted((set(state) - before) | (previous & set(state)))
+        )
+
+    def _clear_solution(self):
+        """Forget the solution of fewer samples (before adding a batch)."""
+        state = vars(self)
+        for name in state.pop("_solution_names", ()):
+            state.pop(name, None)
+        state.pop("_pending_solve", None)
+
+    def _solve_pending(self):
+        """Solve the moments partial_fit accumulated, if not done yet."""
+        pending = vars(self).get("_pending_solve")
+        if pending is None:
+            return
+        try:
+            # Streaming warns about sample size only when a fit call
+            # summarises the stream: early batches are small by construction.
+            with self._new_solution(self._moments, like=pending[0]):
+                diagnostics = self._fit_moments(self._moments, None, None, warn=False)
+                self._unscale_fitted()
+        except BaseException:
+            self._pending_solve = pending
+            raise
+        _emit(diagnostics)
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: a fitted attribute that a
+        # pending partial_fit solution would set is computed now.
+        state = self.__dict__
+        if state.get("_pending_solve") is not None and (
+            name in self._SOLUTION_PRIVATE
+            or (
+                name.endswith("_")
+                and not name.startswith("_")
+                and name not in self._STREAM_ATTRIBUTES
+            )
+        ):
+            self._solve_pending()
+            if name in state:
+                return state[name]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
     @staticmethod
     def _input_precision(X, y):
@@ -306,6 +441,31 @@ class _BaseCCA(
     def _merge_moments(self, a, b):
         return self._moment_functions()[1](a, b)
 
+    def _stream_moments(self):
+        """The running moments, as buffers partial_fit may update in place.
+
+        Moments set by ``fit`` may share arrays with others (the views of
+        ``_fit_from_views``, a public ``x_mean_``), so they are copied once.
+        """
+        moments = self._moments
+        if vars(self).get("_owns_moments"):
+            return moments
+        return moments._replace(
+            **{
+                name: np.array(getattr(moments, name), order="F")
+                for name in ("cxx", "cyy", "cxy")
+            }
+        )
+
+    def _add_batch(self, moments, X, Y):
+        """``moments`` merged with a validated batch's, reusing its buffers.
+
+        The batch's products are added in place by the BLAS kernels, not
+        formed on their own and then merged: a call costs about the batch's
+        Gram products. FourierCCA, whose statistics differ, merges instead.
+        """
+        return _linalg.compute_moments(X, Y, into=moments)
+
     def _fit_from_views(self, view_x, view_y, cxy, *, diagnostics=None):
         """Fit from two views whose statistics and decompositions are shared.
 
@@ -327,28 +487,32 @@ class _BaseCCA(
         moments = _linalg.Moments(
             view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
         )
-        # Seen only by _view_bases during this call, so that
-        # _decompose_views keeps one code path for both kinds of fit.
         self._input_eps = (view_x.eps, view_y.eps)
-        self._shared_views = (view_x, view_y)
-        try:
-            found = self._fit_moments(moments, view_x.data, view_y.data, warn=True)
-        finally:
-            del self._shared_views
+        self._check_moments(moments)
+        with self._new_solution(moments, like=None):
+            found = self._fit_moments(
+                moments,
+                view_x.data,
+                view_y.data,
+                warn=True,
+                shared=(view_x, view_y),
+            )
         if diagnostics is None:
             _emit(found)
         else:
             diagnostics.extend(found or ())
         return self
 
-    def _view_bases(self, moments, columns, data, *, route, scale, reg=0.0):
+    def _view_bases(
+        self, moments, columns, data, *, route, scale, reg=0.0, shared=None
+    ):
         """Bases of both views on ``route`` ("gram" or "qr").
 
-        ``columns`` and ``data`` are pairs (X's, y's). When fitting many
-        pairs that share views (``_fit_from_views``), each view's memoised
-        basis is reused instead of being computed again.
+        ``columns`` and ``data`` are pairs (X's, y's). ``shared`` is None or
+        the pair of views of ``_fit_from_views``: when fitting many pairs
+        that share views, each view's memoised basis is reused instead of
+        being computed again.
         """
-        shared = getattr(self, "_shared_views", None)
         views = (
             (moments.cxx, moments.x_mean),
             (moments.cyy, moments.y_mean),
@@ -380,7 +544,38 @@ class _BaseCCA(
             bases.append(basis)
         return bases
 
+    # ----------------------------------------------------------- Dask input
+    # _dask validates and reduces arrays; the bookkeeping stays here.
+
+    def _dask_moments(self, X, y, *, reset, min_samples=2):
+        """Validate Dask views and reduce them to this estimator's moments."""
+        _dask.check_solver(self.solver)
+        _dask.require_y(y, owner=type(self).__name__)
+        X, Y = self._check_dask_views(X, y, reset=reset, min_samples=min_samples)
+        return _dask.reduce_moments(X, Y, *self._moment_functions())
+
+    def _check_dask_views(self, X, y, *, reset, min_samples=2):
+        """:meth:`_check_fit_data` for Dask views (FourierCCA's are maps)."""
+        X, Y = _dask.check_views(
+            X, y, owner=type(self).__name__, min_samples=min_samples
+        )
+        self._check_features(X, Y, reset=reset)
+        return X, Y
+
+    def _check_features(self, X, Y, *, reset):
+        """Record (``reset``) or check both views' feature counts and names.
+
+        ``validate_data``'s bookkeeping, for views validated elsewhere (Dask).
+        """
+        _check_n_features(self, X, reset=reset)
+        _check_feature_names(self, X, reset=reset)
+        if reset:
+            self._n_features_y = Y.shape[1]
+        else:
+            self._check_n_features_y(Y)
+
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
+        X, y = _check_views(X, y)
         X, Y = validate_data(
             self,
             X,
@@ -512,19 +707,8 @@ class _BaseCCA(
 
     def _check_finite(self, moments, *, batch=False):
         """Refuse statistics that overflowed float64, saying what to do."""
-        if self._finite(moments):
-            return
-        message = (
-            "The cross-products of X or y overflowed float64: the activations "
-            "are too large in magnitude. Rescale them (e.g. divide by their "
-            "maximum absolute value); CCA is invariant to scaling."
-        )
-        if batch:
-            message += (
-                " This batch was not added: the estimator is as it was before "
-                "this call and accepts further batches."
-            )
-        raise ValueError(message)
+        if not self._finite(moments):
+            raise _overflow_error(batch=batch)
 
     def _can_solve(self, moments):
         n = moments.n_samples
@@ -534,16 +718,27 @@ class _BaseCCA(
             and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
         )
 
-    def _fit_moments(self, moments, X, Y, *, warn):
+    def _check_moments(self, moments):
+        """Errors that the moments alone decide, before any decomposition.
+
+        partial_fit calls this for every batch, so that a stream that cannot
+        be solved fails at the call that made it so, not at first use.
+        """
+        self._check_finite(moments)
+        upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
+        _check_n_components(self.n_components, upper, "n_features")
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         """Set every fitted attribute from the moments (and data, if any).
 
-        Returns the fit's warnings as a list of ``(category, message)``; the
-        public method emits them (``warn=False`` leaves out the sample-size
+        ``shared``: the two views of ``_fit_from_views``, or None. Returns
+        the fit's warnings as a list of ``(category, message)``; the public
+        method emits them (``warn=False`` leaves out the sample-size
         warning, for the early batches of a stream).
         """
         n = moments.n_samples
         diagnostics = []
-        self._check_finite(moments)
+        self._check_moments(moments)
         self._check_magnitude(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
         cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
@@ -559,7 +754,9 @@ class _BaseCCA(
                     "drop this view."
                 )
 
-        bx, by, solver, extra = self._decompose_views(moments, cols_x, cols_y, X, Y)
+        bx, by, solver, extra = self._decompose_views(
+            moments, cols_x, cols_y, X, Y, shared=shared
+        )
         self._check_resolvable(n, bx.numerical_rank, by.numerical_rank)
         rho, A, B, inner_x, inner_y = _linalg.canonical_directions(
             bx, by, moments.cxy, moments.cxx, moments.cyy
@@ -580,12 +777,6 @@ class _BaseCCA(
 
         k = rho.shape[0]
         if self.n_components is not None:
-            upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
-            if self.n_components > upper:
-                raise ValueError(
-                    f"n_components={self.n_components} must be at most "
-                    f"min(n_features_x, n_features_y) = {upper}."
-                )
             # While streaming, early batches have rank at most n - 1 by
             # construction: warn only once that cannot explain the deficit.
             few_samples = n - 1 < max(moments.cxx.shape[0], moments.cyy.shape[0])
@@ -600,7 +791,11 @@ class _BaseCCA(
                     )
                 )
             k = min(k, self.n_components)
-        A_full, B_full = _linalg.flip_signs(A_full[:, :k], B_full[:, :k])
+        # scikit-learn's convention: the entry of largest magnitude in each
+        # column of A is positive, and B's matching column follows, so the
+        # pair's correlation keeps its sign whatever route found it.
+        A_full, B_t = svd_flip(A_full[:, :k], B_full[:, :k].T)
+        B_full = B_t.T
 
         self._moments = moments
         self.n_samples_seen_ = n
@@ -623,12 +818,16 @@ class _BaseCCA(
         if warn:
             diagnostics += _sample_size_diagnostics(n, bx.rank, by.rank)
         if X is not None:
-            diagnostics += self._few_sample_diagnostics(X, Y, moments, cols_x, cols_y)
+            diagnostics += self._few_sample_diagnostics(
+                X, Y, moments, cols_x, cols_y, shared
+            )
         return diagnostics
 
-    def _few_sample_diagnostics(self, X, Y, moments, cols_x, cols_y):
-        """The :class:`SparseActivationWarning` of an in-memory fit, if any."""
-        shared = getattr(self, "_shared_views", None)
+    def _few_sample_diagnostics(self, X, Y, moments, cols_x, cols_y, shared):
+        """The :class:`SparseActivationWarning` of an in-memory fit, if any.
+
+        ``shared``: the views of ``_fit_from_views``, which memoise it.
+        """
         n = moments.n_samples
         found = []
         for i, (name, data, mean, c, kept) in enumerate(
@@ -664,7 +863,7 @@ class _BaseCCA(
             )
         ]
 
-    def _decompose_views(self, moments, cols_x, cols_y, X, Y):
+    def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
         """Rank-revealing bases of both views for plain CCA.
 
         Returns ``(basis_x, basis_y, route, extra)`` where ``route`` is the
@@ -679,7 +878,13 @@ class _BaseCCA(
         columns, data = (cols_x, cols_y), (X, Y)
         if self.solver != "qr":
             bx, by = self._view_bases(
-                moments, columns, data, route="gram", scale=True, reg=self.reg
+                moments,
+                columns,
+                data,
+                route="gram",
+                scale=True,
+                reg=self.reg,
+                shared=shared,
             )
         route = self._choose_route(
             X,
@@ -688,7 +893,9 @@ class _BaseCCA(
             ),
         )
         if route == "qr":
-            bx, by = self._view_bases(moments, columns, data, route="qr", scale=True)
+            bx, by = self._view_bases(
+                moments, columns, data, route="qr", scale=True, shared=shared
+            )
         return bx, by, route, {}
 
     def _choose_route(self, X, needs_exact):
@@ -801,8 +1008,10 @@ class _BaseCCA(
     # --------------------------------------------------------- transform
 
     def __sklearn_is_fitted__(self):
-        # partial_fit may have seen too few samples to solve yet.
-        return hasattr(self, "canonical_correlations_")
+        # partial_fit may have seen too few samples to solve yet; once it
+        # has seen enough, the pending solution counts (without solving).
+        state = vars(self)
+        return "canonical_correlations_" in state or "_pending_solve" in state
 
     def _check_is_fitted(self):
         if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
@@ -813,6 +1022,8 @@ class _BaseCCA(
                 "samples before using it."
             )
         check_is_fitted(self)
+        # Every public method that needs the solution starts here.
+        self._solve_pending()
 
     def _check_y(self, y, X):
         if y is None:
@@ -820,6 +1031,7 @@ class _BaseCCA(
                 f"{type(self).__name__}.score requires y, the second view, but "
                 "the target y is None."
             )
+        y = _validation.check_input(y, "y")
         Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
         Y = self._as_view(Y, like=X)
         self._check_n_features_y(Y)
@@ -850,8 +1062,15 @@ class _BaseCCA(
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            out = _dask.transform(self, X, y)
-            return out if y is None else self._pair_output(*out, y)
+            X, Y = _dask.prediction_views(X, y, owner=type(self).__name__)
+            _check_n_features(self, X, reset=False)
+            Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
+            if Y is None:
+                return Xt
+            self._check_n_features_y(Y)
+            Yt = _dask.project(Y, self.y_mean_, self.y_weights_, "y")
+            return self._pair_output(Xt, Yt, y)
+        X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(
             X, self, attribute="x_weights_", method="transform"
@@ -898,7 +1117,16 @@ class _BaseCCA(
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            return _dask.score(self, X, y)
+            # The correlations of the canonical pairs (and PWCCA's weights)
+            # are functions of the moments of the given data: one reduction
+            # pass gives what score computes from data in memory.
+            X, Y = self._check_dask_views(X, y, reset=False)
+            moments = _dask.reduce_moments(X, Y, *self._moment_functions())
+            r, _, _ = _linalg.variate_correlations(
+                np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
+            )
+            return self._aggregate_moments(r, moments)
+        X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
         Y = self._check_y(y, X)

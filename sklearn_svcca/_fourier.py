@@ -34,12 +34,13 @@ from scipy.linalg.blas import dsyrk as _dsyrk
 from scipy.linalg.blas import zgemm as _zgemm
 from scipy.linalg.blas import zherk as _zherk
 from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
-from . import _array_api, _dask, _linalg
+from . import _array_api, _dask, _linalg, _validation
 from ._base import (
     _BaseCCA,
+    _check_n_components,
     _float_dtypes,
     _safe_exponent,
     _sample_size_diagnostics,
@@ -153,8 +154,13 @@ def frequency_grid(x_size, y_size):
     -------
     grid : FrequencyGrid
     """
-    x_size = tuple(int(v) for v in x_size)
-    y_size = tuple(int(v) for v in y_size)
+    return _frequency_grid(tuple(int(v) for v in x_size), tuple(int(v) for v in y_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _frequency_grid(x_size, y_size):
+    # Cached: FourierCCA derives its grid from its map shapes on every use
+    # rather than storing it (the grid is never modified).
     H, W = min(x_size[0], y_size[0]), min(x_size[1], y_size[1])
     neg_u = _axis_negation(H, x_size[0] == y_size[0])
     neg_v = _axis_negation(W, x_size[1] == y_size[1])
@@ -641,11 +647,12 @@ def _ndim(X):
         return 2
 
 
-def _shape_error(name, shape):
+def _shape_error(name, shape, data_format="channels_last"):
     return ValueError(
-        f"{name} must be an array of shape (n_samples, height, width, channels) "
-        f"for convolutional maps or (n_samples, channels) for a dense layer "
-        f"(a 1x1 map); got an array of shape {tuple(shape)}."
+        f"{name} must be an array of shape {_validation.map_layout(data_format)} "
+        f"for convolutional maps (data_format={data_format!r}) or (n_samples, "
+        f"channels) for a dense layer (a 1x1 map); got an array of shape "
+        f"{tuple(shape)}."
     )
 
 
@@ -678,6 +685,15 @@ class FourierCCA(_BaseCCA):
         data in memory), ``"auto"``: ``"gram"``, switching to ``"qr"`` for
         the frequencies where some view is ill-conditioned or
         rank-deficient, when the data are in memory.
+
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        Layout of 4-D maps (Keras's names): ``"channels_last"`` is
+        ``(n_samples, height, width, channels)`` (TensorFlow, the original
+        SVCCA code); ``"channels_first"`` is ``(n_samples, channels, height,
+        width)``, PyTorch's ``(N, C, H, W)``. The fitted attributes are
+        channels last either way. Channels-last maps that look like PyTorch's
+        (last two axes equal, the second different, e.g. ``(100, 32, 8,
+        8)``) get a :class:`~sklearn_svcca.exceptions.DataFormatWarning`.
 
     Attributes
     ----------
@@ -736,7 +752,7 @@ class FourierCCA(_BaseCCA):
 
     x_map_shape_ : tuple of int
         ``(height, width, channels)`` of the maps of ``X`` (``(1, 1,
-        n_features)`` for 2-D input).
+        n_features)`` for 2-D input), whatever ``data_format``.
 
     y_map_shape_ : tuple of int
         The same for ``y``.
@@ -846,21 +862,36 @@ class FourierCCA(_BaseCCA):
     0.926
     >>> fcca.transform(X).shape
     (500, 256)
+
+    PyTorch's ``(N, C, H, W)`` maps, the same layers:
+
+    >>> X_nchw, Y_nchw = X.transpose(0, 3, 1, 2), Y.transpose(0, 3, 1, 2)
+    >>> fcca = FourierCCA(data_format="channels_first").fit(X_nchw, Y_nchw)
+    >>> round(fcca.similarity_, 3)
+    0.926
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components": [_validation.Interval(Integral, 1, None, closed="left"), None],
         "solver": [StrOptions({"auto", "gram", "qr"})],
+        "data_format": [StrOptions(set(_validation.DATA_FORMATS))],
     }
 
-    def __init__(self, n_components=None, *, solver="auto"):
+    # Read by _pair_mask (transform, score) after a pending partial_fit.
+    _SOLUTION_PRIVATE = _BaseCCA._SOLUTION_PRIVATE | {"_pairs_solved"}
+
+    def __init__(
+        self, n_components=None, *, solver="auto", data_format="channels_last"
+    ):
         self.n_components = n_components
         self.solver = solver
+        self.data_format = data_format
 
     # ------------------------------------------------------------ input
 
     def _check_x(self, X, *, reset, min_samples):
         """Validate ``X`` as maps of shape (n, h, w, c) (2-D: a 1x1 map)."""
+        X = _validation.check_input(X, "X")
         if _ndim(X) <= 2:
             X = validate_data(
                 self,
@@ -879,7 +910,8 @@ class FourierCCA(_BaseCCA):
             estimator=self,
         )
         if X.ndim != 4:
-            raise _shape_error("X", X.shape)
+            raise _shape_error("X", X.shape, self.data_format)
+        X = self._as_maps(X, "X", warn=reset)
         if not reset:
             self._check_map_shape("X", X, self._x_map_shape)
         # n_features_in_ counts every value of a sample; this also checks
@@ -887,8 +919,17 @@ class FourierCCA(_BaseCCA):
         validate_data(self, _flat(X), reset=reset, skip_check_array=True)
         return X
 
-    @staticmethod
-    def _check_y_maps(y, like):
+    def _as_maps(self, maps, name, *, warn):
+        """4-D maps as given, channels last (warning, on fit, if they look
+        channels first)."""
+        if warn:
+            _validation.warn_if_channels_first(maps, name, self.data_format)
+        maps = _validation.as_channels_last(maps, self.data_format)
+        _validation.check_map_axes(maps, name, self.data_format)
+        return maps
+
+    def _check_y_maps(self, y, like, *, warn=False):
+        y = _validation.check_input(y, "y")
         Y = check_array(
             y, allow_nd=True, ensure_2d=False, dtype=_float_dtypes(y), input_name="y"
         )
@@ -900,15 +941,19 @@ class FourierCCA(_BaseCCA):
         if Y.ndim == 2:
             return Y[:, None, None, :]
         if Y.ndim != 4:
-            raise _shape_error("y", Y.shape)
-        return Y
+            raise _shape_error("y", Y.shape, self.data_format)
+        return self._as_maps(Y, "y", warn=warn)
 
     def _check_map_shape(self, name, maps, fitted):
-        if tuple(maps.shape[1:]) != fitted:
+        if tuple(int(v) for v in maps.shape[1:]) != fitted:
+            # Both are channels last; speak of them in the caller's layout.
+            fmt = self.data_format
+            shape = _validation.in_layout(maps.shape[1:], fmt)
             raise ValueError(
-                f"{name} has maps of shape {tuple(maps.shape[1:])} (height, width, "
-                f"channels), but {type(self).__name__} was fitted on maps of "
-                f"shape {fitted}; pass maps of the fitted shape."
+                f"{name} has maps of shape {shape} "
+                f"{_validation.map_layout(fmt, samples=False)}, but "
+                f"{type(self).__name__} was fitted on maps of shape "
+                f"{_validation.in_layout(fitted, fmt)}; pass maps of the fitted shape."
             )
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
@@ -919,7 +964,7 @@ class FourierCCA(_BaseCCA):
             X, Y = X[:, None, None, :], Y[:, None, None, :]
         else:
             X = self._check_x(X, reset=reset, min_samples=min_samples)
-            Y = self._check_y_maps(y, like=X)
+            Y = self._check_y_maps(y, like=X, warn=reset)
             check_consistent_length(X, Y)
             if reset:
                 self._n_features_y = int(np.prod(Y.shape[1:]))
@@ -927,11 +972,10 @@ class FourierCCA(_BaseCCA):
         return X, Y
 
     def _fix_maps(self, X, Y, *, reset):
-        """On reset, record the map shapes and the frequency grid; else check."""
+        """On reset, record the map shapes (as ``n_features_in_``); else check."""
         if reset:
             self._x_map_shape = tuple(int(v) for v in X.shape[1:])
             self._y_map_shape = tuple(int(v) for v in Y.shape[1:])
-            self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
         else:
             self._check_map_shape("X", X, self._x_map_shape)
             self._check_map_shape("y", Y, self._y_map_shape)
@@ -954,23 +998,31 @@ class FourierCCA(_BaseCCA):
     # Dask input: the same checks and errors on lazy arrays, which come back
     # chunked by samples only (each task sees whole maps).
 
-    def _dask_maps(self, a, name, *, row_chunks, min_samples):
+    def _dask_maps(self, a, name, *, row_chunks, min_samples, warn=False):
         """One layer as a Dask array of maps (n, h, w, c)."""
         a = _dask.as_dask(a, name, row_chunks=row_chunks)
         if a.ndim == 2:
             a = a[:, None, None, :]
-        if a.ndim != 4:
-            raise _shape_error(name, a.shape)
-        return _dask.check_view(self, a, name, min_samples=min_samples)
+        elif a.ndim == 4:
+            a = self._as_maps(a, name, warn=warn)
+        else:
+            raise _shape_error(name, a.shape, self.data_format)
+        return _dask.check_view(
+            a, name, owner=type(self).__name__, min_samples=min_samples
+        )
 
     def _check_dask_views(self, X, y, *, reset, min_samples=2):
-        """:meth:`_check_fit_data` for Dask input (the hook of ``_dask``)."""
+        """:meth:`_check_fit_data` for Dask input."""
         chunks = _dask.row_chunks(X, y)
-        X = self._dask_maps(X, "X", row_chunks=chunks, min_samples=min_samples)
-        Y = self._dask_maps(y, "y", row_chunks=chunks, min_samples=min_samples)
+        X = self._dask_maps(
+            X, "X", row_chunks=chunks, min_samples=min_samples, warn=reset
+        )
+        Y = self._dask_maps(
+            y, "y", row_chunks=chunks, min_samples=min_samples, warn=reset
+        )
         X, Y = _dask.align_rows(X, Y)
         self._fix_maps(X, Y, reset=reset)
-        _dask.check_features(self, _flat(X), _flat(Y), reset=reset)
+        self._check_features(_flat(X), _flat(Y), reset=reset)
         return X, Y
 
     def _check_dask_predict_maps(self, X, y, *, min_samples=1):
@@ -1048,6 +1100,14 @@ class FourierCCA(_BaseCCA):
             functools.partial(merge_spectral_moments, grid=self._grid),
         )
 
+    @property
+    def _grid(self):
+        """The frequency grid of the recorded map shapes (derived, not stored)."""
+        return frequency_grid(self._x_map_shape[:2], self._y_map_shape[:2])
+
+    def _add_batch(self, moments, X, Y):
+        return self._merge_moments(moments, self._batch_moments(X, Y))
+
     def _varying(self, moments):
         grid = self._grid
         return (
@@ -1074,12 +1134,22 @@ class FourierCCA(_BaseCCA):
         # Overflowed statistics go to _fit_moments, which says so.
         return not self._finite(moments) or all(k.any() for k in self._varying(moments))
 
-    def _fit_moments(self, moments, X, Y, *, warn):
+    def _check_moments(self, moments):
+        self._check_finite(moments)
+        _check_n_components(
+            self.n_components,
+            min(moments.cxx.shape[-1], moments.cyy.shape[-1]),
+            "channels",
+        )
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         """Set every fitted attribute; return the fit's warnings (see base)."""
+        if shared is not None:  # pragma: no cover - supports_shared_views
+            raise NotImplementedError("FourierCCA does not share views.")
         grid = self._grid
         n = moments.n_samples
         diagnostics = []
-        self._check_finite(moments)
+        self._check_moments(moments)
         self._check_magnitude(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
@@ -1144,11 +1214,6 @@ class FourierCCA(_BaseCCA):
         upper = min(A.shape[1], B.shape[1])
         k = upper
         if self.n_components is not None:
-            if self.n_components > upper:
-                raise ValueError(
-                    f"n_components={self.n_components} must be at most "
-                    f"min(channels_x, channels_y) = {upper}."
-                )
             most = int(n_pairs.max())
             if self.n_components > most:
                 diagnostics.append(

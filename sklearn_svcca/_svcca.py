@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.utils._param_validation import Interval
-
-from . import _linalg
+from . import _linalg, _validation
 from ._base import _BaseCCA
 
-_INT_DIMS = Interval(Integral, 1, None, closed="left")
-_FRACTION_DIMS = Interval(Real, 0, 1, closed="right")
+_INT_DIMS = _validation.Interval(Integral, 1, None, closed="left")
+_FRACTION_DIMS = _validation.Interval(Real, 0, 1, closed="right")
 
 
 class SVCCA(_BaseCCA):
@@ -178,7 +175,7 @@ class SVCCA(_BaseCCA):
             return tuple(dims)
         return dims, dims
 
-    def _decompose_views(self, moments, cols_x, cols_y, X, Y):
+    def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
         dims_x, dims_y = self._svd_dims_pair()
         columns, data = (cols_x, cols_y), (X, Y)
 
@@ -196,7 +193,9 @@ class SVCCA(_BaseCCA):
         # SVD of the raw activations (scale=False): SVCCA is not invariant
         # to rescaling single neurons.
         if self.solver != "qr":
-            bx, by = self._view_bases(moments, columns, data, route="gram", scale=False)
+            bx, by = self._view_bases(
+                moments, columns, data, route="gram", scale=False, shared=shared
+            )
             kx, ky = dims_of(bx, by)
             px, py = possible_dims(bx, by)
         # Only the kept directions need to be accurate: the tail that SVCCA
@@ -205,7 +204,9 @@ class SVCCA(_BaseCCA):
             X, lambda: bx.needs_exact_route(px) or by.needs_exact_route(py)
         )
         if route == "qr":
-            bx, by = self._view_bases(moments, columns, data, route="qr", scale=False)
+            bx, by = self._view_bases(
+                moments, columns, data, route="qr", scale=False, shared=shared
+            )
             kx, ky = dims_of(bx, by)
         extra = {
             "x_svd_dims_": kx,
@@ -223,11 +224,7 @@ class SVCCA(_BaseCCA):
         return bx, by, route, extra
 
 
-def _is_int(value):
-    return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool)
-
-
 def _valid_dims(value):
-    if _is_int(value):
+    if _validation.is_int(value):
         return value >= 1
-    return isinstance(value, Real) and 0 < value <= 1
+    return _validation.is_real(value) and 0 < value <= 1

@@ -12,7 +12,12 @@ import os
 import sys
 import warnings
 
-__all__ = ["ConditioningWarning", "SampleSizeWarning", "SparseActivationWarning"]
+__all__ = [
+    "ConditioningWarning",
+    "DataFormatWarning",
+    "SampleSizeWarning",
+    "SparseActivationWarning",
+]
 
 
 class SampleSizeWarning(UserWarning):
@@ -35,6 +40,17 @@ class ConditioningWarning(UserWarning):
     largest: its canonical correlations may be accurate to fewer than eight
     digits. ``fit`` with ``solver="auto"`` or ``"qr"`` on in-memory data
     avoids it.
+    """
+
+
+class DataFormatWarning(UserWarning):
+    """Convolutional maps that look like they are in the other layout.
+
+    Maps are read channels last, ``(n_samples, height, width, channels)``,
+    unless ``data_format="channels_first"`` (PyTorch's ``(N, C, H, W)``) is
+    passed. Raised when channels-last maps have their last two axes equal
+    and different from the second, e.g. ``(100, 32, 8, 8)``: far more often
+    32 channels of 8x8 than 32x8 maps of 8 channels.
     """
 
 

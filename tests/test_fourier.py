@@ -102,6 +102,7 @@ def fit_quietly(est, X, Y):
     "size, cx, cy, n_images",
     [((4, 4), 3, 3, 20), ((3, 5), 2, 3, 30), ((4, 6), 3, 2, 20), ((5, 2), 2, 2, 30)],
 )
+@pytest.mark.filterwarnings("ignore::sklearn_svcca.exceptions.DataFormatWarning")
 def test_translation_invariant_data_gives_flattened_cca(size, cx, cy, n_images):
     # Every circular shift of every image: the covariance of the flattened
     # layer commutes with shifts, the unitary DFT block-diagonalises it, and
@@ -632,3 +633,16 @@ def test_inputs_are_never_modified():
     clone(est).partial_fit(X, Y).partial_fit(X, Y)
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(Y, Y_copy)
+
+
+def test_validation_sets_no_frequency_grid():
+    # The grid is derived from the recorded map shapes, not fitted state set
+    # while validating (issue 12).
+    rng = np.random.RandomState(21)
+    X, Y = rng.normal(size=(40, 3, 4, 2)), rng.normal(size=(40, 3, 2, 2))
+    est = FourierCCA()
+    est._check_fit_data(X, Y, reset=True)
+    assert "_grid" not in vars(est)
+    est.fit(X, Y)
+    assert "_grid" not in vars(est)
+    assert est._grid is frequency_grid((3, 4), (3, 2))
