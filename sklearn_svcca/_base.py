@@ -143,6 +143,21 @@ def _safe_exponent(A):
     return 0 if abs(exponent) <= _SAFE_EXPONENT else -exponent
 
 
+def _unit_columns(W):
+    """``W`` with each column scaled by a power of two to a largest entry
+    in [0.5, 1), where some column is beyond ``2**±_SAFE_EXPONENT``.
+
+    Exact; a variate's correlations do not depend on its scale.
+    """
+    if _array_api.is_foreign(W) or W.size == 0:
+        return W
+    top = np.max(np.abs(W), axis=0)
+    exponents = np.frexp(np.where(top > 0, top, 1.0))[1]
+    if np.all(np.abs(exponents) <= _SAFE_EXPONENT):
+        return W
+    return np.ldexp(W, -exponents)
+
+
 def _scatter_rows(a, rows, n_rows):
     """``a`` as rows ``rows`` of an ``(n_rows, a.shape[1])`` array of zeros."""
     full = np.zeros((n_rows, a.shape[1]))
@@ -1175,10 +1190,19 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
                 f"score needs at least 2 samples to compute correlations, got "
                 f"{X.shape[0]}."
             )
+        # Correlations (and PWCCA's normalised weights) are unchanged when a
+        # view or a weight column is multiplied by a power of two: bring
+        # extreme ones near 1, so that activations near 1e-300 and their
+        # weights near 1e300 overflow or underflow no product below.
+        X, Y = (
+            a if (e := _safe_exponent(a)) == 0 else _array_api.ldexp(a, e)
+            for a in (X, Y)
+        )
+        x_weights, y_weights = map(_unit_columns, (self.x_weights_, self.y_weights_))
         # A variate that is constant on these samples must not pick up a
         # correlation from rounding noise: measure noise before centering.
-        tol_u = _linalg.projection_rounding(X, self.x_weights_)
-        tol_v = _linalg.projection_rounding(Y, self.y_weights_)
+        tol_u = _linalg.projection_rounding(X, x_weights)
+        tol_v = _linalg.projection_rounding(Y, y_weights)
         if _array_api.is_foreign(X):
             Xc, Yc = _array_api.centered(X), _array_api.centered(Y)
         else:
@@ -1186,8 +1210,8 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             Xc -= Xc.mean(axis=0)
             Yc = Y.astype(np.float64)
             Yc -= Yc.mean(axis=0)
-        U = Xc @ self.x_weights_
-        V = Yc @ self.y_weights_
+        U = Xc @ x_weights
+        V = Yc @ y_weights
         r = _linalg.pearson_columns(U, V, tol_u, tol_v)
         return self._aggregate(r, Xc, Yc, U, V)
 

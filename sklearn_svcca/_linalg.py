@@ -349,7 +349,9 @@ def effective_samples(X, mean, sum_squares, *, block_rows=None):
     # they cannot overflow when raised to the fourth power, which lets a
     # float32 view be processed in float32 (2.3x faster than float64 here,
     # and a 1e-7 relative error is immaterial to a threshold of 5).
-    with np.errstate(divide="ignore"):
+    # np.where evaluates both branches: a sum of squares that rounding made
+    # 0 or slightly negative (a constant column) must not warn.
+    with np.errstate(divide="ignore", invalid="ignore"):
         inv_std = np.where(sum_squares > 0, np.sqrt(n / sum_squares), 0.0)
     if _array_api.is_foreign(X):
         s4 = _array_api.fourth_powers(X, mean, inv_std, block_rows=block_rows)
