@@ -199,11 +199,12 @@ class _BaseCCA(
         products, and memoises its bases (``gram_basis``, ``qr_basis``), so
         it is decomposed once however many pairs it is in; only the pair's
         cross-products ``cxy`` are new. Validating the data is the caller's
-        job.
+        job. Views built from streamed moments alone
+        (``SharedView.from_moments``, ``data`` None) take the Gram route.
         """
         self._validate_params()
-        self.n_features_in_ = view_x.data.shape[1]
-        self._n_features_y = view_y.data.shape[1]
+        self.n_features_in_ = view_x.n_features
+        self._n_features_y = view_y.n_features
         moments = _linalg.Moments(
             view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
         )
@@ -216,6 +217,52 @@ class _BaseCCA(
         finally:
             del self._shared_views
         return self
+
+    def _moment_functions_for(self, x_shape, y_shape):
+        """Reset for samples of these shapes; return ``_moment_functions()``.
+
+        The first half of fitting from moments computed elsewhere (for
+        example streamed from a model by :mod:`sklearn_svcca.torch`):
+        ``x_shape`` and ``y_shape`` are the shapes of one sample of each
+        view, e.g. ``(p,)`` or FourierCCA's ``(height, width, channels)``.
+        The caller computes the moments of its batches with the returned
+        ``(batch, merge)`` functions and passes the result to
+        :meth:`_fit_from_moments`. Other estimators with sufficient
+        statistics follow the same two calls.
+        """
+        self._reset_shapes(tuple(x_shape), tuple(y_shape))
+        return self._moment_functions()
+
+    def _reset_shapes(self, x_shape, y_shape):
+        self.n_features_in_ = int(np.prod(x_shape))
+        self._n_features_y = int(np.prod(y_shape))
+
+    def _fit_from_moments(self, moments, *, eps=(_linalg.EPS, _linalg.EPS), warn=True):
+        """Set every fitted attribute from moments computed elsewhere.
+
+        The second half of :meth:`_moment_functions_for`; equivalent to
+        ``fit`` on the samples the moments summarise, on the Gram route (no
+        data is at hand for the exact one). ``eps`` is the relative
+        precision of each view as recorded (e.g. float32's for float32
+        activations), which sets the rank tolerance as ``fit`` would.
+        """
+        self._validate_params()
+        self._input_eps = tuple(eps)
+        self._fit_moments(moments, None, None, warn=warn)
+        return self
+
+    def _score_moments(self, moments):
+        """``score`` on the samples summarised by ``moments`` (held-out data).
+
+        The correlations of the canonical pairs and PWCCA's projection
+        weights are functions of the moments of the data, so this equals
+        ``score`` on those samples (used for Dask input and for streamed
+        cross-validation).
+        """
+        r, _, _ = _linalg.variate_correlations(
+            np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
+        )
+        return self._aggregate_moments(r, moments)
 
     def _view_bases(self, moments, columns, data, *, route, scale, reg=0.0):
         """Bases of both views on ``route`` ("gram" or "qr").

@@ -28,8 +28,6 @@ from sklearn.utils.validation import (
     assert_all_finite,
 )
 
-from . import _linalg
-
 # Summaries merged per node of the reduction tree: few enough levels that
 # the client waits on little, small enough that no worker holds many.
 _SPLIT_EVERY = 8
@@ -294,7 +292,4 @@ def score(estimator, X, y):
     """
     X, Y = check_views(estimator, X, y, reset=False)
     moments = reduce_moments(X, Y, *estimator._moment_functions())
-    r, _, _ = _linalg.variate_correlations(
-        np.asarray(estimator.x_weights_), np.asarray(estimator.y_weights_), moments
-    )
-    return estimator._aggregate_moments(r, moments)
+    return estimator._score_moments(moments)
