@@ -13,6 +13,8 @@ from ._layers import SimilarityMatrixResult, similarity_matrix
 from ._plot import (
     CanonicalCorrelationDisplay,
     CanonicalVariatesDisplay,
+    ClassSensitivityDisplay,
+    LearningDynamicsDisplay,
     SimilarityMatrixDisplay,
 )
 from ._pwcca import PWCCA
@@ -26,7 +28,9 @@ __all__ = [
     "SVCCA",
     "CanonicalCorrelationDisplay",
     "CanonicalVariatesDisplay",
+    "ClassSensitivityDisplay",
     "FourierCCA",
+    "LearningDynamicsDisplay",
     "SimilarityMatrixDisplay",
     "SimilarityMatrixResult",
     "__version__",

@@ -143,7 +143,9 @@ def test_list_of_estimators_one_pass(images):
     )  # fmt: skip
     assert list(results) == ["PWCCA", "SVCCA"]
     assert len(calls) == 3  # one forward pass per batch, for both measures
-    for est, result in zip([PWCCA(solver="gram"), SVCCA()], results.values()):
+    for est, result in zip(
+        [PWCCA(solver="gram"), SVCCA()], results.values(), strict=True
+    ):
         single = compare_models(
             a, b, images, layers_a=LAYERS_A, layers_b=LAYERS_B, estimator=est
         )
@@ -324,7 +326,7 @@ def test_layer_selection_glob_callable_and_close_matches(images):
     assert default.labels_a == ["0", "1", "2", "3", "4", "5"]
     with pytest.raises(ValueError, match=r"no module 'featres.1'.*'features.1'"):
         compare_models(model, None, images, layers_a=["featres.1"])
-    with pytest.raises(ValueError, match="no module 'nothing'.*named_modules"):
+    with pytest.raises(ValueError, match=r"no module 'nothing'.*named_modules"):
         record_activations(model, images, "nothing")
 
 
@@ -386,7 +388,7 @@ def test_hooks_removed_and_mode_restored_after_an_exception():
 def test_checkpoints_equal_manual_comparison(images, tmp_path):
     model = _cnn(0)
     states = []
-    for step in range(3):
+    for _ in range(3):
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(0.3 * torch.randn_like(p))
@@ -502,8 +504,11 @@ def test_memory_does_not_grow_with_the_number_of_samples():
         torch.manual_seed(0)
         torch.set_num_threads(2)
         width, n = 1024, 50_000
-        a = torch.nn.Sequential(torch.nn.Linear(16, width), torch.nn.Linear(width, width))
-        b = torch.nn.Sequential(torch.nn.Linear(16, width), torch.nn.Linear(width, width))
+        def net():
+            return torch.nn.Sequential(
+                torch.nn.Linear(16, width), torch.nn.Linear(width, width)
+            )
+        a, b = net(), net()
         inputs = torch.randn(n, 16)
         compare_models(a, b, inputs[:2048], estimator=CCA(), batch_size=1024)  # warm up
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
