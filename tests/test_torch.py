@@ -481,6 +481,36 @@ def test_progress_bar_on_request(images, capsys):
     assert "batches" in capsys.readouterr().err
 
 
+def test_readme_pytorch_snippet_runs(images):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (code,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        if "sklearn_svcca.torch" in block
+    ]
+
+    def net(seed):
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential()
+        model.add_module("layer1", torch.nn.Conv2d(2, 4, 3))
+        model.add_module("relu", torch.nn.ReLU())
+        model.add_module("layer2", torch.nn.Conv2d(4, 4, 3))
+        return model
+
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(images, torch.zeros(len(images))),
+        batch_size=256,
+    )
+    namespace = {"net_a": net(0), "net_b": net(1), "loader": loader}
+    exec(compile(code, "README.md", "exec"), namespace)
+    result = namespace["results"]["PWCCA"]
+    assert result.labels_a == ["layer1", "layer2"]
+    assert result.similarities.shape == (2, 2)
+
+
 def test_import_sklearn_svcca_does_not_import_torch():
     code = "import sys, sklearn_svcca; print('torch' in sys.modules)"
     out = subprocess.run(
