@@ -553,3 +553,35 @@ def test_memory_does_not_grow_with_the_number_of_samples():
     growth = int(out.stdout.strip())
     activations = 50_000 * 4 * 1024 * 4
     assert growth < activations / 8, (growth, activations)
+
+
+def test_displays_from_checkpoints_and_model(images):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklearn_svcca import ClassSensitivityDisplay, LearningDynamicsDisplay
+
+    model = _cnn(0)
+    states = {"first": copy.deepcopy(model.state_dict())}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    states["last"] = copy.deepcopy(model.state_dict())
+    est = SVCCA(0.95)
+    display = LearningDynamicsDisplay.from_checkpoints(
+        model, states, images, ["1", "5"], estimator=est
+    )
+    expected = compare_checkpoints(model, states, images, ["1", "5"], estimator=est)
+    np.testing.assert_array_equal(display.im_.get_array(), expected.similarities)
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == ["first", "last"]
+    assert display.ax_.get_xlabel() == "checkpoint"
+    display = ClassSensitivityDisplay.from_model(
+        model, images, ["1", "5"], logits="4", classes=list("abcdef")
+    )
+    assert display.im_.get_array().shape == (2, 6)
+    assert display.ax_.get_xlabel() == "class"
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == list("abcdef")
+    plt.close("all")
