@@ -322,6 +322,8 @@ def compare_models(
     estimators, as_dict = _check_estimators(estimator, conv)
     folds = _check_cv(cv)
     progress = check_progress(progress)
+    if model_b is model_a:
+        model_b = None  # one set of hooks per module
     names_a = _select_layers(model_a, layers_a, "layers_a")
     same = model_b is None and (layers_b is None or layers_b == layers_a)
     if model_b is None:
@@ -413,8 +415,8 @@ def compare_checkpoints(
         Layers to follow; see :func:`record_activations`.
 
     reference : int or key, default=-1
-        The checkpoint the others are compared with: a position in
-        ``checkpoints`` or a key of the dict.
+        The checkpoint the others are compared with: a key of the dict of
+        checkpoints, else a position in ``checkpoints`` (-1: the last).
 
     estimator : estimator, default=None
         None means ``SVCCA()`` (99% of the variance kept), as in the paper.
@@ -465,7 +467,7 @@ def compare_checkpoints(
         )
     progress = check_progress(progress)
     labels, states = _as_checkpoints(checkpoints)
-    ref = _reference_index(reference, labels)
+    ref = _reference_index(reference, labels, checkpoints)
     names = _select_layers(model, layers, "layers")
     load = _state_loader(torch)
     ref_model = copy.deepcopy(model)
@@ -744,7 +746,10 @@ def _as_checkpoints(checkpoints):
     return labels, states
 
 
-def _reference_index(reference, labels):
+def _reference_index(reference, labels, checkpoints):
+    # A key of a dict first: checkpoints are often keyed by epoch or step.
+    if isinstance(checkpoints, Mapping) and reference in checkpoints:
+        return list(checkpoints).index(reference)
     if isinstance(reference, Integral) and not isinstance(reference, bool):
         if -len(labels) <= reference < len(labels):
             return int(reference) % len(labels)

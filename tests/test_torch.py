@@ -418,6 +418,11 @@ def test_checkpoints_equal_manual_comparison(images, tmp_path):
         model, checkpoints, images, layers, estimator=est, reference="s0"
     )
     np.testing.assert_allclose(first.similarities[:, 0], 1.0, atol=1e-8)
+    by_step = {10: states[0], 20: states[1], 30: states[2]}
+    keyed = compare_checkpoints(model, by_step, images, layers, reference=20)
+    np.testing.assert_allclose(keyed.similarities[:, 1], 1.0, atol=1e-8)
+    same = compare_models(model, model, images, layers_a=layers, estimator=CCA())
+    np.testing.assert_allclose(np.diag(same.similarities), 1.0, atol=1e-8)
     with pytest.raises(TypeError, match="one-shot iterator"):
         compare_checkpoints(model, states, iter([images]), layers)
     with pytest.raises(ValueError, match="reference=5"):
