@@ -2,8 +2,10 @@
 
 Two modes:
 
-- ``--mode cpu`` (default): two CNNs with four compared layers each, over
-  ``--n`` random 3x32x32 images on the CPU. Timed in the same rounds:
+- ``--mode cpu`` (default): two CNNs (``--model cnn``, the forward passes
+  dominate) or two MLPs with four ``--width``-wide layers (``--model mlp``,
+  the moments dominate), four compared layers each, over ``--n`` random
+  3x32x32 images on the CPU. Timed in the same rounds:
 
   1. the forward passes alone (both models, batches of ``--batch``, under
      ``torch.no_grad()``, in eval mode);
@@ -71,6 +73,24 @@ def small_cnn(seed, width):
 
 
 CPU_LAYERS = ["1", "4", "8", "9"]
+
+
+def mlp(seed, width):
+    """Four wide layers on a small input: the moments dominate the cost."""
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Linear(3 * 32 * 32, width),
+        torch.nn.ReLU(),
+        torch.nn.Linear(width, width),
+        torch.nn.ReLU(),
+        torch.nn.Linear(width, width),
+        torch.nn.Tanh(),
+        torch.nn.Linear(width, width),
+    )
+
+
+MLP_LAYERS = ["2", "4", "6", "7"]
 
 
 class _Block(torch.nn.Module):
@@ -143,13 +163,14 @@ def timed(fn, *args, **kwargs):
 
 
 def bench_cpu(args):
-    a, b = small_cnn(0, args.width), small_cnn(1, args.width)
+    make, layers = (small_cnn, CPU_LAYERS) if args.model == "cnn" else (mlp, MLP_LAYERS)
+    a, b = make(0, args.width), make(1, args.width)
     inputs = torch.randn(args.n, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    rec_a = pooled(record_activations(a, inputs, CPU_LAYERS, batch_size=args.batch))
-    rec_b = pooled(record_activations(b, inputs, CPU_LAYERS, batch_size=args.batch))
+    rec_a = pooled(record_activations(a, inputs, layers, batch_size=args.batch))
+    rec_b = pooled(record_activations(b, inputs, layers, batch_size=args.batch))
     arrays_a, arrays_b = list(rec_a.values()), list(rec_b.values())
     widths = [x.shape[1] for x in arrays_a]
-    print(f"two CNNs, layers {CPU_LAYERS} of widths {widths} (conv maps pooled)")
+    print(f"two {args.model}s, layers {layers} of widths {widths} (conv maps pooled)")
     print(f"n = {args.n} inputs of 3x32x32, batches of {args.batch}")
 
     times = {"forward": [], "moments": [], "compare_models": []}
@@ -164,8 +185,8 @@ def bench_cpu(args):
             a,
             b,
             inputs,
-            layers_a=CPU_LAYERS,
-            layers_b=CPU_LAYERS,
+            layers_a=layers,
+            layers_b=layers,
             estimator=PWCCA(),
             batch_size=args.batch,
         )
@@ -234,6 +255,7 @@ def main():
     parser.add_argument("--mode", choices=["cpu", "gpu"], default="cpu")
     parser.add_argument("--n", type=int, default=None)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--model", choices=["cnn", "mlp"], default="cnn")
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)

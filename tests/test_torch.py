@@ -590,3 +590,27 @@ def test_displays_from_checkpoints_and_model(images):
     assert display.ax_.get_xlabel() == "class"
     assert [t.get_text() for t in display.ax_.get_xticklabels()] == list("abcdef")
     plt.close("all")
+
+
+def test_pair_moments_on_torch_tensors_equal_numpy_moments():
+    """The device path (torch tensors, as on a GPU) of the streamed moments."""
+    from sklearn_svcca import _linalg
+
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(301, 5)) * 10 + 1e3  # a large mean: Chan's merge matters
+    y = rng.normal(size=(301, 3)) + x[:, :3]
+    pairs = [(0, 0), (1, 1), (0, 1)]
+    total = None
+    for rows in np.array_split(np.arange(301), 7):
+        batch = _linalg.pair_moments(
+            [torch.from_numpy(x[rows]), torch.from_numpy(y[rows])], pairs
+        )
+        assert torch.is_tensor(batch.products[0, 1])
+        total = batch if total is None else _linalg.merge_pair_moments(total, batch)
+    expected = _linalg.compute_moments(x, y)
+    got = _linalg.moments_of_pair(total, 0, 1)
+    assert got.n_samples == 301
+    for name in ("x_mean", "y_mean", "cxx", "cyy", "cxy"):
+        np.testing.assert_allclose(
+            getattr(got, name).numpy(), getattr(expected, name), rtol=1e-12, atol=1e-9
+        )
