@@ -1004,12 +1004,15 @@ class _Stream:
         if t.ndim == 2:
             return t.to(acc)
         if t.ndim == 4:
-            maps = t.permute(0, 2, 3, 1).to(acc)
+            if self.conv == "pool" and not self.fourier:
+                # Straight from (N, C, H, W): no channels-last or float64
+                # copy of the whole map (measured: that copy cost as much as
+                # a small CNN's forward pass).
+                return t.sum(dim=(2, 3), dtype=acc) / (t.shape[2] * t.shape[3])
+            maps = t.permute(0, 2, 3, 1)
             if self.fourier:
-                return maps
-            if self.conv == "pool":
-                return maps.mean(dim=(1, 2))
-            return maps.reshape(maps.shape[0], -1)
+                return maps.to(acc)
+            return maps.reshape(maps.shape[0], -1).to(acc)
         if t.ndim == 3:
             return _token_samples(t.to(acc), self.tokens, mask, name)
         raise ValueError(
