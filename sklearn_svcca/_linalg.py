@@ -244,14 +244,16 @@ def pair_moments(arrays, pairs):
     return PairMoments(n, means, products)
 
 
-def merge_pair_moments(a, b):
+def merge_pair_moments(a, b, *, in_place=False):
     """Combine the :class:`PairMoments` of two disjoint sets of samples.
 
     The pairwise update of Chan, Golub & LeVeque (1979): with
     ``δᵢ = μᵢ_b - μᵢ_a``, ``Cᵢⱼ = Cᵢⱼ_a + Cᵢⱼ_b + (n_a n_b / n) δᵢ δⱼᵀ``. It is
     exact in exact arithmetic and stable in floating point, unlike updating
     raw (uncentered) sums of squares. NumPy or torch, as
-    :func:`pair_moments`.
+    :func:`pair_moments`. ``in_place=True`` updates ``a``'s products
+    instead of allocating new ones (a running total that nothing else
+    holds).
     """
     if a.n_samples == 0:
         return b
@@ -260,14 +262,19 @@ def merge_pair_moments(a, b):
     n = a.n_samples + b.n_samples
     deltas = [mb - ma for ma, mb in zip(a.means, b.means, strict=True)]
     f = a.n_samples * b.n_samples / n
-    return PairMoments(
-        n,
-        tuple(m + d * (b.n_samples / n) for m, d in zip(a.means, deltas, strict=True)),
-        {
-            (i, j): c + b.products[i, j] + f * _outer(deltas[i], deltas[j])
-            for (i, j), c in a.products.items()
-        },
+    means = tuple(
+        m + d * (b.n_samples / n) for m, d in zip(a.means, deltas, strict=True)
     )
+    if in_place:
+        for (i, j), c in a.products.items():
+            c += b.products[i, j]
+            c += f * _outer(deltas[i], deltas[j])
+        return PairMoments(n, means, a.products)
+    products = {
+        (i, j): c + b.products[i, j] + f * _outer(deltas[i], deltas[j])
+        for (i, j), c in a.products.items()
+    }
+    return PairMoments(n, means, products)
 
 
 def moments_of_pair(moments, i, j):

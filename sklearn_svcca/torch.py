@@ -983,7 +983,9 @@ class _Stream:
                     if not bool(keep.any()):
                         continue
                     part = [a[keep] for a in arrays]
-                self.moments[f] = self._merge(self.moments[f], self._batch(part))
+                self.moments[f] = self._merge(
+                    self.moments[f], self._batch(part), in_place=True
+                )
             self.seen += rows
         if self.seen == 0:
             raise ValueError("inputs yielded no batch: there is nothing to compare.")
@@ -1047,12 +1049,14 @@ class _Stream:
         arrays = [a.numpy() if a.device.type == "cpu" else a for a in arrays]
         return _linalg.pair_moments(arrays, self.pairs)
 
-    def _merge(self, a, b):
+    def _merge(self, a, b, *, in_place=False):
         if a is None:
             return b
         if self.fourier:
             return {key: fn[1](a[key], b[key]) for key, fn in self._fourier_fns.items()}
-        return _linalg.merge_pair_moments(a, b)
+        # In place only for a running total of the stream: the folds'
+        # moments are merged again for each held-out fold.
+        return _linalg.merge_pair_moments(a, b, in_place=in_place)
 
     def _to_host(self, moments):
         if self.fourier:
