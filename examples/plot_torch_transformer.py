@@ -1,7 +1,7 @@
 """
-=========================================================
+==========================================================
 A small Transformer encoder: tokens as samples vs the mean
-=========================================================
+==========================================================
 
 Two tiny Transformer encoders, trained from different seeds on a toy
 sequence task, compared layer by layer with
