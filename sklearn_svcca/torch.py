@@ -38,7 +38,7 @@ import difflib
 import fnmatch
 import os
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from numbers import Integral
 
 import numpy as np
@@ -159,14 +159,17 @@ def record_activations(
     names = _select_layers(model, layers, "layers")
     chunks = {name: [] for name in names}
     run = _Run([(model, names)], output=output)
-    for outputs, _ in run.batches(inputs, batch_size=batch_size, device=device):
-        for name in names:
-            t = outputs[0][name]
-            if t.ndim == 4 and data_format == "channels_last":
-                t = t.permute(0, 2, 3, 1)
-            elif t.ndim == 3 and run.is_conv1d(0, name):
-                t = t.permute(0, 2, 1)[:, None] if data_format == "channels_last" else t
-            chunks[name].append(t if as_tensors else t.cpu())
+    batches = run.batches(inputs, batch_size=batch_size, device=device)
+    with closing(batches):
+        for outputs, _ in batches:
+            for name in names:
+                t = outputs[0][name]
+                if t.ndim == 4 and data_format == "channels_last":
+                    t = t.permute(0, 2, 3, 1)
+                elif t.ndim == 3 and run.is_conv1d(0, name):
+                    if data_format == "channels_last":
+                        t = t.permute(0, 2, 1)[:, None]
+                chunks[name].append(t if as_tensors else t.cpu())
     result = {}
     for name, parts in chunks.items():
         shapes = {tuple(p.shape[1:]) for p in parts}
@@ -957,36 +960,11 @@ class _Stream:
         batches = self.run_.batches(
             inputs, batch_size=batch_size, device=device, progress=progress
         )
-        for outputs, mask in batches:
-            arrays = [
-                self._samples(torch, m, name, outputs[m][name], mask)
-                for m, name in self.views
-            ]
-            self._check_rows(arrays)
-            if self.eps is None:
-                self.eps = [
-                    _linalg.input_eps(outputs[m][name]) for m, name in self.views
-                ]
-                self.widths = [
-                    a.shape[1] if a.ndim == 2 else a.shape[1:] for a in arrays
-                ]
-                if self.fourier:
-                    self._start_fourier(arrays)
-            rows = arrays[0].shape[0]
-            for f in range(self.n_folds):
-                part = arrays
-                if self.folds:
-                    index = torch.arange(
-                        self.seen, self.seen + rows, device=arrays[0].device
-                    )
-                    keep = index % self.folds == f
-                    if not bool(keep.any()):
-                        continue
-                    part = [a[keep] for a in arrays]
-                self.moments[f] = self._merge(
-                    self.moments[f], self._batch(part), in_place=True
-                )
-            self.seen += rows
+        # closing: an error raised here, between batches, must still remove
+        # the hooks and restore the modes at once (the generator's finally).
+        with closing(batches):
+            for outputs, mask in batches:
+                self._add_batch(torch, outputs, mask)
         if self.seen == 0:
             raise ValueError("inputs yielded no batch: there is nothing to compare.")
         if any(m is None for m in self.moments):
@@ -995,6 +973,34 @@ class _Stream:
                 "inputs or fewer folds."
             )
         self.moments = [self._to_host(m) for m in self.moments]
+
+    def _add_batch(self, torch, outputs, mask):
+        """Reduce one batch's outputs to samples and merge their moments."""
+        arrays = [
+            self._samples(torch, m, name, outputs[m][name], mask)
+            for m, name in self.views
+        ]
+        self._check_rows(arrays)
+        if self.eps is None:
+            self.eps = [_linalg.input_eps(outputs[m][name]) for m, name in self.views]
+            self.widths = [a.shape[1] if a.ndim == 2 else a.shape[1:] for a in arrays]
+            if self.fourier:
+                self._start_fourier(arrays)
+        rows = arrays[0].shape[0]
+        for f in range(self.n_folds):
+            part = arrays
+            if self.folds:
+                index = torch.arange(
+                    self.seen, self.seen + rows, device=arrays[0].device
+                )
+                keep = index % self.folds == f
+                if not bool(keep.any()):
+                    continue
+                part = [a[keep] for a in arrays]
+            self.moments[f] = self._merge(
+                self.moments[f], self._batch(part), in_place=True
+            )
+        self.seen += rows
 
     def _samples(self, torch, m, name, t, mask):
         """A layer's batch output as float64 samples x features (or maps)."""

@@ -346,11 +346,14 @@ def test_errors_never_fired_and_disagreeing_counts():
     with pytest.raises(ValueError, match=r"\['unused'\].*never ran"):
         compare_models(_Skipping(), None, x, layers_a=["used", "unused"])
     batches = _token_batches(np.random.RandomState(0))
+    encoder = _Encoder().train()
     with pytest.raises(ValueError, match="different numbers of samples"):
         # Tokens as samples against one row per sequence.
         compare_models(
-            _Encoder(), None, batches, layers_a=["mix", "head"], tokens="flatten"
+            encoder, None, batches, layers_a=["mix", "head"], tokens="flatten"
         )
+    # Raised between batches: the hooks are gone and the mode is back already.
+    assert encoder.training and not encoder.mix._forward_hooks
 
 
 class _Failing(torch.nn.Module):
