@@ -15,7 +15,9 @@ from . import _linalg
 from ._cca import CCA
 from ._parallel import check_progress, parallel_map
 from ._pwcca import PWCCA
+from ._reprs import result_repr
 from ._svcca import SVCCA
+from ._validation import check_input, host_array
 from ._views import (
     SharedView,
     check_scoring,
@@ -52,6 +54,20 @@ class SimilarityMatrixResult:
     labels_b: list
     estimator: object
     symmetric: bool
+
+    def __repr__(self):
+        s = self.similarities
+        return result_repr(
+            self,
+            {
+                "similarities": f"<array of shape {s.shape}, from {s.min():.3g} "
+                f"to {s.max():.3g}>",
+                "labels_a": self.labels_a,
+                "labels_b": self.labels_b,
+                "estimator": self.estimator,
+                "symmetric": self.symmetric,
+            },
+        )
 
 
 def similarity_matrix(
@@ -136,7 +152,15 @@ def similarity_matrix(
     floats per layer). The result equals ``clone(estimator).fit(layer_a,
     layer_b).similarity_`` pair by pair, to rounding.
 
-    Any other estimator is cloned and fitted on each pair.
+    Any other estimator is cloned and fitted on each pair, on the arrays as
+    given.
+
+    With ``sklearn.set_config(array_api_dispatch=True)`` the layers may be
+    arrays of any Array API library (PyTorch, CuPy, ...). The shared
+    decompositions above are computed on the host, so for CCA, SVCCA and
+    PWCCA each layer is copied there once (the result is then exactly that
+    of the NumPy arrays); other estimators are fitted on the device. A
+    tensor that requires grad is used detached.
 
     Examples
     --------
@@ -177,6 +201,8 @@ def similarity_matrix(
     if fast:
         # Parameter errors surface before any work is done.
         clone(estimator)._validate_params()
+        # Layers are shared on the host (Array API arrays are copied there
+        # once): see Notes.
         arrays_a = _validated(names_a, arrays_a, "layers_a")
         arrays_b = arrays_a if same else _validated(names_b, arrays_b, "layers_b")
         views_a = parallel_map(SharedView, [(a,) for a in arrays_a], n_jobs=n_jobs)
@@ -241,6 +267,9 @@ def _as_layers(layers, name):
         )
     if not arrays:
         raise ValueError(f"{name} is empty: pass at least one layer.")
+    arrays = [
+        check_input(a, f"{name}[{key!r}]") for key, a in zip(names, arrays, strict=True)
+    ]
     return names, arrays
 
 
@@ -263,7 +292,7 @@ def _check_same_samples(names_a, arrays_a, label_a, names_b, arrays_b, label_b):
 def _validated(names, arrays, label):
     return [
         check_array(
-            a,
+            host_array(a),
             dtype=(np.float64, np.float32),
             ensure_min_samples=2,
             input_name=f"{label}[{name!r}]",
