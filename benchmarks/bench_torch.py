@@ -128,7 +128,7 @@ def resnet18(seed):
     return torch.nn.Sequential(*layers)
 
 
-GPU_LAYERS = ["4", "6", "8", "10", "12"]  # after each stage, then the logits
+GPU_LAYERS = ["4", "6", "8", "10", "13"]  # after each stage, then the logits
 
 
 def forward_only(models, inputs, batch, sync):
