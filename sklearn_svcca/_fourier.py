@@ -40,7 +40,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _array_api, _dask, _linalg, _validation
-from ._base import _BaseCCA, _float_dtypes
+from ._base import _BaseCCA, _check_n_components, _float_dtypes, _overflow_error
 from .exceptions import ConditioningWarning
 
 # ---------------------------------------------------------------------------
@@ -150,8 +150,13 @@ def frequency_grid(x_size, y_size):
     -------
     grid : FrequencyGrid
     """
-    x_size = tuple(int(v) for v in x_size)
-    y_size = tuple(int(v) for v in y_size)
+    return _frequency_grid(tuple(int(v) for v in x_size), tuple(int(v) for v in y_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _frequency_grid(x_size, y_size):
+    # Cached: FourierCCA derives its grid from its map shapes on every use
+    # rather than storing it (the grid is never modified).
     H, W = min(x_size[0], y_size[0]), min(x_size[1], y_size[1])
     neg_u = _axis_negation(H, x_size[0] == y_size[0])
     neg_v = _axis_negation(W, x_size[1] == y_size[1])
@@ -888,6 +893,9 @@ class FourierCCA(_BaseCCA):
         "data_format": [StrOptions(set(_validation.DATA_FORMATS))],
     }
 
+    # Read by _pair_mask (transform, score) after a pending partial_fit.
+    _SOLUTION_PRIVATE = _BaseCCA._SOLUTION_PRIVATE | {"_pairs_solved"}
+
     def __init__(
         self, n_components=None, *, solver="auto", data_format="channels_last"
     ):
@@ -980,7 +988,7 @@ class FourierCCA(_BaseCCA):
         return X, Y
 
     def _fix_maps(self, X, Y, *, reset):
-        """On reset, record the map shapes and the frequency grid; else check."""
+        """On reset, record the map shapes (as ``n_features_in_``); else check."""
         if reset:
             self._reset_shapes(X.shape[1:], Y.shape[1:])
         else:
@@ -988,14 +996,13 @@ class FourierCCA(_BaseCCA):
             self._check_map_shape("y", Y, self._y_map_shape)
 
     def _reset_shapes(self, x_shape, y_shape):
-        """Record the map shapes (a dense sample is a 1x1 map) and the grid."""
+        """Record the map shapes (a dense sample is a 1x1 map), hence the grid."""
         x_shape, y_shape = (
             (1, 1, *shape) if len(shape) == 1 else shape for shape in (x_shape, y_shape)
         )
         super()._reset_shapes(x_shape, y_shape)
         self._x_map_shape = tuple(int(v) for v in x_shape)
         self._y_map_shape = tuple(int(v) for v in y_shape)
-        self._grid = frequency_grid(self._x_map_shape[:2], self._y_map_shape[:2])
 
     def _check_predict_maps(self, X, y=None, *, min_samples=1):
         """Validate data for transform / score against the fitted shapes."""
@@ -1024,10 +1031,12 @@ class FourierCCA(_BaseCCA):
             a = self._as_maps(a, name, warn=warn)
         else:
             raise _shape_error(name, a.shape, self.data_format)
-        return _dask.check_view(self, a, name, min_samples=min_samples)
+        return _dask.check_view(
+            a, name, owner=type(self).__name__, min_samples=min_samples
+        )
 
     def _check_dask_views(self, X, y, *, reset, min_samples=2):
-        """:meth:`_check_fit_data` for Dask input (the hook of ``_dask``)."""
+        """:meth:`_check_fit_data` for Dask input."""
         chunks = _dask.row_chunks(X, y)
         X = self._dask_maps(
             X, "X", row_chunks=chunks, min_samples=min_samples, warn=reset
@@ -1037,7 +1046,7 @@ class FourierCCA(_BaseCCA):
         )
         X, Y = _dask.align_rows(X, Y)
         self._fix_maps(X, Y, reset=reset)
-        _dask.check_features(self, _flat(X), _flat(Y), reset=reset)
+        self._check_features(_flat(X), _flat(Y), reset=reset)
         return X, Y
 
     def _check_dask_predict_maps(self, X, y, *, min_samples=1):
@@ -1116,6 +1125,14 @@ class FourierCCA(_BaseCCA):
             functools.partial(merge_spectral_moments, grid=self._grid),
         )
 
+    @property
+    def _grid(self):
+        """The frequency grid of the recorded map shapes (derived, not stored)."""
+        return frequency_grid(self._x_map_shape[:2], self._y_map_shape[:2])
+
+    def _add_batch(self, moments, X, Y):
+        return self._merge_moments(moments, self._batch_moments(X, Y))
+
     def _varying(self, moments):
         grid = self._grid
         return (
@@ -1136,16 +1153,22 @@ class FourierCCA(_BaseCCA):
         # Overflowed statistics go to _fit_moments, which says so.
         return not self._finite(moments) or all(k.any() for k in self._varying(moments))
 
-    def _fit_moments(self, moments, X, Y, *, warn):
+    def _check_moments(self, moments):
+        if not self._finite(moments):
+            raise _overflow_error()
+        _check_n_components(
+            self.n_components,
+            min(moments.cxx.shape[-1], moments.cyy.shape[-1]),
+            "channels",
+        )
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         """Set every fitted attribute from the moments (and data, if any)."""
+        if shared is not None:  # pragma: no cover - supports_shared_views
+            raise NotImplementedError("FourierCCA does not share views.")
         grid = self._grid
         n = moments.n_samples
-        if not self._finite(moments):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
+        self._check_moments(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
@@ -1208,11 +1231,6 @@ class FourierCCA(_BaseCCA):
         upper = min(A.shape[1], B.shape[1])
         k = upper
         if self.n_components is not None:
-            if self.n_components > upper:
-                raise ValueError(
-                    f"n_components={self.n_components} must be at most "
-                    f"min(channels_x, channels_y) = {upper}."
-                )
             most = int(n_pairs.max())
             if self.n_components > most:
                 warnings.warn(
