@@ -37,8 +37,8 @@ except ImportError as exc:  # the documentation build installs PyTorch
     ) from exc
 
 from sklearn_svcca import (
+    CKA,
     PWCCA,
-    SVCCA,
     ClassSensitivityDisplay,
     LearningDynamicsDisplay,
     SimilarityMatrixDisplay,
@@ -101,7 +101,8 @@ layers = ["relu1", "relu2", "relu3", "logits"]
 # %%
 # Every layer of A against every layer of B
 # -----------------------------------------
-# One pass over the held-out digits serves both measures. Conv maps are
+# One pass over the held-out digits serves both measures, PWCCA and linear
+# CKA. Conv maps are
 # compared through their spatial mean (``conv="pool"``, one feature per
 # channel); ``conv="fourier"`` would use FourierCCA for pairs of maps.
 # In-sample similarities of layers this wide on 700 images are inflated by
@@ -113,7 +114,7 @@ loader = torch.utils.data.DataLoader(
 )
 results = compare_models(
     net_a, net_b, loader, layers_a=layers, layers_b=layers,
-    estimator=[PWCCA(), SVCCA(0.99)],
+    estimator=[PWCCA(), CKA()],
 )  # fmt: skip
 held_out = compare_models(
     net_a, net_b, loader, layers_a=layers, layers_b=layers, estimator=PWCCA(), cv=5
@@ -123,7 +124,7 @@ for ax, (title, result) in zip(
     axes,
     [
         ("PWCCA", results["PWCCA"]),
-        ("SVCCA", results["SVCCA"]),
+        ("linear CKA", results["CKA"]),
         ("PWCCA, held out", held_out),
     ],
     strict=True,
@@ -133,14 +134,20 @@ for ax, (title, result) in zip(
 plt.show()
 
 # %%
-# The top layers of the two networks agree most: ``relu3`` and the logits
-# of either network are close to linear functions of each other, as both
-# read out the same class evidence. The conv layers agree less, with each
-# other and with the top layers, and lose the most when held out: the
-# spatial mean keeps 16 and 32 numbers per image of maps that hold far
-# more (``conv="fourier"`` compares the maps frequency by frequency).
-# PWCCA weighs by the first network's directions, so its matrix is not
-# symmetric.
+# Under PWCCA the top layers of the two networks agree most: ``relu3`` and
+# the logits of either network are close to linear functions of each
+# other, as both read out the same class evidence. The conv layers agree
+# less and lose the most when held out: the spatial mean keeps 16 and 32
+# numbers per image of maps that hold far more (``conv="fourier"``
+# compares the maps frequency by frequency). PWCCA weighs by the first
+# network's directions, so its matrix is not symmetric.
+#
+# Linear CKA weighs every direction by its variance, and sees two blocks:
+# the pooled conv layers agree with each other across the networks, the
+# dense layers with each other, and the two groups barely at all -- the
+# directions along which the pooled maps vary most are not those that
+# carry the class evidence dominating the top layers. Same activations,
+# one pass, two questions answered differently.
 
 # %%
 # Learning dynamics

@@ -239,8 +239,9 @@ def compare_models(
     estimator : estimator or list of estimators, default=None
         Fitted on every pair; None means ``PWCCA()`` (``FourierCCA()`` with
         ``conv="fourier"``). A list gives one matrix per estimator from the
-        same forward passes. Estimators of this library that fit from
-        moments are supported (CCA, SVCCA, PWCCA, FourierCCA).
+        same forward passes (e.g. ``[PWCCA(), CKA()]``). Estimators of this
+        library that fit from moments are supported: CCA, SVCCA, PWCCA,
+        FourierCCA, linear CKA and Procrustes (not with ``cv``).
 
     conv : {"pool", "flatten", "fourier"}, default="pool"
         How a conv map is compared: its spatial mean (one feature per
@@ -650,8 +651,17 @@ def _check_estimators(estimator, conv):
         if not hasattr(est, "_fit_from_moments"):
             raise TypeError(
                 f"{est!r} cannot be fitted from streamed moments: use an "
-                "estimator of sklearn_svcca (CCA, SVCCA, PWCCA, FourierCCA), or "
-                "record_activations and similarity_matrix for other estimators."
+                "estimator of sklearn_svcca (CCA, SVCCA, PWCCA, FourierCCA, CKA, "
+                "Procrustes), or record_activations and similarity_matrix for "
+                "other estimators."
+            )
+        if getattr(est, "kernel", "linear") != "linear" or getattr(
+            est, "debiased", False
+        ):
+            raise ValueError(
+                f"{est!r} needs every sample at once (its kernel or debiasing "
+                "sums over pairs of samples), which compare_models never holds; "
+                "use CKA() (linear), or record_activations and similarity_matrix."
             )
         if (conv == "fourier") != isinstance(est, FourierCCA):
             raise ValueError(
@@ -1118,8 +1128,8 @@ class _Stream:
                     if fold is None:
                         totals[t] += similarity_of(fitted, None, None)
                     else:
-                        totals[t] += fitted._score_moments(
-                            self._pair(self.moments[fold], i, j)
+                        totals[t] += _held_out_score(
+                            fitted, self._pair(self.moments[fold], i, j)
                         )
         for t, (a, b, _, _) in enumerate(tasks):
             out[a, b] = totals[t] / len(held_out)
@@ -1199,6 +1209,13 @@ def _spatial_mean(torch, t, acc):
         sums = t.numpy().reshape(n, c, h * w).sum(axis=2, dtype=np.float64)
         return torch.from_numpy(sums / (h * w))
     return t.sum(dim=(2, 3), dtype=acc) / (h * w)
+
+
+def _held_out_score(fitted, moments):
+    try:
+        return fitted._score_moments(moments)
+    except NotImplementedError as exc:
+        raise ValueError(f"cv is not available: {exc}") from exc
 
 
 def _host(a):

@@ -19,9 +19,11 @@ torch = pytest.importorskip("torch")
 
 from sklearn_svcca import (  # noqa: E402
     CCA,
+    CKA,
     PWCCA,
     SVCCA,
     FourierCCA,
+    Procrustes,
     SimilarityMatrixResult,
     similarity_matrix,
 )
@@ -35,7 +37,13 @@ from sklearn_svcca.torch import (  # noqa: E402
 import reference  # noqa: E402
 
 ATOL = 1e-10
-DENSE_ESTIMATORS = [CCA(solver="gram"), SVCCA(0.95), PWCCA(solver="gram")]
+DENSE_ESTIMATORS = [
+    CCA(solver="gram"),
+    SVCCA(0.95),
+    PWCCA(solver="gram"),
+    CKA(),
+    Procrustes(),
+]
 
 
 def _cnn(seed):
@@ -241,7 +249,7 @@ def test_output_selector_and_dict_outputs():
 
 def test_cross_validation_matches_manual_loop(images):
     a, b = _cnn(0), _cnn(1)
-    for est in (PWCCA(solver="gram"), SVCCA(0.95)):
+    for est in (PWCCA(solver="gram"), SVCCA(0.95), CKA()):
         result = compare_models(
             a, b, images, layers_a=LAYERS_A, layers_b=LAYERS_B, estimator=est,
             cv=3, batch_size=128,
@@ -471,6 +479,10 @@ def test_argument_errors(images):
         from sklearn.cross_decomposition import PLSCanonical
 
         compare_models(a, None, images, estimator=PLSCanonical())
+    with pytest.raises(ValueError, match="needs every sample at once"):
+        compare_models(a, None, images, estimator=CKA(kernel="rbf"))
+    with pytest.raises(ValueError, match=r"cv is not available.*Procrustes"):
+        compare_models(a, None, images, layers_a=["5"], estimator=Procrustes(), cv=2)
     with pytest.raises(ValueError, match="cv must be None or an int"):
         compare_models(a, None, images, cv=1)
     with pytest.raises(ValueError, match="no batch"):
