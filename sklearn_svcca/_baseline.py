@@ -20,6 +20,7 @@ from ._reprs import result_repr
 from ._views import (
     SharedView,
     canonical_correlations_of,
+    emit_aggregated,
     fit_pair,
     similarity_of,
     supports_shared_views,
@@ -276,7 +277,14 @@ def similarity_baseline(
         task, args, n_jobs=n_jobs, progress=progress, desc="similarity_baseline"
     )
 
-    values = np.array([value for value, _ in results])
+    # The null fits' warnings (shared views only; a refit warns itself) are
+    # mostly the observed fit's again: one per kind, counting the resamples.
+    emit_aggregated(
+        [entry for result in results for entry in result[2:]],
+        n_resamples,
+        "null fits",
+    )
+    values = np.array([value for value, *_ in results])
     return BaselineResult(
         observed=observed,
         null_distribution=values,
@@ -285,7 +293,7 @@ def similarity_baseline(
         pvalue=float((1 + np.count_nonzero(values >= observed)) / (1 + n_resamples)),
         null=null,
         observed_correlations=canonical_correlations_of(observed_fit),
-        null_correlations=_padded([rho for _, rho in results]),
+        null_correlations=_padded([result[1] for result in results]),
     )
 
 
@@ -293,9 +301,11 @@ def _shared_permutation(estimator, view_x, view_y, seed, scoring):
     permuted = view_y.permuted(
         np.random.RandomState(seed).permutation(view_y.n_samples)
     )
-    fitted = fit_pair(estimator, view_x, permuted)
+    diagnostics = []
+    fitted = fit_pair(estimator, view_x, permuted, diagnostics=diagnostics)
     value = similarity_of(fitted, view_x.data, permuted.data, scoring)
-    return value, canonical_correlations_of(fitted)
+    found = [(f"seed {seed}", *d) for d in diagnostics]
+    return (value, canonical_correlations_of(fitted), *found)
 
 
 def _refit_permutation(estimator, X, y, seed, scoring):

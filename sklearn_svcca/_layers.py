@@ -23,6 +23,7 @@ from ._validation import check_input, host_array
 from ._views import (
     SharedView,
     check_scoring,
+    emit_aggregated,
     fit_pair,
     similarity_of,
     supports_shared_views,
@@ -222,8 +223,17 @@ def similarity_matrix(
             (estimator, views_a[i], views_b[j], both, scoring, labels_a[i], labels_b[j])
             for i, j, both in tasks
         ]
-        results = parallel_map(
+        found = parallel_map(
             _shared_pair, args, n_jobs=n_jobs, progress=progress, desc="similarity"
+        )
+        results = [(value, transposed) for value, transposed, _ in found]
+        # One warning per kind for the whole matrix, naming the pairs, rather
+        # than one per pair (12 identical ones on a 4 x 4 grid).
+        n_fits = sum(1 + both for _, _, both in tasks)
+        emit_aggregated(
+            [entry for _, _, entries in found for entry in entries],
+            n_fits,
+            "pairs of layers (X, y)",
         )
     else:
         # Without shared cross-products nothing is gained by grouping (i, j)
@@ -346,16 +356,26 @@ def _pair_tasks(n_a, n_b, *, same, mirror):
 
 
 def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b):
+    """The pair's similarity (and its transpose's), and the fits' warnings.
+
+    The warnings come back as ``(pair, category, message)`` for
+    :func:`emit_aggregated`, not emitted from the worker.
+    """
     cxy = _linalg.cross_products(view_a.data, view_b.data, view_a.mean, view_b.mean)
+    found = []
+    diagnostics = []
     with _naming(estimator, label_a, label_b):
-        fitted = fit_pair(estimator, view_a, view_b, cxy)
+        fitted = fit_pair(estimator, view_a, view_b, cxy, diagnostics)
         value = similarity_of(fitted, view_a.data, view_b.data, scoring)
+    found += [(f"({label_a}, {label_b})", *d) for d in diagnostics]
     transposed = None
     if both:
+        diagnostics = []
         with _naming(estimator, label_b, label_a):
-            fitted = fit_pair(estimator, view_b, view_a, cxy.T)
+            fitted = fit_pair(estimator, view_b, view_a, cxy.T, diagnostics)
             transposed = similarity_of(fitted, view_b.data, view_a.data, scoring)
-    return value, transposed
+        found += [(f"({label_b}, {label_a})", *d) for d in diagnostics]
+    return value, transposed, found
 
 
 def _fitted_pair(estimator, a, b, scoring, label_a, label_b):
