@@ -452,6 +452,47 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         """
         return _linalg.compute_moments, _linalg.merge_moments
 
+    def _moment_functions_for(self, x_shape, y_shape):
+        """Reset for samples of these shapes; return ``_moment_functions()``.
+
+        The first half of fitting from moments computed elsewhere (for
+        example streamed from a model by :mod:`sklearn_svcca.torch`):
+        ``x_shape`` and ``y_shape`` are the shapes of one sample of each
+        view, e.g. ``(p,)`` or FourierCCA's ``(height, width, channels)``.
+        The caller computes the moments of its batches with the returned
+        ``(batch, merge)`` functions and passes the result to
+        :meth:`_fit_from_moments`.
+        """
+        self._reset_shapes(tuple(x_shape), tuple(y_shape))
+        return self._moment_functions()
+
+    def _reset_shapes(self, x_shape, y_shape):
+        self.n_features_in_ = int(np.prod(x_shape))
+        self._n_features_y = int(np.prod(y_shape))
+
+    def _fit_from_moments(self, moments, *, eps=(_linalg.EPS, _linalg.EPS), warn=True):
+        """Set every fitted attribute from moments computed elsewhere.
+
+        The second half of :meth:`_moment_functions_for`; equivalent to
+        ``fit`` on the samples the moments summarise, on the Gram route (no
+        data is at hand for the exact one). ``eps`` is the relative
+        precision of each view as recorded (e.g. float32's for float32
+        activations), which sets the rank tolerance as ``fit`` would.
+        """
+        self._validate_params()
+        self._input_eps = tuple(eps)
+        self._check_moments(moments)
+        with self._new_solution(moments, like=None):
+            diagnostics = self._fit_moments(moments, None, None, warn=warn)
+        _emit(diagnostics)
+        return self
+
+    def _score_moments(self, moments):
+        """``score`` on the samples summarised by ``moments`` (held-out data)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot score held-out data from its moments."
+        )
+
     def _batch_moments(self, X, Y):
         return self._moment_functions()[0](X, Y)
 
@@ -761,13 +802,15 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         products, and memoises its bases (``gram_basis``, ``qr_basis``), so
         it is decomposed once however many pairs it is in; only the pair's
         cross-products ``cxy`` are new. Validating the data is the caller's
-        job. The fit's warnings are appended to the list ``diagnostics`` as
+        job. Views built from streamed moments alone
+        (``SharedView.from_moments``, ``data`` None) take the Gram route.
+        The fit's warnings are appended to the list ``diagnostics`` as
         ``(category, message)`` for the caller to aggregate, or emitted when
         it is None.
         """
         self._validate_params()
-        self.n_features_in_ = view_x.data.shape[1]
-        self._n_features_y = view_y.data.shape[1]
+        self.n_features_in_ = view_x.n_features
+        self._n_features_y = view_y.n_features
         moments = _linalg.Moments(
             view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
         )
@@ -1087,6 +1130,19 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         """Summarise held-out correlations ``r`` of the canonical pairs."""
         return float(np.mean(r))
 
+    def _score_moments(self, moments):
+        """``score`` on the samples summarised by ``moments`` (held-out data).
+
+        The correlations of the canonical pairs and PWCCA's projection
+        weights are functions of the moments of the data, so this equals
+        ``score`` on those samples (used for Dask input and for streamed
+        cross-validation).
+        """
+        r, _, _ = _linalg.variate_correlations(
+            np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
+        )
+        return self._aggregate_moments(r, moments)
+
     def _aggregate_moments(self, r, moments):
         """:meth:`_aggregate` when only the data's moments are at hand (Dask)."""
         return float(np.mean(r))
@@ -1177,10 +1233,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             # pass gives what score computes from data in memory.
             X, Y = self._check_dask_views(X, y, reset=False)
             moments = _dask.reduce_moments(X, Y, *self._moment_functions())
-            r, _, _ = _linalg.variate_correlations(
-                np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
-            )
-            return self._aggregate_moments(r, moments)
+            return self._score_moments(moments)
         X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
