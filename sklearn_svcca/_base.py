@@ -147,15 +147,43 @@ def _unit_columns(W):
     """``W`` with each column scaled by a power of two to a largest entry
     in [0.5, 1), where some column is beyond ``2**±_SAFE_EXPONENT``.
 
-    Exact; a variate's correlations do not depend on its scale.
+    Exact; a variate's correlations do not depend on its scale. Works in
+    ``W``'s namespace (the exponents come from a small host copy).
     """
-    if _array_api.is_foreign(W) or W.size == 0:
+    if W.shape[0] * W.shape[1] == 0:
         return W
-    top = np.max(np.abs(W), axis=0)
-    exponents = np.frexp(np.where(top > 0, top, 1.0))[1]
+    top = np.max(np.abs(_array_api.to_numpy(W)), axis=0)
+    exponents = -np.frexp(np.where(top > 0, top, 1.0))[1]
     if np.all(np.abs(exponents) <= _SAFE_EXPONENT):
         return W
-    return np.ldexp(W, -exponents)
+    # Two factors, each a representable power of two (as _array_api.ldexp).
+    half = exponents // 2
+    factors = [2.0**half, 2.0 ** (exponents - half)]
+    if _array_api.is_foreign(W):
+        factors = [_array_api.from_numpy(f, like=W) for f in factors]
+    return W * factors[0] * factors[1]
+
+
+def _variates(X, mean, weights):
+    """``(X - mean) @ weights`` in ``X``'s dtype (and namespace).
+
+    The variates have unit variance, but the weights of activations far
+    from 1 can be beyond float32's range (1/σ near 1e40): those are applied
+    in float64 and only the variates are cast.
+    """
+    if _array_api.max_abs(weights) < _FLOAT32_SAFE or str(X.dtype).endswith("64"):
+        return (X - _array_api.astype(mean, X.dtype)) @ _array_api.astype(
+            weights, X.dtype
+        )
+    wide = _array_api.float_dtype(*_array_api.namespace(X))
+    Xt = (_array_api.astype(X, wide) - _array_api.astype(mean, wide)) @ (
+        _array_api.astype(weights, wide)
+    )
+    return _array_api.astype(Xt, X.dtype)
+
+
+# Weights below this are applied in float32 to float32 data.
+_FLOAT32_SAFE = 1e30
 
 
 def _scatter_rows(a, rows, n_rows):
@@ -1186,15 +1214,11 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         _array_api.check_same_namespace(
             X, self, attribute="x_weights_", method="transform"
         )
-        Xt = (X - _array_api.astype(self.x_mean_, X.dtype)) @ _array_api.astype(
-            self.x_weights_, X.dtype
-        )
+        Xt = _variates(X, self.x_mean_, self.x_weights_)
         if y is None:
             return Xt
         Y = self._check_y(y, X)
-        Yt = (Y - _array_api.astype(self.y_mean_, Y.dtype)) @ _array_api.astype(
-            self.y_weights_, Y.dtype
-        )
+        Yt = _variates(Y, self.y_mean_, self.y_weights_)
         return self._pair_output(Xt, Yt, y)
 
     def _pair_output(self, Xt, Yt, y):

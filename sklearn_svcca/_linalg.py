@@ -467,7 +467,10 @@ def effective_samples(X, mean, sum_squares, *, block_rows=None):
     if _array_api.is_foreign(X):
         s4 = _array_api.fourth_powers(X, mean, inv_std, block_rows=block_rows)
     else:
-        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        # float32 only where the scale factors fit in it (subnormal spreads
+        # have inverse deviations beyond float32's range).
+        small = X.dtype == np.float32 and np.max(inv_std, initial=0.0) < 1e30
+        dtype = np.float32 if small else np.float64
         mean, inv_std = mean.astype(dtype), inv_std.astype(dtype)
         s4 = np.zeros(X.shape[1])
         for start in range(0, n, block_rows):

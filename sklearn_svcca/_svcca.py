@@ -186,9 +186,12 @@ class SVCCA(_BaseCCA):
             )
 
         def possible_dims(bx, by):
-            # The dimensions svd_dims would keep if the directions the Gram
-            # route could not resolve were real.
-            return dims_of(bx, by, lambda b: b.rank + b.unresolved)
+            # The dimensions svd_dims would keep if every direction below the
+            # Gram route's rank cut were real: the Gram route cannot tell a
+            # small real direction from a dependency's rounding (one 1e-7 of
+            # the largest in singular value, from a neuron 1e7 times smaller
+            # than the others, is 1e-14 in eigenvalue), only the data can.
+            return dims_of(bx, by, lambda b: b.spectrum.size)
 
         # SVD of the raw activations (scale=False): SVCCA is not invariant
         # to rescaling single neurons.

@@ -201,9 +201,20 @@ def _resolved(A_in, *, per_unit=True):
         scale = np.full(c, np.max(scale))
     spectra = reference.spectra(A, A)[0].reshape(n, -1, c)
     for f in range(spectra.shape[1]):
-        Z = (spectra[:, f] - spectra[:, f].mean(axis=0)) / scale
-        s = np.linalg.svd(Z, compute_uv=False)
+        centered = _centered(spectra[:, f])
+        s = np.linalg.svd(centered / scale, compute_uv=False)
         if np.any((s > RANK_RTOL / 10) & (s < max(resolution, 10 * RANK_RTOL))):
+            return False
+        # A direction at float64's rounding of the values themselves (an
+        # offset's) is noise that centering cannot tell from signal: the
+        # reference, which judges directions against the spread, may keep
+        # it; exact dependencies are negligible on both scales.
+        norms = np.linalg.norm(centered, axis=0)
+        s_spread = np.linalg.svd(
+            centered / np.where(norms > 0, norms, 1.0), compute_uv=False
+        )
+        s_spread = s_spread / s_spread[0] if s_spread[0] > 0 else s_spread
+        if np.any((s <= RANK_RTOL / 10) & (s_spread > RANK_RTOL / 10)):
             return False
     return True
 
@@ -230,11 +241,19 @@ def _centered(A):
 def _reference(name, X, Y, est):
     """The reference's answer: a dict of arrays to compare with the fit."""
     Xr, Yr = _centered(_varying(X)), _centered(_varying(Y))
-    if Xr.shape[-1] == 0 or Yr.shape[-1] == 0:
+    # A view that does not vary over the samples (maps may still vary over
+    # positions) has nothing to correlate: the library must say so.
+    if not (np.ptp(Xr, axis=0).any() and np.ptp(Yr, axis=0).any()):
         return None
     if name == "FourierCCA":
         if Xr.ndim == 2:
             Xr, Yr = Xr[:, None, None], Yr[:, None, None]
+        # Only the frequencies both layers have are compared: a layer may
+        # vary in space but not there (a checkerboard's mean, say).
+        for F, A in zip(reference.spectra(Xr, Yr), (Xr, Yr), strict=True):
+            # Variation beyond the rounding of summing the map's positions.
+            if not np.abs(F - F.mean(axis=0)).max() > 1e-12 * A.size * np.abs(A).max():
+                return None
         freq = reference.fourier(Xr, Yr, RANK_RTOL)
         # The fit pads every frequency to min(channels) counting dead ones.
         k = min(np.shape(X)[-1], np.shape(Y)[-1])
