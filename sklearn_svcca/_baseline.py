@@ -19,6 +19,8 @@ from ._parallel import check_progress, parallel_map
 from ._views import (
     SharedView,
     canonical_correlations_of,
+    check_splits,
+    cross_validated,
     fit_pair,
     similarity_of,
     supports_shared_views,
@@ -49,12 +51,13 @@ class BaselineResult:
         Which null was sampled.
     observed_correlations : ndarray of shape (n_components,) or None
         The fitted ``canonical_correlations_``; None for estimators without
-        them.
+        them, and with ``cv`` (the values are then held-out similarities,
+        not in-sample correlations).
     null_correlations : ndarray of shape (n_resamples, max_components) or None
         Canonical correlations of each resample, padded with NaN where a
         resample has fewer (SVCCA with a float ``svd_dims`` on Gaussian
-        data); None for estimators without them. This is the baseline band
-        of :class:`~sklearn_svcca.CanonicalCorrelationDisplay`.
+        data); None for estimators without them, and with ``cv``. This is
+        the baseline band of :class:`~sklearn_svcca.CanonicalCorrelationDisplay`.
     """
 
     observed: float
@@ -80,6 +83,7 @@ class BaselineResult:
         "null": [StrOptions({"permutation", "gaussian"})],
         "n_resamples": [Interval(Integral, 1, None, closed="left")],
         "scoring": [callable, None],
+        "cv": ["cv_object", None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "progress": ["boolean", None],
@@ -94,6 +98,7 @@ def similarity_baseline(
     null="permutation",
     n_resamples=100,
     scoring=None,
+    cv=None,
     n_jobs=None,
     random_state=None,
     progress=None,
@@ -138,6 +143,16 @@ def similarity_baseline(
         fit; None uses ``similarity_`` (or ``score(X, y)`` for estimators
         without it). For example the mean of the top 20 canonical
         correlations, as in the tutorial.
+
+    cv : int, cross-validation generator or iterable, default=None
+        None compares in-sample similarities. Otherwise the observed value
+        and every resample are held-out similarities: the mean over the
+        ``(train, test)`` splits (drawn once, the same for every resample)
+        of the estimator fitted on the training samples and scored on the
+        test samples (``scoring``, or its ``score``), as
+        :func:`~sklearn.model_selection.cross_val_score` computes. Their
+        null is centered near 0; a held-out similarity above it generalises
+        to new samples. ``cv`` costs one fit per fold per resample.
 
     n_jobs : int, default=None
         Number of resamples fitted in parallel (joblib, threads by default).
@@ -219,6 +234,19 @@ def similarity_baseline(
     (0.16, 0.16, 0.53)
     """
     progress = check_progress(progress)
+    if cv is not None:
+        return _held_out_baseline(
+            estimator,
+            X,
+            y,
+            null,
+            n_resamples,
+            scoring,
+            cv,
+            n_jobs,
+            random_state,
+            progress,
+        )
     observed_fit = clone(estimator).fit(X, y)
     observed = similarity_of(observed_fit, X, y, scoring)
     seeds = check_random_state(random_state).randint(
@@ -248,17 +276,57 @@ def similarity_baseline(
         task, args, n_jobs=n_jobs, progress=progress, desc="similarity_baseline"
     )
 
-    values = np.array([value for value, _ in results])
+    return _result(
+        observed,
+        np.array([value for value, _ in results]),
+        null,
+        canonical_correlations_of(observed_fit),
+        _padded([rho for _, rho in results]),
+    )
+
+
+def _result(observed, values, null, observed_correlations, null_correlations):
     return BaselineResult(
         observed=observed,
         null_distribution=values,
         null_mean=float(values.mean()),
         null_std=float(values.std()),
-        pvalue=float((1 + np.count_nonzero(values >= observed)) / (1 + n_resamples)),
+        pvalue=float((1 + np.count_nonzero(values >= observed)) / (1 + values.size)),
         null=null,
-        observed_correlations=canonical_correlations_of(observed_fit),
-        null_correlations=_padded([rho for _, rho in results]),
+        observed_correlations=observed_correlations,
+        null_correlations=null_correlations,
     )
+
+
+def _held_out_baseline(
+    estimator, X, y, null, n_resamples, scoring, cv, n_jobs, random_state, progress
+):
+    """:func:`similarity_baseline` of the cross-validated similarity."""
+    splits = check_splits(cv, X)
+    observed = cross_validated(estimator, X, y, splits, scoring)
+    seeds = check_random_state(random_state).randint(
+        np.iinfo(np.int32).max, size=n_resamples
+    )
+    shapes = (np.shape(X), np.shape(y))
+    values = parallel_map(
+        _held_out_resample,
+        [(estimator, X, y, null, shapes, seed, splits, scoring) for seed in seeds],
+        n_jobs=n_jobs,
+        progress=progress,
+        desc="similarity_baseline",
+    )
+    return _result(observed, np.array(values), null, None, None)
+
+
+def _held_out_resample(estimator, X, y, null, shapes, seed, splits, scoring):
+    rng = np.random.RandomState(seed)
+    if null == "permutation":
+        X_null = X
+        y_null = _safe_indexing(y, rng.permutation(shapes[0][0]))
+    else:
+        X_null = rng.standard_normal(size=shapes[0])
+        y_null = rng.standard_normal(size=shapes[1])
+    return cross_validated(estimator, X_null, y_null, splits, scoring)
 
 
 def _shared_permutation(estimator, view_x, view_y, seed, scoring):

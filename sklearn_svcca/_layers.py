@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import check_array
+from sklearn.utils import _safe_indexing, check_array
 from sklearn.utils.validation import _num_samples
 
 from . import _linalg
@@ -19,7 +19,9 @@ from ._svcca import SVCCA
 from ._views import (
     SharedView,
     check_scoring,
+    check_splits,
     fit_pair,
+    held_out_of,
     similarity_of,
     supports_shared_views,
 )
@@ -45,6 +47,9 @@ class SimilarityMatrixResult:
     symmetric : bool
         Whether only half the pairs were fitted and the matrix mirrored
         (``layers_b`` None and a symmetric estimator).
+    fold_similarities : ndarray of shape (n_splits, n_layers_a, n_layers_b) or None
+        With ``cv``, the held-out similarity of every pair on each fold
+        (``similarities`` is their mean); None for in-sample similarities.
     """
 
     similarities: np.ndarray
@@ -52,6 +57,7 @@ class SimilarityMatrixResult:
     labels_b: list
     estimator: object
     symmetric: bool
+    fold_similarities: np.ndarray | None = None
 
 
 def similarity_matrix(
@@ -60,6 +66,7 @@ def similarity_matrix(
     *,
     estimator=None,
     scoring=None,
+    cv=None,
     symmetric="auto",
     n_jobs=None,
     progress=None,
@@ -94,6 +101,16 @@ def similarity_matrix(
         a pair from the estimator fitted on it. None uses the estimator's
         ``similarity_`` (or ``score(X, y)`` if it has none).
 
+    cv : int, cross-validation generator or iterable, default=None
+        None: the in-sample similarity of each pair (the estimator fitted
+        on all samples). Otherwise the held-out similarity: for each
+        ``(train, test)`` split (as in
+        :func:`~sklearn.model_selection.cross_val_score`, whose ``cv`` this
+        is; an int is unshuffled ``KFold``), the pair is fitted on the
+        training samples and scored on the test samples (``scoring``, or the
+        estimator's ``score``), and the fold scores are averaged. The splits
+        are drawn once, so every pair is scored on the same folds.
+
     symmetric : "auto" or bool, default="auto"
         When ``layers_b`` is None, whether ``similarity(a, b) ==
         similarity(b, a)`` so that only half the pairs need fitting.
@@ -115,7 +132,8 @@ def similarity_matrix(
     Returns
     -------
     result : SimilarityMatrixResult
-        ``result.similarities`` with the row and column labels.
+        ``result.similarities`` with the row and column labels (and
+        ``fold_similarities`` with ``cv``).
 
     See Also
     --------
@@ -134,7 +152,10 @@ def similarity_matrix(
     ``solver="auto"`` moves a pair to the exact QR route, each layer's QR
     factorisation is also computed once and kept (``n_samples × n_neurons``
     floats per layer). The result equals ``clone(estimator).fit(layer_a,
-    layer_b).similarity_`` pair by pair, to rounding.
+    layer_b).similarity_`` pair by pair, to rounding. With ``cv`` the
+    same holds fold by fold: each layer is decomposed once per training
+    fold, and the result equals ``cross_val_score(estimator, layer_a,
+    layer_b, cv=cv).mean()`` pair by pair.
 
     Any other estimator is cloned and fitted on each pair.
 
@@ -179,19 +200,37 @@ def similarity_matrix(
         clone(estimator)._validate_params()
         arrays_a = _validated(names_a, arrays_a, "layers_a")
         arrays_b = arrays_a if same else _validated(names_b, arrays_b, "layers_b")
-        views_a = parallel_map(SharedView, [(a,) for a in arrays_a], n_jobs=n_jobs)
-        views_b = (
-            views_a
-            if same
-            else parallel_map(SharedView, [(b,) for b in arrays_b], n_jobs=n_jobs)
-        )
-        _check_not_constant(views_a, labels_a)
-        _check_not_constant(views_b, labels_b)
+    # (None, None): fit and score on all samples.
+    folds = [(None, None)] if cv is None else check_splits(cv, arrays_a[0])
+
+    def rows(arrays, index):
+        return arrays if index is None else [_safe_indexing(a, index) for a in arrays]
+
+    if fast:
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=same, mirror=mirror)
-        args = [
-            (estimator, views_a[i], views_b[j], both, scoring, labels_a[i], labels_b[j])
-            for i, j, both in tasks
-        ]
+        args = []
+        for train, test in folds:
+            views_a = _shared_views(rows(arrays_a, train), labels_a, n_jobs)
+            views_b = (
+                views_a
+                if same
+                else _shared_views(rows(arrays_b, train), labels_b, n_jobs)
+            )
+            held_a = rows(arrays_a, test) if test is not None else None
+            held_b = rows(arrays_b, test) if test is not None else None
+            args += [
+                (
+                    estimator,
+                    views_a[i],
+                    views_b[j],
+                    both,
+                    scoring,
+                    labels_a[i],
+                    labels_b[j],
+                    None if held_a is None else (held_a[i], held_b[j]),
+                )
+                for i, j, both in tasks
+            ]
         results = parallel_map(
             _shared_pair, args, n_jobs=n_jobs, progress=progress, desc="similarity"
         )
@@ -200,7 +239,17 @@ def similarity_matrix(
         # with (j, i): fit the upper triangle if mirrored, else every pair.
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=mirror, mirror=mirror)
         args = [
-            (estimator, arrays_a[i], arrays_b[j], scoring, labels_a[i], labels_b[j])
+            (
+                estimator,
+                arrays_a[i],
+                arrays_b[j],
+                scoring,
+                labels_a[i],
+                labels_b[j],
+                train,
+                test,
+            )
+            for train, test in folds
             for i, j, _ in tasks
         ]
         results = [
@@ -210,19 +259,23 @@ def similarity_matrix(
             )
         ]
 
-    similarities = np.full((len(arrays_a), len(arrays_b)), np.nan)
-    for (i, j, both), (value, transposed) in zip(tasks, results, strict=True):
-        similarities[i, j] = value
+    per_fold = np.full((len(folds), len(arrays_a), len(arrays_b)), np.nan)
+    for k, ((i, j, both), (value, transposed)) in enumerate(
+        zip(tasks * len(folds), results, strict=True)
+    ):
+        fold = per_fold[k // len(tasks)]
+        fold[i, j] = value
         if mirror:
-            similarities[j, i] = value
+            fold[j, i] = value
         elif both:
-            similarities[j, i] = transposed
+            fold[j, i] = transposed
     return SimilarityMatrixResult(
-        similarities=similarities,
+        similarities=per_fold.mean(axis=0),
         labels_a=list(names_a),
         labels_b=list(names_b),
         estimator=clone(estimator),
         symmetric=mirror,
+        fold_similarities=None if cv is None else per_fold,
     )
 
 
@@ -312,22 +365,46 @@ def _pair_tasks(n_a, n_b, *, same, mirror):
     return [(i, j, not mirror and i != j) for i in range(n_a) for j in range(i, n_a)]
 
 
-def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b):
+def _shared_views(arrays, labels, n_jobs):
+    views = parallel_map(SharedView, [(a,) for a in arrays], n_jobs=n_jobs)
+    _check_not_constant(views, labels)
+    return views
+
+
+def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b, held):
+    """Similarity of (a, b), and of (b, a) if ``both``; held out if ``held``.
+
+    ``held`` is None (score in sample) or the test samples ``(a, b)``.
+    """
     cxy = _linalg.cross_products(view_a.data, view_b.data, view_a.mean, view_b.mean)
+
+    def value_of(fitted, x_view, y_view, x_held, y_held):
+        if held is None:
+            return similarity_of(fitted, x_view.data, y_view.data, scoring)
+        return held_out_of(fitted, x_held, y_held, scoring)
+
+    held_a, held_b = (None, None) if held is None else held
     with _naming(estimator, label_a, label_b):
         fitted = fit_pair(estimator, view_a, view_b, cxy)
-        value = similarity_of(fitted, view_a.data, view_b.data, scoring)
+        value = value_of(fitted, view_a, view_b, held_a, held_b)
     transposed = None
     if both:
         with _naming(estimator, label_b, label_a):
             fitted = fit_pair(estimator, view_b, view_a, cxy.T)
-            transposed = similarity_of(fitted, view_b.data, view_a.data, scoring)
+            transposed = value_of(fitted, view_b, view_a, held_b, held_a)
     return value, transposed
 
 
-def _fitted_pair(estimator, a, b, scoring, label_a, label_b):
+def _fitted_pair(estimator, a, b, scoring, label_a, label_b, train, test):
     with _naming(estimator, label_a, label_b):
-        return similarity_of(clone(estimator).fit(a, b), a, b, scoring)
+        if train is None:
+            return similarity_of(clone(estimator).fit(a, b), a, b, scoring)
+        fitted = clone(estimator).fit(
+            _safe_indexing(a, train), _safe_indexing(b, train)
+        )
+        return held_out_of(
+            fitted, _safe_indexing(a, test), _safe_indexing(b, test), scoring
+        )
 
 
 @contextmanager
