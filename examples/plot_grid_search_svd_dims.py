@@ -1,7 +1,7 @@
 """
-==========================================================
+==============================================================
 Choosing ``svd_dims`` by grid search: a criterion that selects
-==========================================================
+==============================================================
 
 SVCCA keeps the top ``svd_dims`` singular directions of each layer before
 CCA. Choosing that number by :class:`~sklearn.model_selection.GridSearchCV`

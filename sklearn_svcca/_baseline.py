@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import (
 )
 
 from ._parallel import check_progress, parallel_map
+from ._tables import Tabular
 from ._views import (
     SharedView,
     canonical_correlations_of,
@@ -28,7 +29,7 @@ from ._views import (
 
 
 @dataclass(frozen=True, eq=False)
-class BaselineResult:
+class BaselineResult(Tabular):
     """A similarity and its chance level, from :func:`similarity_baseline`.
 
     Attributes
@@ -73,6 +74,10 @@ class BaselineResult:
     def n_resamples(self):
         """Number of resamples in the null distribution."""
         return self.null_distribution.shape[0]
+
+    def _table(self):
+        names = ("observed", "null_mean", "null_std", "pvalue", "n_resamples", "null")
+        return None, {name: [getattr(self, name)] for name in names}
 
 
 @validate_params(

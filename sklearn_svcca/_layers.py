@@ -16,6 +16,7 @@ from ._cca import CCA
 from ._parallel import check_progress, parallel_map
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
+from ._tables import Tabular
 from ._views import (
     SharedView,
     check_scoring,
@@ -28,7 +29,7 @@ from ._views import (
 
 
 @dataclass(frozen=True, eq=False)
-class SimilarityMatrixResult:
+class SimilarityMatrixResult(Tabular):
     """The similarity of every pair of layers (:func:`similarity_matrix`).
 
     Attributes
@@ -58,6 +59,12 @@ class SimilarityMatrixResult:
     estimator: object
     symmetric: bool
     fold_similarities: np.ndarray | None = None
+
+    def _table(self):
+        columns = {
+            label: self.similarities[:, j] for j, label in enumerate(self.labels_b)
+        }
+        return self.labels_a, columns
 
 
 def similarity_matrix(

@@ -9,9 +9,11 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from ._tables import Tabular
+
 
 @dataclass(frozen=True)
-class CorrelationSummary:
+class CorrelationSummary(Tabular):
     """Summaries of canonical correlations, from :func:`summarize_correlations`.
 
     Attributes
@@ -46,6 +48,9 @@ class CorrelationSummary:
     n_thresholded: int
     sum: float
     n_components: int
+
+    def _table(self):
+        return None, {name: [value] for name, value in vars(self).items()}
 
 
 @validate_params(
