@@ -20,8 +20,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.model_selection import GroupKFold, KFold, cross_val_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupKFold, KFold, cross_val_score, train_test_split
 
 from sklearn_svcca import CCA, SVCCA, FourierCCA
 from sklearn_svcca.conv import positions_as_samples, spatial_mean_pool
