@@ -309,11 +309,22 @@ def _fitted_model(estimator):
 
 
 def _view_model(kept, c, columns, mean, n, eps):
-    # Probabilistic PCA is fitted to the raw (unscaled) covariance.
+    m = columns.shape[0]
+    unscaled = bool(np.all(kept.scale == 1.0))
+    if unscaled and kept.numerical_rank == m:
+        # Full column rank (the usual case): the kept directions and the
+        # spectrum are all the model needs, the residual being everything
+        # outside the kept directions.
+        s = kept.s if kept.s_white is None else kept.s_white
+        k = kept.rank
+        noise = float(kept.spectrum[k:].mean()) / (n - 1) if k < m else 0.0
+        return _ViewModel(columns, mean[columns], kept.V, k, s**2 / (n - 1), noise)
+    # Probabilistic PCA is fitted to the raw (unscaled) covariance, in the
+    # training data's column space.
     full = _linalg.gram_basis(
         c, columns=columns, n_samples=n, scale=False, mean=mean, eps=eps
     )
-    if np.all(kept.scale == 1.0):
+    if unscaled:
         V, s = kept.V, kept.s if kept.s_white is None else kept.s_white
     else:
         # Column-scaled bases come only from CCA and PWCCA without
@@ -322,10 +333,10 @@ def _view_model(kept, c, columns, mean, n, eps):
         V, s = full.V[:, : kept.rank], full.s[: kept.rank]
     k = V.shape[1]
     residual = full.s[k:] ** 2
-    # The kept directions first, then the rest of the column space.
-    basis = np.hstack([V, full.V[:, k:]]) if residual.size else V
     noise = float(residual.mean()) / (n - 1) if residual.size else 0.0
-    return _ViewModel(columns, mean[columns], basis, k, s**2 / (n - 1), noise)
+    return _ViewModel(
+        columns, mean[columns], np.hstack([V, full.V[:, k:]]), k, s**2 / (n - 1), noise
+    )
 
 
 def _model_and_data(estimator, X, y):
@@ -343,15 +354,22 @@ def _model_and_data(estimator, X, y):
 
 def _view_terms(view, Xc):
     """Whitened kept coordinates, and the log-density of the view alone."""
-    z = Xc @ view.V
-    w = z[:, : view.k] / np.sqrt(view.variances)
+    z = Xc @ view.V[:, : view.k]
+    w = z / np.sqrt(view.variances)
     quad = np.sum(w**2, axis=1)
     logdet = np.sum(np.log(view.variances))
-    n_resid = view.V.shape[1] - view.k
-    if n_resid:
-        quad = quad + np.sum(z[:, view.k :] ** 2, axis=1) / view.noise
-        logdet += n_resid * np.log(view.noise)
-    d = view.V.shape[1]
+    # The residual lives in the training column space: all of it at full
+    # column rank (then V holds only the kept directions), else spanned by
+    # V's other columns.
+    full_rank = view.V.shape[1] == view.k and view.noise > 0
+    d = Xc.shape[1] if full_rank else view.V.shape[1]
+    if d > view.k:
+        if full_rank:
+            residual = np.sum(Xc**2, axis=1) - np.sum(z**2, axis=1)
+        else:
+            residual = np.sum((Xc @ view.V[:, view.k :]) ** 2, axis=1)
+        quad = quad + np.maximum(residual, 0.0) / view.noise
+        logdet += (d - view.k) * np.log(view.noise)
     return w, -0.5 * (d * np.log(2 * np.pi) + logdet + quad)
 
 

@@ -99,6 +99,22 @@ def test_constant_neurons_carry_no_probability_mass():
     assert_allclose(joint_log_likelihood(fitted, X_dead[200:], Yte), expected)
 
 
+def test_duplicated_neurons_give_the_density_on_the_column_space():
+    # A duplicated neuron makes X rank-deficient: the model lives in the
+    # training column space, where it is the model of the data's coordinates
+    # in any orthonormal basis of that space.
+    X, Y = _planted(7, n=300, p=6, q=4, dims_x=3, dims_y=3)
+    X_dup = np.hstack([X, X[:, :2] @ np.ones((2, 1))])
+    fitted = SVCCA(svd_dims=(2, 3)).fit(X_dup[:200], Y[:200])
+    centered = X_dup[:200] - X_dup[:200].mean(axis=0)
+    basis = np.linalg.svd(centered, full_matrices=False)[2][:6].T
+    coords = X_dup @ basis
+    mean, cov = reference.svcca_joint_gaussian(coords[:200], Y[:200], 2, 3)
+    expected = multivariate_normal(mean, cov).logpdf(np.hstack([coords[200:], Y[200:]]))
+    got = joint_log_likelihood(fitted, X_dup[200:], Y[200:])
+    assert_allclose(got, expected, rtol=1e-8)
+
+
 @pytest.mark.parametrize("dims", [1, 3, 7])
 def test_ppca_scorer_is_pca_score_of_both_views(dims):
     X, Y = _planted(3, n=400, p=12, q=9, dims_x=4, dims_y=4)
