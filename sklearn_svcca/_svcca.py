@@ -5,7 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _linalg
 from ._base import _BaseCCA
@@ -27,7 +27,7 @@ class SVCCA(_BaseCCA):
 
     Parameters
     ----------
-    svd_dims : int, float or pair of those, default=0.99
+    svd_dims : int, float, "mle" or pair of those, default=0.99
         Singular directions kept per view.
 
         - int: keep that many, or the whole view if it has fewer directions
@@ -37,6 +37,9 @@ class SVCCA(_BaseCCA):
           ratio ``s² / Σ s²`` reaches it, as :class:`~sklearn.decomposition.PCA`
           does with a float ``n_components``. The default 0.99 is the paper's
           99 %.
+        - ``"mle"``: Minka's estimate of the view's dimension under
+          probabilistic PCA, as ``PCA(n_components="mle")`` chooses it
+          (computed on the view's column space, at least 1).
         - ``(for_x, for_y)``: a different choice per view.
 
     n_components : int, default=None
@@ -158,7 +161,7 @@ class SVCCA(_BaseCCA):
 
     _parameter_constraints: dict = {
         **_BaseCCA._parameter_constraints,
-        "svd_dims": [_INT_DIMS, _FRACTION_DIMS, tuple, list],
+        "svd_dims": [_INT_DIMS, _FRACTION_DIMS, StrOptions({"mle"}), tuple, list],
     }
 
     def __init__(self, svd_dims=0.99, *, n_components=None, reg=0.0, solver="auto"):
@@ -171,7 +174,7 @@ class SVCCA(_BaseCCA):
             if len(dims) != 2 or not all(_valid_dims(d) for d in dims):
                 raise ValueError(
                     "svd_dims given as a pair must be (for_x, for_y), each an "
-                    "int >= 1 or a float in (0, 1]; got "
+                    "int >= 1, a float in (0, 1] or 'mle'; got "
                     f"{dims!r}."
                 )
             return tuple(dims)
@@ -183,8 +186,8 @@ class SVCCA(_BaseCCA):
 
         def dims_of(bx, by):
             return (
-                _linalg.n_svd_dims(bx.spectrum, dims_x, bx.rank),
-                _linalg.n_svd_dims(by.spectrum, dims_y, by.rank),
+                _linalg.n_svd_dims(bx.spectrum, dims_x, bx.rank, moments.n_samples),
+                _linalg.n_svd_dims(by.spectrum, dims_y, by.rank, moments.n_samples),
             )
 
         # SVD of the raw activations (scale=False): SVCCA is not invariant
@@ -216,6 +219,8 @@ def _is_int(value):
 
 
 def _valid_dims(value):
+    if isinstance(value, str):
+        return value == "mle"
     if _is_int(value):
         return value >= 1
     return isinstance(value, Real) and 0 < value <= 1
