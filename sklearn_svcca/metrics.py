@@ -17,6 +17,10 @@ over PCA's ``n_components`` works:
 - :func:`joint_log_likelihood`: the joint model's log-density of each
   sample, from which :func:`svd_dims_scorer` takes the mean.
 
+Without cross-validation, ``SVCCA(svd_dims="mle")`` chooses each view's
+dimension by Minka's evidence approximation for the same probabilistic PCA
+[3]_.
+
 Notes
 -----
 **The model.** For a view ``x`` with ``p`` varying neurons, training mean
