@@ -19,7 +19,7 @@ over PCA's ``n_components`` works:
 
 Without cross-validation, ``SVCCA(svd_dims="mle")`` chooses each view's
 dimension by Minka's evidence approximation for the same probabilistic PCA
-[3]_.
+(Minka, 2000).
 
 Notes
 -----
@@ -79,12 +79,11 @@ the last step's input: compare grids that do not change the preprocessing.
 
 References
 ----------
-.. [1] M. E. Tipping, C. M. Bishop, "Probabilistic principal component
-   analysis", Journal of the Royal Statistical Society B 61(3), 1999.
-.. [2] F. R. Bach, M. I. Jordan, "A probabilistic interpretation of
-   canonical correlation analysis", Technical Report 688, UC Berkeley, 2005.
-.. [3] T. P. Minka, "Automatic choice of dimensionality for PCA",
-   NeurIPS 2000.
+- M. E. Tipping, C. M. Bishop, "Probabilistic principal component
+  analysis", Journal of the Royal Statistical Society B 61(3), 1999.
+- F. R. Bach, M. I. Jordan, "A probabilistic interpretation of canonical
+  correlation analysis", Technical Report 688, UC Berkeley, 2005.
+- T. P. Minka, "Automatic choice of dimensionality for PCA", NeurIPS 2000.
 """
 
 from __future__ import annotations
