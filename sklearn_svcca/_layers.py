@@ -215,17 +215,19 @@ def similarity_matrix(
 
     if fast:
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=same, mirror=mirror)
-        args = []
-        for train, test in folds:
+        results = []
+        # One fold at a time: only one training fold of every layer (and its
+        # decompositions) is held in memory.
+        for k, (train, test) in enumerate(folds):
             views_a = _shared_views(rows(arrays_a, train), labels_a, n_jobs)
             views_b = (
                 views_a
                 if same
                 else _shared_views(rows(arrays_b, train), labels_b, n_jobs)
             )
-            held_a = rows(arrays_a, test) if test is not None else None
-            held_b = rows(arrays_b, test) if test is not None else None
-            args += [
+            held_a = None if test is None else rows(arrays_a, test)
+            held_b = None if test is None else rows(arrays_b, test)
+            args = [
                 (
                     estimator,
                     views_a[i],
@@ -234,13 +236,14 @@ def similarity_matrix(
                     scoring,
                     labels_a[i],
                     labels_b[j],
-                    None if held_a is None else (held_a[i], held_b[j]),
+                    None if test is None else (held_a[i], held_b[j]),
                 )
                 for i, j, both in tasks
             ]
-        results = parallel_map(
-            _shared_pair, args, n_jobs=n_jobs, progress=progress, desc="similarity"
-        )
+            desc = "similarity" if cv is None else f"similarity, fold {k + 1}"
+            results += parallel_map(
+                _shared_pair, args, n_jobs=n_jobs, progress=progress, desc=desc
+            )
     else:
         # Without shared cross-products nothing is gained by grouping (i, j)
         # with (j, i): fit the upper triangle if mirrored, else every pair.
