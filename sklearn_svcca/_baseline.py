@@ -237,6 +237,17 @@ def similarity_baseline(
     >>> result = similarity_baseline(CCA(), X, noise, n_resamples=50, random_state=0)
     >>> round(result.observed, 2), round(result.null_mean, 2), round(result.pvalue, 2)
     (0.16, 0.16, 0.53)
+
+    Held out, the two shared directions generalise and the chance level is
+    about 0:
+
+    >>> from sklearn.model_selection import KFold
+    >>> cv = KFold(5, shuffle=True, random_state=0)
+    >>> result = similarity_baseline(
+    ...     CCA(n_components=2), X, Y, cv=cv, n_resamples=20, random_state=0)
+    >>> print(result)  # result.to_frame() gives a pandas DataFrame
+    observed  null_mean  null_std  pvalue  n_resamples         null
+       0.872      0.030     0.057   0.048           20  permutation
     """
     progress = check_progress(progress)
     if cv is not None:

@@ -182,6 +182,22 @@ def similarity_matrix(
     array([[1.  , 0.85, 0.1 ],
            [0.85, 1.  , 0.14],
            [0.1 , 0.14, 1.  ]])
+    >>> print(result)  # result.to_frame() gives a pandas DataFrame
+            input  hidden  noise
+    input   1.000   0.850  0.103
+    hidden  0.850   1.000  0.145
+    noise   0.103   0.145  1.000
+
+    In sample, the unrelated "noise" layer scores 0.1 by chance; held out
+    (5-fold cross-validation), it scores about 0:
+
+    >>> held_out = similarity_matrix(layers, estimator=CCA(), cv=5)
+    >>> held_out.similarities.round(2)
+    array([[ 1.  ,  0.84, -0.02],
+           [ 0.84,  1.  ,  0.03],
+           [-0.02,  0.03,  1.  ]])
+    >>> held_out.fold_similarities.shape
+    (5, 3, 3)
     """
     names_a, arrays_a = _as_layers(layers_a, "layers_a")
     same = layers_b is None
