@@ -44,10 +44,20 @@ the joint model of SVCCA is ``(x, y) ~ N(μ, Σ)`` with
     Σ = [[Σx, Σxy], [Σxyᵀ, Σy]],   Σxy = Vkx Λx^½ P R Tᵀ Λy^½ Vkyᵀ:
 
 SVCCA's reduced views, their CCA, and an isotropic residual in each view --
-nothing else. ``svd_dims`` sets ``kx`` and ``ky``, ``n_components`` sets
-``m`` (``min(kx, ky)`` by default) and ``reg`` replaces ``Λk`` by its
-shrunk value ``(1 - reg) Λk + reg mean(Λk)``, SVCCA's rule (CCA's own
-rule for CCA and PWCCA, which keep every direction: ``kx = Rx``).
+nothing else. ``svd_dims`` sets ``kx`` and ``ky`` and ``n_components``
+sets ``m`` (``min(kx, ky)`` by default).
+
+``reg`` shrinks the joint covariance of the reduced views towards the
+estimator's target, ``(1 - reg) C + reg diag(cx I, cy I)`` with ``cx`` the
+mean kept variance (SVCCA's rule; CCA and PWCCA, which keep every
+direction, ``kx = Rx``, use theirs, ``tr Σx / p``): the kept variances
+become ``(1 - reg) Λk + reg cx``, as the estimator whitens with, and the
+cross-covariance ``(1 - reg) Sxy``. The canonical directions are the
+estimator's, and the correlations ``R`` are those of its shrunk problem
+times ``1 - reg``. Shrinking the variances alone would not do: shrinkage
+lowers the largest variances, and the whitened cross-covariance could then
+have singular values above 1, which no covariance has; a convex combination
+of two covariances is one.
 
 **The score.** In the coordinates ``wx = Λk^-½ Vkᵀ (x - μx)``,
 ``ux = Pᵀ wx``, ``vy = Tᵀ wy`` and the residual
@@ -304,6 +314,8 @@ def _fitted_model(estimator):
     ]
     vx, vy = views
     cxy = moments.cxy[np.ix_(vx.columns, vy.columns)] / (n - 1)
+    # The cross-covariance is shrunk with the variances (see the Notes).
+    cxy = cxy * (1.0 - estimator.reg)
     whitened = (vx.V[:, : vx.k] / np.sqrt(vx.variances)).T @ cxy
     whitened = whitened @ (vy.V[:, : vy.k] / np.sqrt(vy.variances))
     P, rho, Tt = _linalg.svd(whitened)

@@ -62,9 +62,9 @@ def svcca_joint_gaussian(X, Y, dims_x, dims_y, n_components=None, reg=0.0):
     Each view: probabilistic PCA of its sample covariance (Tipping & Bishop),
     ``Σx = Vk Λk Vkᵀ + σ² (I - Vk Vkᵀ)`` with ``σ²`` the mean discarded
     eigenvalue and ``Λk`` shrunk as SVCCA's ``reg`` does. Cross-covariance:
-    the reduced views' sample cross-covariance truncated to its
-    ``n_components`` leading canonical pairs (Bach & Jordan's probabilistic
-    CCA), mapped back. Built as one dense ``(p + q)²`` matrix.
+    the reduced views' sample cross-covariance, times ``1 - reg``, truncated
+    to its ``n_components`` leading canonical pairs (Bach & Jordan's
+    probabilistic CCA), mapped back. Built as one dense ``(p + q)²`` matrix.
     """
 
     def ppca(A, k):
@@ -80,7 +80,7 @@ def svcca_joint_gaussian(X, Y, dims_x, dims_y, n_components=None, reg=0.0):
     mx, Sx, Vx, lx = ppca(X, dims_x)
     my, Sy, Vy, ly = ppca(Y, dims_y)
     p = Sx.shape[0]
-    Sxy = np.cov(np.hstack([X, Y]), rowvar=False)[:p, p:]
+    Sxy = (1.0 - reg) * np.cov(np.hstack([X, Y]), rowvar=False)[:p, p:]
     K = (Vx / np.sqrt(lx)).T @ Sxy @ (Vy / np.sqrt(ly))
     P, rho, Tt = np.linalg.svd(K)
     m = rho.size if n_components is None else n_components

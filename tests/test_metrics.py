@@ -69,9 +69,23 @@ def test_joint_log_likelihood_is_the_dense_gaussian(estimator, dims, rng):
     assert svd_dims_scorer(fitted, Xte, Yte) == pytest.approx(expected.mean())
 
 
-def test_cca_shrinkage_is_the_dense_gaussian_of_the_shrunk_covariance():
-    # CCA shrinks the covariance towards (tr Σ / p) I, all directions kept.
-    X, Y = _planted(1, n=300, p=6, q=4, dims_x=3, dims_y=3)
+def _loud_shared_direction(seed):
+    # A loud direction of X that Y follows closely: shrinking the variances
+    # alone would give it a "correlation" above 1.
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(300, 6)) * [5.0, 1, 1, 1, 1, 1]
+    Y = X[:, :3] @ rng.normal(size=(3, 4)) + 0.1 * rng.normal(size=(300, 4))
+    return X, Y
+
+
+@pytest.mark.parametrize("data", ["planted", "loud"])
+def test_cca_shrinkage_is_the_dense_gaussian_of_the_shrunk_covariance(data):
+    # CCA shrinks the covariance towards (tr Σ / p) I, all directions kept;
+    # the model shrinks the joint covariance towards that block diagonal.
+    if data == "planted":
+        X, Y = _planted(1, n=300, p=6, q=4, dims_x=3, dims_y=3)
+    else:
+        X, Y = _loud_shared_direction(1)
     Xtr, Ytr, Xte, Yte = _split(X, Y, 200)
     reg = 0.4
     fitted = CCA(reg=reg).fit(Xtr, Ytr)
@@ -81,11 +95,15 @@ def test_cca_shrinkage_is_the_dense_gaussian_of_the_shrunk_covariance():
         return (1 - reg) * c + reg * np.trace(c) / c.shape[0] * np.eye(c.shape[0])
 
     Sx, Sy = shrunk(Xtr), shrunk(Ytr)
-    Sxy = np.cov(np.hstack([Xtr, Ytr]), rowvar=False)[:6, 6:]
+    Sxy = (1 - reg) * np.cov(np.hstack([Xtr, Ytr]), rowvar=False)[:6, 6:]
     cov = np.block([[Sx, Sxy], [Sxy.T, Sy]])
     mean = np.concatenate([Xtr.mean(0), Ytr.mean(0)])
     expected = multivariate_normal(mean, cov).logpdf(np.hstack([Xte, Yte]))
     assert_allclose(joint_log_likelihood(fitted, Xte, Yte), expected, rtol=1e-10)
+    if data == "loud":
+        whitened = np.linalg.solve(np.linalg.cholesky(Sx), Sxy / (1 - reg))
+        whitened = np.linalg.solve(np.linalg.cholesky(Sy), whitened.T)
+        assert np.linalg.norm(whitened, 2) > 1
 
 
 def test_constant_neurons_carry_no_probability_mass():
