@@ -157,7 +157,9 @@ def similarity_baseline(
         test samples (``scoring``, or its ``score``), as
         :func:`~sklearn.model_selection.cross_val_score` computes. Their
         null is centered near 0; a held-out similarity above it generalises
-        to new samples. ``cv`` costs one fit per fold per resample.
+        to new samples. ``cv`` costs one fit per fold per resample. For
+        grouped samples, pass the splits:
+        ``cv=list(GroupKFold(5).split(X, groups=groups))``.
 
     n_jobs : int, default=None
         Number of resamples fitted in parallel (joblib, threads by default).

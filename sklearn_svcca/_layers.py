@@ -116,7 +116,9 @@ def similarity_matrix(
         is; an int is unshuffled ``KFold``), the pair is fitted on the
         training samples and scored on the test samples (``scoring``, or the
         estimator's ``score``), and the fold scores are averaged. The splits
-        are drawn once, so every pair is scored on the same folds.
+        are drawn once, so every pair is scored on the same folds. For
+        grouped samples (positions of one image), pass the splits:
+        ``cv=list(GroupKFold(5).split(X, groups=groups))``.
 
     symmetric : "auto" or bool, default="auto"
         When ``layers_b`` is None, whether ``similarity(a, b) ==
