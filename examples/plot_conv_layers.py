@@ -17,7 +17,8 @@ tutorial:
 
 The networks are random-feature networks (3×3 convolutions with random
 filters, ReLU, average pooling), which is enough to show the recipes; with
-real networks, pass their activations, channels last.
+real networks, pass their activations, channels last, or PyTorch's
+``(N, C, H, W)`` maps with ``data_format="channels_first"``.
 """
 
 import warnings

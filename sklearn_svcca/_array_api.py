@@ -46,6 +46,44 @@ def is_foreign(a):
     )
 
 
+def check_scipy_array_api():
+    """Raise this library's error when SciPy's Array API support is off.
+
+    scikit-learn dispatches to Array API namespaces only if SciPy does too,
+    and SciPy reads ``SCIPY_ARRAY_API`` once, when it is first imported:
+    setting ``os.environ["SCIPY_ARRAY_API"] = "1"`` after anything imported
+    scipy (scikit-learn and this library do) has no effect, and
+    scikit-learn's own check, which reads the environment, then passes.
+    This reads the switch SciPy actually uses. It is only called for
+    non-NumPy arrays, which reach this library's namespace code only with
+    ``array_api_dispatch=True``.
+    """
+    import os
+
+    from sklearn import get_config
+
+    if not get_config()["array_api_dispatch"]:
+        return
+    try:
+        from scipy._lib._array_api_override import SCIPY_ARRAY_API
+    except ImportError:  # pragma: no cover - other SciPy layouts
+        return
+    if SCIPY_ARRAY_API:
+        return
+    when = (
+        "it was set after scipy was imported, which is too late"
+        if os.environ.get("SCIPY_ARRAY_API") == "1"
+        else "it is not set"
+    )
+    raise RuntimeError(
+        "sklearn-svcca was given a non-NumPy array with array_api_dispatch=True, "
+        "which needs SciPy's Array API support: set the environment variable "
+        "SCIPY_ARRAY_API=1 before scipy is first imported (in the shell, "
+        "`export SCIPY_ARRAY_API=1`, or at the very top of the script, before "
+        f"importing sklearn, scipy or sklearn_svcca); {when}."
+    )
+
+
 def namespace(a):
     """The (array-api-compat wrapped) namespace and the device of ``a``."""
     return _compat.array_namespace(a), _compat.device(a)

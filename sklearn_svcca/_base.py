@@ -30,11 +30,11 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._array_api import get_namespace
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _array_api, _dask, _linalg
+from . import _array_api, _dask, _linalg, _validation
 from .exceptions import ConditioningWarning, SampleSizeWarning
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -44,6 +44,20 @@ def _float_dtypes(X):
     """float64 and float32 of ``X``'s namespace (NumPy's unless dispatching)."""
     xp, is_array_api = get_namespace(X)
     return (xp.float64, xp.float32) if is_array_api else _FLOAT_DTYPES
+
+
+def _check_views(X, y):
+    """:func:`_validation.check_input` on both views of a fit.
+
+    A missing ``y`` is left to ``validate_data``, whose message ("requires y
+    to be passed") scikit-learn's estimator checks expect.
+    """
+    X = _validation.check_input(
+        X, "X", what="the first view, an array of shape (n_samples, n_features)"
+    )
+    if y is not None:
+        y = _validation.check_input(y, "y")
+    return X, y
 
 
 # The original tutorial's rule of thumb: at least 5-10x more samples than
@@ -61,8 +75,8 @@ class _BaseCCA(
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "reg": [Interval(Real, 0, 1, closed="both")],
+        "n_components": [_validation.Interval(Integral, 1, None, closed="left"), None],
+        "reg": [_validation.Interval(Real, 0, 1, closed="both")],
         "solver": [StrOptions({"auto", "gram", "qr"})],
     }
 
@@ -257,6 +271,7 @@ class _BaseCCA(
         return bases
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
+        X, y = _check_views(X, y)
         X, Y = validate_data(
             self,
             X,
@@ -505,6 +520,7 @@ class _BaseCCA(
                 f"{type(self).__name__}.score requires y, the second view, but "
                 "the target y is None."
             )
+        y = _validation.check_input(y, "y")
         Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
         Y = self._as_view(Y, like=X)
         self._check_n_features_y(Y)
@@ -537,6 +553,7 @@ class _BaseCCA(
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             out = _dask.transform(self, X, y)
             return out if y is None else self._pair_output(*out, y)
+        X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(
             X, self, attribute="x_weights_", method="transform"
@@ -584,6 +601,7 @@ class _BaseCCA(
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             return _dask.score(self, X, y)
+        X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
         Y = self._check_y(y, X)

@@ -10,12 +10,13 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_array, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     StrOptions,
     validate_params,
 )
 
+from . import _validation
 from ._parallel import check_progress, parallel_map
+from ._reprs import result_repr
 from ._tables import Tabular
 from ._views import (
     SharedView,
@@ -79,6 +80,20 @@ class BaselineResult(Tabular):
         names = ("observed", "null_mean", "null_std", "pvalue", "n_resamples", "null")
         return None, {name: [getattr(self, name)] for name in names}
 
+    def __repr__(self):
+        return result_repr(
+            self,
+            {
+                "observed": self.observed,
+                "null": f"{self.null} {self.null_mean:.4g} ± {self.null_std:.2g} "
+                f"over {self.n_resamples} resamples",
+                "pvalue": self.pvalue,
+                "null_distribution": self.null_distribution,
+                "observed_correlations": self.observed_correlations,
+                "null_correlations": self.null_correlations,
+            },
+        )
+
 
 @validate_params(
     {
@@ -86,10 +101,10 @@ class BaselineResult(Tabular):
         "X": ["array-like"],
         "y": ["array-like"],
         "null": [StrOptions({"permutation", "gaussian"})],
-        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "n_resamples": [_validation.Interval(Integral, 1, None, closed="left")],
         "scoring": [callable, None],
         "cv": ["cv_object", None],
-        "n_jobs": [Integral, None],
+        "n_jobs": [_validation.Interval(Integral, None, None, closed="neither"), None],
         "random_state": ["random_state"],
         "progress": ["boolean", None],
     },
@@ -209,6 +224,13 @@ def similarity_baseline(
     basis) and each resample costs one cross-product ``XᵀPy`` and a small
     SVD; the values equal refitting on the permuted data, to rounding.
 
+    With ``sklearn.set_config(array_api_dispatch=True)``, ``X`` and ``y``
+    may be arrays of any Array API library (PyTorch, CuPy, ...). For CCA,
+    SVCCA and PWCCA they are copied to the host once, where the views are
+    shared between resamples (the result is then exactly that of the NumPy
+    arrays); other estimators are fitted on the arrays as given. A tensor
+    that requires grad is used detached.
+
     References
     ----------
     .. [1] M. Raghu, J. Gilmer, J. Yosinski, J. Sohl-Dickstein, "SVCCA:
@@ -252,6 +274,7 @@ def similarity_baseline(
        0.872      0.030     0.057   0.048           20  permutation
     """
     progress = check_progress(progress)
+    X, y = _validation.check_input(X, "X"), _validation.check_input(y, "y")
     if cv is not None:
         return _held_out_baseline(
             estimator,
@@ -265,6 +288,9 @@ def similarity_baseline(
             random_state,
             progress,
         )
+    if supports_shared_views(estimator):
+        # Each view is decomposed once, on the host (see Notes).
+        X, y = _validation.host_array(X), _validation.host_array(y)
     observed_fit = clone(estimator).fit(X, y)
     observed = similarity_of(observed_fit, X, y, scoring)
     seeds = check_random_state(random_state).randint(

@@ -9,7 +9,9 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import sys
 import textwrap
@@ -90,6 +92,25 @@ def _int_at_least(minimum, what, example):
     return parse
 
 
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def _memory_size(text):
+    """``8G``, ``500M``, ``1.5T`` or a number of bytes."""
+    number = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = number[-1:] if number[-1:] in _UNITS else ""
+    try:
+        value = float(number[: len(number) - len(unit)]) * _UNITS[unit]
+    except ValueError:
+        value = 0
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an amount of memory: give a number with K, M, G or "
+            "T, e.g. 8G"
+        )
+    return int(value)
+
+
 _folds = _int_at_least(2, "a number of folds", 5)
 _epochs = _int_at_least(1, "a number of epochs", 50)
 
@@ -134,6 +155,7 @@ examples:
   sklearn-svcca compare acts.npz acts.npz --key model0 --key model1
   sklearn-svcca compare a.csv b.csv --neurons-first
   sklearn-svcca compare conv_a.npy conv_b.npy --method fourier
+  sklearn-svcca compare torch_a.npy torch_b.npy --method fourier --channels-first
 
 files:
   .npy  one array
@@ -144,7 +166,14 @@ files:
 Rows are samples (datapoints) and columns neurons, in the same sample order
 in both files. The two layers may have different numbers of neurons.
 Convolutional activations (n_samples, height, width, channels) need
---method fourier, or one of the conv recipes (sklearn_svcca.conv) in Python.
+--method fourier, or one of the conv recipes (sklearn_svcca.conv) in Python;
+PyTorch's (N, C, H, W) maps also need --channels-first.
+
+Before reading the data, the headers of .npy and .npz files are read and
+the memory the comparison needs is estimated (the float64 cross-products of
+the neurons, p x p, q x q and p x q, and copies of the data); a comparison
+that would need more than is available (or than --max-memory) is refused
+with the estimate.
 """
 
 
@@ -285,6 +314,25 @@ def _build_parser():
         help=(
             "the files are (neurons, datapoints), the original SVCCA code's "
             "layout, rather than (datapoints, neurons)"
+        ),
+    )
+    compare.add_argument(
+        "--channels-first",
+        action="store_true",
+        help=(
+            "fourier only: 4-D files are (n_samples, channels, height, width), "
+            "PyTorch's (N, C, H, W), rather than (n_samples, height, width, "
+            "channels)"
+        ),
+    )
+    compare.add_argument(
+        "--max-memory",
+        type=_memory_size,
+        metavar="SIZE",
+        help=(
+            "refuse a comparison estimated to need more memory than this, e.g. "
+            "8G or 500M (default: the memory available when it starts; more "
+            "than the machine has gets the process killed)"
         ),
     )
     compare.add_argument(
@@ -431,11 +479,23 @@ def _run_compare(args):
     key_a = keys[0] if keys else None
     key_b = keys[-1] if keys else None
     # Mistakes in the options are reported before any file is read.
-    estimator = _make_estimator(args.method, args.svd_dims)
-    four_d = args.method == "fourier"
-    A = _load("A", args.a, key_a, args.neurons_first, four_d)
-    B = _load("B", args.b, key_b, args.neurons_first, four_d)
+    estimator = _make_estimator(args.method, args.svd_dims, args.channels_first)
+    files = [("A", args.a, key_a), ("B", args.b, key_b)]
+    # The headers first: nothing is loaded that cannot be compared.
+    headers = [_header(label, Path(path), key) for label, path, key in files]
+    _check_memory(args, headers)
+    try:
+        A, B = (_load(label, Path(path), key, args) for label, path, key in files)
+    except MemoryError:
+        raise UsageError(_out_of_memory(args, headers, "reading the files")) from None
+    loaded = None in headers
+    if loaded:
+        # A .csv file has no header: check its shape now, before fitting.
+        headers = [(A.shape, A.dtype), (B.shape, B.dtype)]
+        _check_memory(args, headers, loaded=True)
     _check_same_samples(A, B, args)
+    _warn_layout(A, B, args)
+    from .exceptions import DataFormatWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -443,9 +503,15 @@ def _run_compare(args):
             estimator.fit(A, B)
         except ValueError as exc:
             raise UsageError(_one_line(exc)) from None
+        except MemoryError:
+            raise UsageError(_out_of_memory(args, headers, "fitting", loaded)) from None
     fit_warnings = list(
         dict.fromkeys(
-            _one_line(w.message) for w in caught if issubclass(w.category, UserWarning)
+            _one_line(w.message)
+            for w in caught
+            # The layout was checked above, in the command line's words.
+            if issubclass(w.category, UserWarning)
+            and not issubclass(w.category, DataFormatWarning)
         )
     )
     held_out = None
@@ -465,6 +531,10 @@ def _run_compare(args):
                 held_out = held_out_scores(estimator, A, B, args.cv)
             except ValueError as exc:
                 raise UsageError(f"--cv {args.cv}: {_one_line(exc)}") from None
+            except MemoryError:
+                raise UsageError(
+                    _out_of_memory(args, headers, f"--cv {args.cv}", loaded)
+                ) from None
 
     result = _compare_result(args, estimator, A, B, held_out, fit_warnings)
     if args.json:
@@ -480,48 +550,103 @@ def _suffix(path):
     return Path(path).suffix.lower()
 
 
-def _load(label, path, key, neurons_first, allow_4d):
-    """Read one activation file as a (samples, neurons) float array."""
-    path = Path(path)
+def _check_path(label, path):
     if not path.exists():
         raise UsageError(f"{label}: no such file: {path}")
     if path.is_dir():
         raise UsageError(f"{label}: {path} is a directory, not an activation file")
-    suffix = _suffix(path)
-    try:
-        if suffix == ".npy":
-            array = np.load(path, allow_pickle=False)
-        elif suffix == ".npz":
-            array = _load_npz(label, path, key)
-        elif suffix == ".csv":
-            array = _load_csv(path)
-        else:
+    if _suffix(path) not in (".npy", ".npz", ".csv"):
+        raise UsageError(
+            f"{label}: {path} has an unknown file type {path.suffix!r}; use "
+            ".npy, .npz (with --key) or .csv"
+        )
+
+
+def _npy_stream(label, path, key, stack):
+    """A binary stream of the ``.npy`` array in ``path`` and its size in bytes.
+
+    ``.npz`` members are opened in the archive, so that their header can be
+    read before anything is decompressed. ``stack`` closes what is opened.
+    """
+    if _suffix(path) == ".npy":
+        return stack.enter_context(open(path, "rb")), path.stat().st_size
+    archive = stack.enter_context(zipfile.ZipFile(path))
+    members = archive.namelist()
+    names = [m[:-4] if m.endswith(".npy") else m for m in members]
+    if key is None:
+        if len(names) != 1:
             raise UsageError(
-                f"{label}: {path} has an unknown file type {path.suffix!r}; use "
-                ".npy, .npz (with --key) or .csv"
+                f"{label}: {path} holds {len(names)} arrays "
+                f"({', '.join(names) or 'none'}); choose one with --key NAME"
             )
+        key = names[0]
+    if key not in names:
+        raise UsageError(
+            f"{label}: {path} has no array {key!r}; it has: {', '.join(names)}"
+        )
+    member = members[names.index(key)]
+    if not member.endswith(".npy"):
+        raise UsageError(
+            f"{label}: member {member!r} of {path} is not a .npy array (np.savez "
+            "writes one .npy member per array); save the activations with "
+            "np.savez or choose another member with --key"
+        )
+    return stack.enter_context(archive.open(member)), archive.getinfo(member).file_size
+
+
+def _header(label, path, key):
+    """``(shape, dtype)`` from a .npy or .npz file's header; None for .csv.
+
+    Checks that the data the header announces are there, so that a
+    truncated or corrupt file is not allocated.
+    """
+    _check_path(label, path)
+    if _suffix(path) == ".csv":
+        return None
+    try:
+        with contextlib.ExitStack() as stack:
+            stream, size = _npy_stream(label, path, key, stack)
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+            else:  # pragma: no cover - version 3.0 (utf-8 field names)
+                shape, _, dtype = np.lib.format._read_array_header(stream, version)
+            offset = stream.tell()
     except UsageError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise UsageError(f"{label}: cannot read {path}: {_one_line(exc)}") from None
-    return _as_activations(label, path, array, neurons_first, allow_4d)
+    if dtype.hasobject:
+        raise UsageError(
+            f"{label}: {path} holds Python objects (a pickled {dtype} array), not "
+            "numbers; save the activations as a numeric array"
+        )
+    needed = math.prod(shape) * dtype.itemsize
+    if size - offset < needed:
+        raise UsageError(
+            f"{label}: {path} is truncated or corrupt: its header announces a "
+            f"{' x '.join(map(str, shape))} {dtype} array ({_bytes(needed)}) but "
+            f"only {_bytes(max(size - offset, 0))} of data follow"
+        )
+    return tuple(int(s) for s in shape), dtype
 
 
-def _load_npz(label, path, key):
-    with np.load(path, allow_pickle=False) as data:
-        names = list(data.files)
-        if key is None:
-            if len(names) != 1:
-                raise UsageError(
-                    f"{label}: {path} holds {len(names)} arrays "
-                    f"({', '.join(names) or 'none'}); choose one with --key NAME"
-                )
-            key = names[0]
-        if key not in names:
-            raise UsageError(
-                f"{label}: {path} has no array {key!r}; it has: {', '.join(names)}"
-            )
-        return data[key]
+def _load(label, path, key, args):
+    """Read one activation file as a (samples, neurons) float array."""
+    try:
+        if _suffix(path) == ".csv":
+            array = _load_csv(path)
+        else:
+            with contextlib.ExitStack() as stack:
+                stream, _ = _npy_stream(label, path, key, stack)
+                array = np.lib.format.read_array(stream, allow_pickle=False)
+    except UsageError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"{label}: cannot read {path}: {_one_line(exc)}") from None
+    return _as_activations(label, path, array, args)
 
 
 def _load_csv(path):
@@ -535,7 +660,8 @@ def _load_csv(path):
     return np.loadtxt(path, delimiter=",", skiprows=header, ndmin=2, dtype=np.float64)
 
 
-def _as_activations(label, path, array, neurons_first, allow_4d):
+def _as_activations(label, path, array, args):
+    allow_4d = args.method == "fourier"
     if array.dtype.kind in "biu":
         array = array.astype(np.float64)
     elif array.dtype.kind == "c":
@@ -548,21 +674,23 @@ def _as_activations(label, path, array, neurons_first, allow_4d):
         # One neuron over the samples, whichever way round the file was.
         array = array.reshape(-1, 1)
     elif array.ndim == 2:
-        if neurons_first:
+        if args.neurons_first:
             array = array.T
     elif array.ndim == 4 and allow_4d:
-        if neurons_first:
+        if args.neurons_first:
             raise UsageError(
                 f"--neurons-first applies to 2-D (neurons, datapoints) files; "
-                f"{label} ({path}) is 4-D, which is always (n_samples, height, "
-                "width, channels)"
+                f"{label} ({path}) is 4-D, which is (n_samples, height, width, "
+                "channels), or (n_samples, channels, height, width) with "
+                "--channels-first"
             )
     elif array.ndim == 4:
         raise UsageError(
             f"{label}: {path} has shape {array.shape}, convolutional activations "
-            "(n_samples, height, width, channels); use --method fourier, or in "
-            "Python flatten or pool them with the conv recipes "
-            "(sklearn_svcca.conv) before cca, svcca or pwcca"
+            "(n_samples, height, width, channels); use --method fourier (with "
+            "--channels-first for PyTorch's (N, C, H, W)), or in Python flatten "
+            "or pool them with the conv recipes (sklearn_svcca.conv) before cca, "
+            "svcca or pwcca"
         )
     else:
         expected = "2-D or 4-D" if allow_4d else "2-D (samples, neurons)"
@@ -601,18 +729,185 @@ def _check_same_samples(A, B, args):
         f"{B.shape[0]}: both files must hold activations on the same inputs, "
         "in the same order"
     )
-    if not args.neurons_first and A.ndim == B.ndim == 2 and A.shape[1] == B.shape[1]:
-        message += (
-            "; if the files are (neurons, datapoints) as in the original SVCCA "
-            "code, add --neurons-first"
-        )
+    if A.ndim == B.ndim == 2:
+        if A.shape[1] == B.shape[1]:
+            # Both the other way round.
+            message += (
+                "; the files look like (datapoints, neurons), so drop --neurons-first"
+                if args.neurons_first
+                else "; if the files are (neurons, datapoints) as in the "
+                "original SVCCA code, add --neurons-first"
+            )
+        elif A.shape[1] == B.shape[0] or A.shape[0] == B.shape[1]:
+            # One of them the other way round: --neurons-first turns both.
+            wrong, right = ("A", "B") if A.shape[1] == B.shape[0] else ("B", "A")
+            n = B.shape[0] if wrong == "A" else A.shape[0]
+            message += (
+                f"; {wrong} has {n} columns, as many as {right} has rows: if "
+                f"{wrong} is (neurons, datapoints) and {right} (datapoints, "
+                f"neurons), save {wrong} transposed, because --neurons-first "
+                "transposes both files"
+            )
     raise UsageError(message)
 
 
-def _make_estimator(method, svd_dims):
+def _warn_layout(A, B, args):
+    """Warn, in the command line's words, about maps that look channels first."""
+    if args.method != "fourier" or args.channels_first:
+        return
+    from ._validation import looks_channels_first
+
+    for label, path, maps in (("A", args.a, A), ("B", args.b, B)):
+        if maps.ndim == 4 and looks_channels_first(maps.shape):
+            _, a, b, c = maps.shape
+            print(
+                f"warning: {label} ({path}) has shape {maps.shape}, read as "
+                f"{a}x{b} maps of {c} channels; its last two axes are equal, as "
+                f"in PyTorch's (N, C, H, W) layout ({a} channels of {b}x{c}): if "
+                "so, add --channels-first",
+                file=sys.stderr,
+            )
+
+
+# ------------------------------------------------------------------ memory
+
+
+def _available_memory():
+    """Bytes of memory available now (Linux's MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _views_of(args, headers, loaded=False):
+    """The two arrays' shapes as the fit sees them, and their data's bytes.
+
+    Conv maps are (n, height, width, channels) and, for --method fourier, a
+    2-D layer is a 1x1 map. None when a header is missing (.csv, whose size
+    bounds its array) or the shapes will be refused when loaded.
+    ``loaded``: the shapes are those of the arrays as loaded, already
+    (samples, neurons).
+    """
+    shapes = []
+    data = 0
+    for header in headers:
+        if header is None:
+            return None
+        shape, dtype = header
+        if len(shape) == 1:
+            shape = (shape[0], 1)
+        if len(shape) == 2 and args.neurons_first and not loaded:
+            shape = shape[::-1]
+        if len(shape) == 4 and args.channels_first:
+            shape = (shape[0], shape[2], shape[3], shape[1])
+        if args.method == "fourier" and len(shape) == 2:
+            shape = (shape[0], 1, 1, shape[1])
+        if len(shape) != (4 if args.method == "fourier" else 2):
+            return None
+        shapes.append(shape)
+        # The file's array, and the float64 copy the fit computes from.
+        data += math.prod(shape) * (dtype.itemsize + 8)
+    return shapes, data
+
+
+# Peak memory of a fit: the cross-products (p x p, q x q, p x q), kept all
+# along, and the decomposition of one view at a time (eigenvectors, bases,
+# LAPACK workspace): a few copies of the wider view's block. Measured peak
+# RSS of a whole compare (2026-12-04): 3.0 GiB for 200 x 8000 float32
+# against 200 x 30 (estimated 3.1 GiB), 1.0 GiB for 4000 x 3000 against
+# 4000 x 3000 (estimated 1.1 GiB); FourierCCA's batched small blocks need
+# one copy, 0.39 GiB for 300 x 8 x 8 x 192 against 160 channels (estimated
+# 0.45 GiB). Plus the interpreter and its libraries.
+_WORKSPACE_COPIES = 5
+_SPECTRAL_WORKSPACE_COPIES = 1
+_BASELINE = 256 * 2**20
+
+
+def _memory_needed(args, headers, loaded=False):
+    """Estimated peak bytes of the comparison and what dominates it."""
+    views = _views_of(args, headers, loaded)
+    if views is None:
+        return None
+    (x, y), data = views
+    if args.method == "fourier":
+        # Stacked complex128 products, one (c_x + c_y)² block per solved
+        # frequency (half the grid of the smaller map, by symmetry), and the
+        # spectra of the data.
+        bins = min(x[1], y[1]) * (min(x[2], y[2]) // 2 + 1)
+        p, q = x[3], y[3]
+        unit, copies = 16 * bins, _SPECTRAL_WORKSPACE_COPIES
+        data += 16 * x[0] * bins * (p + q)
+        what = f"{bins} frequencies x ({p} + {q})² complex cross-products"
+    else:
+        p, q = x[1], y[1]
+        unit, copies = 8, _WORKSPACE_COPIES
+        what = f"the {p} x {p}, {q} x {q} and {p} x {q} cross-products in float64"
+    squares = unit * (p * p + q * q + p * q + copies * max(p, q) ** 2)
+    return squares + data + _BASELINE, what
+
+
+def _check_memory(args, headers, loaded=False):
+    estimate = _memory_needed(args, headers, loaded)
+    if estimate is None:
+        return
+    needed, what = estimate
+    limit = args.max_memory
+    source = "--max-memory"
+    if limit is None:
+        limit, source = _available_memory(), "available"
+    if limit is not None and needed > limit:
+        raise UsageError(
+            f"comparing A and B with --method {args.method} would need about "
+            f"{_bytes(needed)} of memory ({what}, and the data), more than the "
+            f"{_bytes(limit)} {source}; {_what_helps(args)}"
+        )
+
+
+def _what_helps(args):
+    if args.method == "fourier":
+        return (
+            "use fewer channels, or smaller maps (resize_maps, "
+            "spatial_mean_pool in sklearn_svcca.conv)"
+        )
+    return (
+        "compare fewer neurons: drop dead units or keep a random subset, pool "
+        "conv maps over space (sklearn_svcca.conv.spatial_mean_pool), or "
+        "reduce each layer beforehand (e.g. PCA to a few hundred components); "
+        "or raise --max-memory on a machine that has it"
+    )
+
+
+def _out_of_memory(args, headers, during, loaded=False):
+    estimate = _memory_needed(args, headers, loaded)
+    about = f" (about {_bytes(estimate[0])} estimated)" if estimate else ""
+    return f"ran out of memory while {during}{about}; {_what_helps(args)}"
+
+
+def _bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return None  # pragma: no cover
+
+
+def _make_estimator(method, svd_dims, channels_first=False):
     if svd_dims is not None and method != "svcca":
         raise UsageError(
             f"--svd-dims applies to --method svcca only, not --method {method}"
+        )
+    if channels_first and method != "fourier":
+        raise UsageError(
+            "--channels-first applies to 4-D maps with --method fourier, not "
+            f"--method {method}"
         )
     import sklearn_svcca
 
@@ -621,6 +916,10 @@ def _make_estimator(method, svd_dims):
             sklearn_svcca.SVCCA()
             if svd_dims is None
             else sklearn_svcca.SVCCA(svd_dims=svd_dims)
+        )
+    if method == "fourier":
+        return sklearn_svcca.FourierCCA(
+            data_format="channels_first" if channels_first else "channels_last"
         )
     return getattr(sklearn_svcca, _NAMES[method])()
 

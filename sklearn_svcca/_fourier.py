@@ -36,10 +36,10 @@ from scipy.linalg.blas import dsyrk as _dsyrk
 from scipy.linalg.blas import zgemm as _zgemm
 from scipy.linalg.blas import zherk as _zherk
 from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
-from . import _array_api, _dask, _linalg
+from . import _array_api, _dask, _linalg, _validation
 from ._base import _BaseCCA, _float_dtypes
 from .exceptions import ConditioningWarning
 
@@ -658,11 +658,12 @@ def _ndim(X):
         return 2
 
 
-def _shape_error(name, shape):
+def _shape_error(name, shape, data_format="channels_last"):
     return ValueError(
-        f"{name} must be an array of shape (n_samples, height, width, channels) "
-        f"for convolutional maps or (n_samples, channels) for a dense layer "
-        f"(a 1x1 map); got an array of shape {tuple(shape)}."
+        f"{name} must be an array of shape {_validation.map_layout(data_format)} "
+        f"for convolutional maps (data_format={data_format!r}) or (n_samples, "
+        f"channels) for a dense layer (a 1x1 map); got an array of shape "
+        f"{tuple(shape)}."
     )
 
 
@@ -695,6 +696,15 @@ class FourierCCA(_BaseCCA):
         data in memory), ``"auto"``: ``"gram"``, switching to ``"qr"`` for
         the frequencies where some view is ill-conditioned or
         rank-deficient, when the data are in memory.
+
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        Layout of 4-D maps (Keras's names): ``"channels_last"`` is
+        ``(n_samples, height, width, channels)`` (TensorFlow, the original
+        SVCCA code); ``"channels_first"`` is ``(n_samples, channels, height,
+        width)``, PyTorch's ``(N, C, H, W)``. The fitted attributes are
+        channels last either way. Channels-last maps that look like PyTorch's
+        (last two axes equal, the second different, e.g. ``(100, 32, 8,
+        8)``) get a :class:`~sklearn_svcca.exceptions.DataFormatWarning`.
 
     Attributes
     ----------
@@ -753,7 +763,7 @@ class FourierCCA(_BaseCCA):
 
     x_map_shape_ : tuple of int
         ``(height, width, channels)`` of the maps of ``X`` (``(1, 1,
-        n_features)`` for 2-D input).
+        n_features)`` for 2-D input), whatever ``data_format``.
 
     y_map_shape_ : tuple of int
         The same for ``y``.
@@ -863,21 +873,33 @@ class FourierCCA(_BaseCCA):
     0.926
     >>> fcca.transform(X).shape
     (500, 256)
+
+    PyTorch's ``(N, C, H, W)`` maps, the same layers:
+
+    >>> X_nchw, Y_nchw = X.transpose(0, 3, 1, 2), Y.transpose(0, 3, 1, 2)
+    >>> fcca = FourierCCA(data_format="channels_first").fit(X_nchw, Y_nchw)
+    >>> round(fcca.similarity_, 3)
+    0.926
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components": [_validation.Interval(Integral, 1, None, closed="left"), None],
         "solver": [StrOptions({"auto", "gram", "qr"})],
+        "data_format": [StrOptions(set(_validation.DATA_FORMATS))],
     }
 
-    def __init__(self, n_components=None, *, solver="auto"):
+    def __init__(
+        self, n_components=None, *, solver="auto", data_format="channels_last"
+    ):
         self.n_components = n_components
         self.solver = solver
+        self.data_format = data_format
 
     # ------------------------------------------------------------ input
 
     def _check_x(self, X, *, reset, min_samples):
         """Validate ``X`` as maps of shape (n, h, w, c) (2-D: a 1x1 map)."""
+        X = _validation.check_input(X, "X")
         if _ndim(X) <= 2:
             X = validate_data(
                 self,
@@ -896,7 +918,8 @@ class FourierCCA(_BaseCCA):
             estimator=self,
         )
         if X.ndim != 4:
-            raise _shape_error("X", X.shape)
+            raise _shape_error("X", X.shape, self.data_format)
+        X = self._as_maps(X, "X", warn=reset)
         if not reset:
             self._check_map_shape("X", X, self._x_map_shape)
         # n_features_in_ counts every value of a sample; this also checks
@@ -904,8 +927,17 @@ class FourierCCA(_BaseCCA):
         validate_data(self, _flat(X), reset=reset, skip_check_array=True)
         return X
 
-    @staticmethod
-    def _check_y_maps(y, like):
+    def _as_maps(self, maps, name, *, warn):
+        """4-D maps as given, channels last (warning, on fit, if they look
+        channels first)."""
+        if warn:
+            _validation.warn_if_channels_first(maps, name, self.data_format)
+        maps = _validation.as_channels_last(maps, self.data_format)
+        _validation.check_map_axes(maps, name, self.data_format)
+        return maps
+
+    def _check_y_maps(self, y, like, *, warn=False):
+        y = _validation.check_input(y, "y")
         Y = check_array(
             y, allow_nd=True, ensure_2d=False, dtype=_float_dtypes(y), input_name="y"
         )
@@ -917,15 +949,19 @@ class FourierCCA(_BaseCCA):
         if Y.ndim == 2:
             return Y[:, None, None, :]
         if Y.ndim != 4:
-            raise _shape_error("y", Y.shape)
-        return Y
+            raise _shape_error("y", Y.shape, self.data_format)
+        return self._as_maps(Y, "y", warn=warn)
 
     def _check_map_shape(self, name, maps, fitted):
-        if tuple(maps.shape[1:]) != fitted:
+        if tuple(int(v) for v in maps.shape[1:]) != fitted:
+            # Both are channels last; speak of them in the caller's layout.
+            fmt = self.data_format
+            shape = _validation.in_layout(maps.shape[1:], fmt)
             raise ValueError(
-                f"{name} has maps of shape {tuple(maps.shape[1:])} (height, width, "
-                f"channels), but {type(self).__name__} was fitted on maps of "
-                f"shape {fitted}; pass maps of the fitted shape."
+                f"{name} has maps of shape {shape} "
+                f"{_validation.map_layout(fmt, samples=False)}, but "
+                f"{type(self).__name__} was fitted on maps of shape "
+                f"{_validation.in_layout(fitted, fmt)}; pass maps of the fitted shape."
             )
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
@@ -936,7 +972,7 @@ class FourierCCA(_BaseCCA):
             X, Y = X[:, None, None, :], Y[:, None, None, :]
         else:
             X = self._check_x(X, reset=reset, min_samples=min_samples)
-            Y = self._check_y_maps(y, like=X)
+            Y = self._check_y_maps(y, like=X, warn=reset)
             check_consistent_length(X, Y)
             if reset:
                 self._n_features_y = int(np.prod(Y.shape[1:]))
@@ -971,20 +1007,26 @@ class FourierCCA(_BaseCCA):
     # Dask input: the same checks and errors on lazy arrays, which come back
     # chunked by samples only (each task sees whole maps).
 
-    def _dask_maps(self, a, name, *, row_chunks, min_samples):
+    def _dask_maps(self, a, name, *, row_chunks, min_samples, warn=False):
         """One layer as a Dask array of maps (n, h, w, c)."""
         a = _dask.as_dask(a, name, row_chunks=row_chunks)
         if a.ndim == 2:
             a = a[:, None, None, :]
-        if a.ndim != 4:
-            raise _shape_error(name, a.shape)
+        elif a.ndim == 4:
+            a = self._as_maps(a, name, warn=warn)
+        else:
+            raise _shape_error(name, a.shape, self.data_format)
         return _dask.check_view(self, a, name, min_samples=min_samples)
 
     def _check_dask_views(self, X, y, *, reset, min_samples=2):
         """:meth:`_check_fit_data` for Dask input (the hook of ``_dask``)."""
         chunks = _dask.row_chunks(X, y)
-        X = self._dask_maps(X, "X", row_chunks=chunks, min_samples=min_samples)
-        Y = self._dask_maps(y, "y", row_chunks=chunks, min_samples=min_samples)
+        X = self._dask_maps(
+            X, "X", row_chunks=chunks, min_samples=min_samples, warn=reset
+        )
+        Y = self._dask_maps(
+            y, "y", row_chunks=chunks, min_samples=min_samples, warn=reset
+        )
         X, Y = _dask.align_rows(X, Y)
         self._fix_maps(X, Y, reset=reset)
         _dask.check_features(self, _flat(X), _flat(Y), reset=reset)

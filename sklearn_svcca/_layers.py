@@ -15,8 +15,10 @@ from . import _linalg
 from ._cca import CCA
 from ._parallel import check_progress, parallel_map
 from ._pwcca import PWCCA
+from ._reprs import result_repr
 from ._svcca import SVCCA
 from ._tables import Tabular
+from ._validation import check_input, host_array
 from ._views import (
     SharedView,
     check_scoring,
@@ -65,6 +67,20 @@ class SimilarityMatrixResult(Tabular):
             label: self.similarities[:, j] for j, label in enumerate(self.labels_b)
         }
         return self.labels_a, columns
+
+    def __repr__(self):
+        s = self.similarities
+        fields = {
+            "similarities": f"<array of shape {s.shape}, from {s.min():.3g} "
+            f"to {s.max():.3g}>",
+            "labels_a": self.labels_a,
+            "labels_b": self.labels_b,
+            "estimator": self.estimator,
+            "symmetric": self.symmetric,
+        }
+        if self.fold_similarities is not None:
+            fields["fold_similarities"] = self.fold_similarities
+        return result_repr(self, fields)
 
 
 def similarity_matrix(
@@ -166,7 +182,15 @@ def similarity_matrix(
     fold, and the result equals ``cross_val_score(estimator, layer_a,
     layer_b, cv=cv).mean()`` pair by pair.
 
-    Any other estimator is cloned and fitted on each pair.
+    Any other estimator is cloned and fitted on each pair, on the arrays as
+    given.
+
+    With ``sklearn.set_config(array_api_dispatch=True)`` the layers may be
+    arrays of any Array API library (PyTorch, CuPy, ...). The shared
+    decompositions above are computed on the host, so for CCA, SVCCA and
+    PWCCA each layer is copied there once (the result is then exactly that
+    of the NumPy arrays); other estimators are fitted on the device. A
+    tensor that requires grad is used detached.
 
     Examples
     --------
@@ -223,6 +247,8 @@ def similarity_matrix(
     if fast:
         # Parameter errors surface before any work is done.
         clone(estimator)._validate_params()
+        # Layers are shared on the host (Array API arrays are copied there
+        # once): see Notes.
         arrays_a = _validated(names_a, arrays_a, "layers_a")
         arrays_b = arrays_a if same else _validated(names_b, arrays_b, "layers_b")
     # (None, None): fit and score on all samples.
@@ -322,6 +348,9 @@ def _as_layers(layers, name):
         )
     if not arrays:
         raise ValueError(f"{name} is empty: pass at least one layer.")
+    arrays = [
+        check_input(a, f"{name}[{key!r}]") for key, a in zip(names, arrays, strict=True)
+    ]
     return names, arrays
 
 
@@ -344,7 +373,7 @@ def _check_same_samples(names_a, arrays_a, label_a, names_b, arrays_b, label_b):
 def _validated(names, arrays, label):
     return [
         check_array(
-            a,
+            host_array(a),
             dtype=(np.float64, np.float32),
             ensure_min_samples=2,
             input_name=f"{label}[{name!r}]",

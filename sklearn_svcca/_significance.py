@@ -7,9 +7,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.stats
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from . import _validation
+from ._reprs import result_repr
 from ._tables import Tabular
 
 
@@ -63,15 +65,31 @@ class BartlettLawleyResult(Tabular):
             "pvalue": self.pvalues,
         }
 
+    def __repr__(self):
+        return result_repr(
+            self,
+            {
+                "n_significant": f"{self.n_significant} of "
+                f"{self.pvalues.shape[0]} at alpha={self.alpha:g}",
+                "pvalues": self.pvalues,
+                "statistics": self.statistics,
+                "df": self.df,
+                "canonical_correlations": self.canonical_correlations,
+                "n_samples": self.n_samples,
+                "n_features_x": self.n_features_x,
+                "n_features_y": self.n_features_y,
+            },
+        )
+
 
 @validate_params(
     {
         "estimator": "no_validation",
         "canonical_correlations": ["array-like", None],
-        "n_samples": [Interval(Integral, 2, None, closed="left"), None],
-        "n_features_x": [Interval(Integral, 1, None, closed="left"), None],
-        "n_features_y": [Interval(Integral, 1, None, closed="left"), None],
-        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "n_samples": [_validation.Interval(Integral, 2, None, closed="left"), None],
+        "n_features_x": [_validation.Interval(Integral, 1, None, closed="left"), None],
+        "n_features_y": [_validation.Interval(Integral, 1, None, closed="left"), None],
+        "alpha": [_validation.Interval(Real, 0, 1, closed="neither")],
     },
     prefer_skip_nested_validation=True,
 )
@@ -264,7 +282,7 @@ def _test_inputs(estimator, rho, n, p, q):
             "CCA, SVCCA or PWCCA, or give them explicitly."
         )
     n, p, q = int(n), int(p), int(q)
-    rho = np.asarray(rho, dtype=np.float64)
+    rho = np.asarray(_validation.host_array(rho), dtype=np.float64)
     if rho.ndim != 1:
         raise ValueError(
             f"canonical_correlations must be 1-D; got an array of shape {rho.shape}."

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from . import _validation
+from ._reprs import result_repr
 from ._tables import Tabular
 
 
@@ -52,12 +54,15 @@ class CorrelationSummary(Tabular):
     def _table(self):
         return None, {name: [value] for name, value in vars(self).items()}
 
+    def __repr__(self):
+        return result_repr(self, vars(self))
+
 
 @validate_params(
     {
         "estimator_or_correlations": "no_validation",
-        "top_k": [Interval(Integral, 1, None, closed="left")],
-        "threshold": [Interval(Real, 0, 1, closed="right")],
+        "top_k": [_validation.Interval(Integral, 1, None, closed="left")],
+        "threshold": [_validation.Interval(Real, 0, 1, closed="right")],
     },
     prefer_skip_nested_validation=True,
 )
@@ -150,7 +155,7 @@ def _correlations(source):
             )
         source = source.canonical_correlations_
     try:
-        rho = np.asarray(source, dtype=np.float64)
+        rho = np.asarray(_validation.host_array(source), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             "summarize_correlations needs a fitted estimator with "

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
-from . import _linalg
+from . import _linalg, _validation
 from ._base import _BaseCCA
 
-_INT_DIMS = Interval(Integral, 1, None, closed="left")
-_FRACTION_DIMS = Interval(Real, 0, 1, closed="right")
+_INT_DIMS = _validation.Interval(Integral, 1, None, closed="left")
+_FRACTION_DIMS = _validation.Interval(Real, 0, 1, closed="right")
 
 
 class SVCCA(_BaseCCA):
@@ -214,13 +213,9 @@ class SVCCA(_BaseCCA):
         return bx, by, route, extra
 
 
-def _is_int(value):
-    return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool)
-
-
 def _valid_dims(value):
     if isinstance(value, str):
         return value == "mle"
-    if _is_int(value):
+    if _validation.is_int(value):
         return value >= 1
-    return isinstance(value, Real) and 0 < value <= 1
+    return _validation.is_real(value) and 0 < value <= 1

@@ -24,6 +24,7 @@ from . import _linalg
 from ._cca import CCA
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
+from ._validation import host_array
 
 # Only these classes are known to decompose each view on its own, from its
 # moments or data alone. Subclasses may override any of that, so the test is
@@ -196,4 +197,4 @@ def check_scoring(scoring):
 def canonical_correlations_of(fitted):
     """The fitted canonical correlations, or None for estimators without them."""
     rho = getattr(fitted, "canonical_correlations_", None)
-    return None if rho is None else np.asarray(rho, dtype=np.float64)
+    return None if rho is None else np.asarray(host_array(rho), dtype=np.float64)

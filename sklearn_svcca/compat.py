@@ -19,6 +19,10 @@ IndexError in ``compute_pwcca`` when ``acts1`` is wider, Python 2 code in
 ``fourier_ccas`` -- these functions return the numerically correct value of
 the same recipe or raise a ValueError that says what to do.
 
+Array API arrays (PyTorch tensors, CuPy arrays, ...) are accepted and copied
+to the host: these functions compute with NumPy, as the original does, and
+return NumPy arrays. A tensor that requires grad is used detached.
+
 Unlike the original, nothing is printed: ``verbose=True`` logs a one-line
 summary per call at INFO level on the ``"sklearn_svcca.compat"`` logger
 (shown once logging is configured, e.g. ``logging.basicConfig(level="INFO")``).
@@ -32,7 +36,7 @@ from numbers import Real
 import numpy as np
 import scipy.fft
 
-from . import _linalg
+from . import _linalg, _validation
 
 __all__ = ["compute_pwcca", "fourier_ccas", "get_cca_similarity"]
 
@@ -65,7 +69,9 @@ def _check_acts(acts, name, *, ndim=2, layout="(neurons, datapoints)"):
     activations is never needed); other numeric types become float64. The
     result may share memory with ``acts``: nothing downstream writes to it.
     """
-    arr = np.asarray(acts)
+    arr = np.asarray(
+        _validation.host_array(acts, name, what=f"an array of shape {layout}")
+    )
     if arr.dtype.kind not in "biufc":
         raise TypeError(
             f"{name} must be a numeric array, got dtype {arr.dtype}. Convert the "

@@ -1,8 +1,15 @@
 """Recipes for comparing convolutional layers, one call each.
 
 A convolutional layer's activations are maps of shape ``(n_samples, height,
-width, channels)`` (channels last: PyTorch's ``(N, C, H, W)`` becomes
-``acts.permute(0, 2, 3, 1)``). The SVCCA tutorial compares such layers in four
+width, channels)`` (``data_format="channels_last"``, the default: TensorFlow's
+layout and the original SVCCA code's) or ``(n_samples, channels, height,
+width)`` (``data_format="channels_first"``: PyTorch's ``(N, C, H, W)``). Maps
+read channels last whose last two axes are equal and differ from the second,
+e.g. ``(100, 32, 8, 8)``, get a
+:class:`~sklearn_svcca.exceptions.DataFormatWarning`. With
+``sklearn.set_config(array_api_dispatch=True)`` every recipe takes and
+returns arrays of the input's namespace and device (PyTorch, CuPy, ...). The
+SVCCA tutorial compares such layers in four
 ways; :class:`~sklearn_svcca.FourierCCA` is one, the other three are here:
 
 - :func:`positions_as_samples`: every spatial position of every image is a
@@ -33,23 +40,38 @@ import numpy as np
 import scipy.ndimage
 from sklearn.utils import check_array, check_consistent_length
 
-from ._base import _FLOAT_DTYPES
+from . import _array_api, _validation
+from ._base import _float_dtypes
 
 __all__ = ["positions_as_samples", "resize_maps", "spatial_mean_pool"]
 
 
-def _as_maps(X, name):
-    X = check_array(X, allow_nd=True, dtype=_FLOAT_DTYPES, input_name=name)
+def _as_maps(X, name, data_format):
+    """``X`` validated and channels last (a view when transposed)."""
+    _validation.check_data_format(data_format)
+    X = _validation.check_input(X, name)
+    X = check_array(X, allow_nd=True, dtype=_float_dtypes(X), input_name=name)
     if X.ndim != 4:
         raise ValueError(
-            f"{name} must be an array of shape (n_samples, height, width, "
-            f"channels), channels last; got an array of shape {X.shape}. For "
-            "PyTorch's (N, C, H, W) activations pass acts.permute(0, 2, 3, 1)."
+            f"{name} must be an array of shape {_validation.map_layout(data_format)} "
+            f"(data_format={data_format!r}); got an array of shape "
+            f"{tuple(X.shape)}. PyTorch's (N, C, H, W) activations need "
+            "data_format='channels_first'."
         )
+    _validation.warn_if_channels_first(X, name, data_format)
+    X = _validation.as_channels_last(X, data_format)
+    _validation.check_map_axes(X, name, data_format)
     return X
 
 
-def positions_as_samples(X, y):
+def _namespace(X):
+    """``(xp, device)`` of a validated array (NumPy's for NumPy input)."""
+    if _array_api.is_foreign(X):
+        return _array_api.namespace(X)
+    return np, None
+
+
+def positions_as_samples(X, y, *, data_format="channels_last"):
     """Treat every spatial position of every image as a sample.
 
     ``(n, h, w, c)`` becomes ``(n·h·w, c)``: the channels are the neurons and
@@ -70,18 +92,24 @@ def positions_as_samples(X, y):
     Parameters
     ----------
     X : array-like of shape (n_samples, height, width, channels_x)
-        First layer, channels last.
+        First layer (``(n_samples, channels_x, height, width)`` with
+        ``data_format="channels_first"``).
     y : array-like of shape (n_samples, height, width, channels_y)
-        Second layer on the same images, same spatial size.
+        Second layer on the same images, same spatial size, same layout.
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        Layout of both layers: ``"channels_first"`` for PyTorch's
+        ``(N, C, H, W)``.
 
     Returns
     -------
     X_rows : ndarray of shape (n_samples * height * width, channels_x)
-        A view of ``X`` when it is C-contiguous (no copy).
+        A view of ``X`` when it is channels last and C-contiguous (no copy);
+        an array of ``X``'s namespace and device for Array API input.
     y_rows : ndarray of shape (n_samples * height * width, channels_y)
     groups : ndarray of shape (n_samples * height * width,)
         The image each row comes from, for ``groups=`` in
-        :func:`~sklearn.model_selection.cross_val_score`.
+        :func:`~sklearn.model_selection.cross_val_score` (a NumPy array
+        whatever the input).
 
     See Also
     --------
@@ -107,8 +135,8 @@ def positions_as_samples(X, y):
     >>> round(float(scores.mean()), 2)
     0.89
     """
-    X = _as_maps(X, "X")
-    Y = _as_maps(y, "y")
+    X = _as_maps(X, "X", data_format)
+    Y = _as_maps(y, "y", data_format)
     check_consistent_length(X, Y)
     if X.shape[1:3] != Y.shape[1:3]:
         raise ValueError(
@@ -117,12 +145,18 @@ def positions_as_samples(X, y):
             "with resize_maps(y, X.shape[1:3]), or compare them with "
             "spatial_mean_pool or FourierCCA, which accept different sizes."
         )
-    n, h, w = X.shape[:3]
+    n, h, w = (int(v) for v in X.shape[:3])
     groups = np.repeat(np.arange(n, dtype=np.int64), h * w)
-    return X.reshape(n * h * w, -1), Y.reshape(n * h * w, -1), groups
+    xp, _ = _namespace(X)
+    rows = n * h * w
+    return (
+        xp.reshape(X, (rows, int(X.shape[3]))),
+        xp.reshape(Y, (rows, int(Y.shape[3]))),
+        groups,
+    )
 
 
-def spatial_mean_pool(X):
+def spatial_mean_pool(X, *, data_format="channels_last"):
     """Average each channel over space: one sample per image.
 
     ``(n, h, w, c)`` becomes ``(n, c)``, accumulated in float64 and returned
@@ -138,11 +172,15 @@ def spatial_mean_pool(X):
     Parameters
     ----------
     X : array-like of shape (n_samples, height, width, channels)
-        A layer, channels last.
+        A layer (``(n_samples, channels, height, width)`` with
+        ``data_format="channels_first"``).
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        Layout of ``X``: ``"channels_first"`` for PyTorch's ``(N, C, H, W)``.
 
     Returns
     -------
     pooled : ndarray of shape (n_samples, channels)
+        Of ``X``'s namespace and device for Array API input.
 
     See Also
     --------
@@ -158,8 +196,12 @@ def spatial_mean_pool(X):
     array([[2.5],
            [8.5]])
     """
-    X = _as_maps(X, "X")
-    return np.mean(X, axis=(1, 2), dtype=np.float64).astype(X.dtype, copy=False)
+    X = _as_maps(X, "X", data_format)
+    xp, device = _namespace(X)
+    if xp is np:
+        return np.mean(X, axis=(1, 2), dtype=np.float64).astype(X.dtype, copy=False)
+    acc = xp.astype(X, _array_api.float_dtype(xp, device))
+    return xp.astype(xp.mean(acc, axis=(1, 2)), X.dtype)
 
 
 def _axis_operator(m, size, order):
@@ -180,7 +222,7 @@ def _axis_operator(m, size, order):
     return np.stack(cols, axis=1)
 
 
-def resize_maps(X, size, *, order=1):
+def resize_maps(X, size, *, order=1, data_format="channels_last"):
     """Resize maps to a given spatial size by spline interpolation.
 
     Each channel of each image is interpolated with
@@ -199,16 +241,22 @@ def resize_maps(X, size, *, order=1):
     Parameters
     ----------
     X : array-like of shape (n_samples, height, width, channels)
-        A layer, channels last.
+        A layer (``(n_samples, channels, height, width)`` with
+        ``data_format="channels_first"``).
     size : tuple of int
         ``(new_height, new_width)``, e.g. ``other.shape[1:3]``.
     order : int, default=1
         Spline order: 0 nearest neighbour, 1 bilinear, 3 cubic (0 to 5).
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        Layout of ``X`` and of the result: ``"channels_first"`` for
+        PyTorch's ``(N, C, H, W)``.
 
     Returns
     -------
     resized : ndarray of shape (n_samples, new_height, new_width, channels)
-        In ``X``'s float dtype (computed in float64).
+        In ``X``'s float dtype (computed in float64), its layout
+        (``data_format``), and its namespace and device for Array API
+        input.
 
     See Also
     --------
@@ -225,7 +273,7 @@ def resize_maps(X, size, *, order=1):
            [1.5 , 1.75, 2.25, 2.5 ],
            [2.  , 2.25, 2.75, 3.  ]])
     """
-    X = _as_maps(X, "X")
+    X = _as_maps(X, "X", data_format)
     message = (
         f"size must be a pair of positive ints (new_height, new_width); got {size!r}."
     )
@@ -235,12 +283,23 @@ def resize_maps(X, size, *, order=1):
         raise ValueError(message) from exc
     if new_h < 1 or new_w < 1:
         raise ValueError(message)
-    if not (isinstance(order, (int, np.integer)) and 0 <= order <= 5):
+    if not (_validation.is_int(order) and 0 <= order <= 5):
         raise ValueError(f"order must be an int from 0 to 5; got {order!r}.")
-    n, h, w, c = X.shape
+    n, h, w, c = (int(v) for v in X.shape)
+    xp, device = _namespace(X)
+    acc = np.float64 if xp is np else _array_api.float_dtype(xp, device)
     Mh = _axis_operator(h, new_h, order)
     Mw = _axis_operator(w, new_w, order)
+    if xp is not np:
+        Mh, Mw = (_array_api.from_numpy(M, like=X) for M in (Mh, Mw))
     # Rows first: (H, h) @ (n, h, w*c); then columns, batched over (n, H).
-    out = np.matmul(Mh, X.reshape(n, h, w * c).astype(np.float64, copy=False))
-    out = np.matmul(Mw, out.reshape(n * new_h, w, c))
-    return out.reshape(n, new_h, new_w, c).astype(X.dtype, copy=False)
+    out = xp.matmul(Mh, xp.astype(xp.reshape(X, (n, h, w * c)), acc, copy=False))
+    out = xp.matmul(Mw, xp.reshape(out, (n * new_h, w, c)))
+    out = xp.astype(xp.reshape(out, (n, new_h, new_w, c)), X.dtype, copy=False)
+    if data_format == "channels_first":
+        out = (
+            xp.permute_dims(out, (0, 3, 1, 2))
+            if xp is not np
+            else out.transpose(0, 3, 1, 2)
+        )
+    return out

@@ -8,7 +8,7 @@ They subclass :class:`UserWarning`, so the usual ``warnings`` filters apply::
     warnings.simplefilter("ignore", SampleSizeWarning)
 """
 
-__all__ = ["ConditioningWarning", "SampleSizeWarning"]
+__all__ = ["ConditioningWarning", "DataFormatWarning", "SampleSizeWarning"]
 
 
 class SampleSizeWarning(UserWarning):
@@ -31,4 +31,15 @@ class ConditioningWarning(UserWarning):
     largest: its canonical correlations may be accurate to fewer than eight
     digits. ``fit`` with ``solver="auto"`` or ``"qr"`` on in-memory data
     avoids it.
+    """
+
+
+class DataFormatWarning(UserWarning):
+    """Convolutional maps that look like they are in the other layout.
+
+    Maps are read channels last, ``(n_samples, height, width, channels)``,
+    unless ``data_format="channels_first"`` (PyTorch's ``(N, C, H, W)``) is
+    passed. Raised when channels-last maps have their last two axes equal
+    and different from the second, e.g. ``(100, 32, 8, 8)``: far more often
+    32 channels of 8x8 than 32x8 maps of 8 channels.
     """

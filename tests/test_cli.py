@@ -635,3 +635,204 @@ def test_help_links_the_reporting_guide(command, capsys):
     assert "docs/reporting.rst" in text
     page = Path(__file__).resolve().parents[1] / "docs" / "reporting.rst"
     assert "Which number to report" in page.read_text()
+
+
+# ------------------------------------------- issue 11: items 8, 10 and 15
+
+
+def test_item8_npz_member_that_is_not_an_array(views, capsys):
+    import zipfile
+
+    A, B = views
+    np.save("b.npy", B)
+    with zipfile.ZipFile("odd.npz", "w") as archive:
+        archive.writestr("notes.txt", "not an array")
+    assert_usage_error(
+        run_cli("compare", "odd.npz", "b.npy"),
+        "A: member 'notes.txt' of odd.npz is not a .npy array",
+    )
+    with zipfile.ZipFile("mixed.npz", "w") as archive:
+        archive.writestr("notes.txt", "not an array")
+        with archive.open("acts.npy", "w") as member:
+            np.save(member, A)
+    proc = call_main(capsys, "compare", "mixed.npz", "b.npy", "--key", "notes.txt")
+    assert_usage_error(proc, "'notes.txt' of mixed.npz is not a .npy array")
+    out = compare_json(capsys, "mixed.npz", "b.npy", "--key", "acts", "--method", "cca")
+    assert out["similarity"] == pytest.approx(CCA().fit(A, B).similarity_, abs=1e-12)
+    # A pickled object array: refused from its header, never unpickled.
+    np.savez("pickled.npz", acts=np.array([{"a": 1}, None], dtype=object))
+    assert_usage_error(
+        call_main(capsys, "compare", "pickled.npz", "b.npy"),
+        "A: pickled.npz holds Python objects",
+    )
+    np.save("pickled.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    assert_usage_error(
+        call_main(capsys, "compare", "b.npy", "pickled.npy"),
+        "B: pickled.npy holds Python objects",
+    )
+
+
+def test_item8_header_announcing_more_data_than_the_file_holds(views, capsys):
+    # 900 bytes whose header claims a 1e6 x 1e6 float64 array (7.3 TiB).
+    np.save("b.npy", views[1])
+    with open("huge.npy", "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+        )
+        f.write(b"\0" * (900 - f.tell()))
+    line = assert_usage_error(
+        run_cli("compare", "huge.npy", "b.npy"),
+        "A: huge.npy is truncated or corrupt",
+        "1000000 x 1000000 float64",
+        "7.3 TiB",
+    )
+    assert "MemoryError" not in line
+    # The same in an archive, and a file cut short.
+    with open("huge.npy", "rb") as f:
+        header = f.read()
+    import zipfile
+
+    with zipfile.ZipFile("huge.npz", "w") as archive:
+        archive.writestr("acts.npy", header)
+    assert_usage_error(
+        call_main(capsys, "compare", "b.npy", "huge.npz"), "B: huge.npz is truncated"
+    )
+    np.save("full.npy", views[0])
+    with open("full.npy", "rb") as f:
+        data = f.read()
+    with open("cut.npy", "wb") as f:
+        f.write(data[: len(data) // 2])
+    assert_usage_error(
+        call_main(capsys, "compare", "cut.npy", "b.npy"), "cut.npy is truncated"
+    )
+
+
+def test_item8_a_layer_too_wide_for_memory_is_refused_before_loading(rng, capsys):
+    # A real (200, 40000) layer: its float64 cross-products alone are 12 GiB.
+    np.save("wide.npy", rng.normal(size=(200, 40000)).astype(np.float32))
+    np.save("b.npy", rng.normal(size=(200, 30)))
+    line = assert_usage_error(
+        run_cli("compare", "wide.npy", "b.npy", "--max-memory", "8G"),
+        "--method svcca would need about",
+        "40000 x 40000",
+        "more than the 8.0 GiB --max-memory",
+        "fewer neurons",
+    )
+    needed = float(line.split("need about ")[1].split(" GiB")[0])
+    # 12 GiB of products, with the decompositions' copies.
+    assert 40 < needed < 100
+    # By default the limit is the memory available now.
+    import sklearn_svcca._cli as cli
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "_available_memory", lambda: 2**30)
+        proc = call_main(capsys, "compare", "wide.npy", "b.npy", "--method", "cca")
+    assert_usage_error(proc, "more than the 1.0 GiB available")
+    # FourierCCA's products are per frequency.
+    np.save("maps.npy", rng.normal(size=(20, 16, 16, 2000)).astype(np.float32))
+    proc = call_main(
+        capsys, "compare", "maps.npy", "maps.npy", "--method", "fourier",
+        "--max-memory", "1G",
+    )  # fmt: skip
+    assert_usage_error(proc, "144 frequencies x (2000 + 2000)² complex")
+
+
+def test_item8_running_out_of_memory_is_one_line(views, npy_files, capsys):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SVCCA, "fit", exhausted)
+        proc = call_main(capsys, "compare", *npy_files)
+    assert_usage_error(proc, "ran out of memory while fitting", "estimated")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(np.lib.format, "read_array", exhausted)
+        proc = call_main(capsys, "compare", *npy_files)
+    assert_usage_error(proc, "ran out of memory while reading the files")
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-1G", "8X", "inf", "nan"])
+def test_item8_bad_max_memory(value, npy_files, capsys):
+    proc = call_main(capsys, "compare", *npy_files, f"--max-memory={value}")
+    assert_usage_error(proc, "--max-memory", "not an amount of memory")
+
+
+def test_item8_max_memory_units(npy_files, views, capsys):
+    out = compare_json(capsys, *npy_files, "--max-memory", "1.5G", "--method", "cca")
+    assert out["similarity"] == pytest.approx(CCA().fit(*views).similarity_)
+    proc = call_main(capsys, "compare", *npy_files, "--max-memory", "100K")
+    assert_usage_error(proc, "more than the 100.0 KiB --max-memory")
+
+
+def test_item10_channels_first_flag(rng, capsys):
+    # PyTorch's (N, C, H, W): 4 channels of 6x6 against 3 channels.
+    A = rng.normal(size=(150, 4, 6, 6))
+    B = np.einsum("nchw,cd->ndhw", A, rng.normal(size=(4, 3)))
+    B += rng.normal(size=B.shape)
+    np.save("a.npy", A)
+    np.save("b.npy", B)
+    proc = run_cli("compare", "a.npy", "b.npy", "--method", "fourier", "--json",
+                   "--channels-first")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    out = json.loads(proc.stdout)
+    est = sklearn_svcca.FourierCCA(data_format="channels_first").fit(A, B)
+    ref = sklearn_svcca.FourierCCA().fit(
+        A.transpose(0, 2, 3, 1), B.transpose(0, 2, 3, 1)
+    )
+    assert out["similarity"] == est.similarity_ == ref.similarity_
+    assert out["a"]["shape"] == [150, 4, 6, 6]
+    # Without the flag the maps are read channels last, with a warning that
+    # names the flag, once per file.
+    proc = call_main(
+        capsys, "compare", "a.npy", "b.npy", "--method", "fourier", "--json"
+    )
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["similarity"] != pytest.approx(est.similarity_)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert all(
+        line.startswith("warning: ") and "--channels-first" in line for line in lines
+    )
+    assert "A (a.npy) has shape (150, 4, 6, 6)" in lines[0]
+    assert "data_format" not in proc.stderr
+    proc = call_main(capsys, "compare", "a.npy", "b.npy", "--channels-first")
+    assert_usage_error(
+        proc, "--channels-first applies to 4-D maps with --method fourier"
+    )
+
+
+def test_item15_one_transposed_file(rng, capsys):
+    np.save("t.npy", rng.normal(size=(40, 500)))  # (neurons, datapoints)
+    np.save("s.npy", rng.normal(size=(500, 64)))  # (datapoints, neurons)
+    line = assert_usage_error(
+        run_cli("compare", "t.npy", "s.npy"),
+        "A (t.npy) has 40 samples (rows) but B (s.npy) has 500",
+        "A has 500 columns, as many as B has rows",
+        "save A transposed",
+        "--neurons-first transposes both files",
+    )
+    line = assert_usage_error(call_main(capsys, "compare", "s.npy", "t.npy"))
+    assert "B has 500 columns, as many as A has rows" in line
+    np.save("s3.npy", rng.normal(size=(20, 40)))  # B: 40 columns, A's 40 rows
+    line = assert_usage_error(call_main(capsys, "compare", "t.npy", "s3.npy"))
+    assert "B has 40 columns, as many as A has rows" in line
+    # Both transposed: --neurons-first is the fix; both already right: drop it.
+    np.save("t2.npy", rng.normal(size=(30, 500)))
+    line = assert_usage_error(call_main(capsys, "compare", "t.npy", "t2.npy"))
+    assert "add --neurons-first" in line
+    np.save("s2.npy", rng.normal(size=(500, 32)))
+    line = assert_usage_error(
+        call_main(capsys, "compare", "s.npy", "s2.npy", "--neurons-first")
+    )
+    assert "drop --neurons-first" in line
+
+
+def test_item8_csv_files_are_checked_once_loaded(rng, capsys):
+    # No header to read first: the shape is checked before the fit.
+    np.savetxt("a.csv", rng.normal(size=(3000, 20)), delimiter=",")
+    np.savetxt("b.csv", rng.normal(size=(20, 10)), delimiter=",")
+    proc = call_main(
+        capsys, "compare", "a.csv", "b.csv", "--neurons-first", "--max-memory", "1M"
+    )
+    assert_usage_error(proc, "the 3000 x 3000, 20 x 20 and 3000 x 20", "1.0 MiB")

@@ -61,7 +61,7 @@ def test_spatial_mean_pool(maps):
     "shape, size, order",
     [
         ((3, 5, 7, 2), (9, 4), 1),
-        ((2, 7, 3, 3), (10, 11), 3),
+        ((2, 7, 3, 4), (10, 11), 3),
         ((2, 4, 4, 1), (8, 8), 0),
         ((2, 6, 6, 2), (3, 3), 1),
         ((2, 13, 5, 2), (7, 17), 2),
@@ -105,5 +105,5 @@ def test_resize_maps_rejects_bad_arguments():
         resize_maps(X, (0, 3))
     with pytest.raises(ValueError, match="order must be an int from 0 to 5"):
         resize_maps(X, (8, 8), order=7)
-    with pytest.raises(ValueError, match="channels last"):
+    with pytest.raises(ValueError, match="channels_last"):
         resize_maps(np.ones((2, 4, 4)), (8, 8))

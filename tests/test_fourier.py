@@ -102,6 +102,7 @@ def fit_quietly(est, X, Y):
     "size, cx, cy, n_images",
     [((4, 4), 3, 3, 20), ((3, 5), 2, 3, 30), ((4, 6), 3, 2, 20), ((5, 2), 2, 2, 30)],
 )
+@pytest.mark.filterwarnings("ignore::sklearn_svcca.exceptions.DataFormatWarning")
 def test_translation_invariant_data_gives_flattened_cca(size, cx, cy, n_images):
     # Every circular shift of every image: the covariance of the flattened
     # layer commutes with shifts, the unitary DFT block-diagonalises it, and

@@ -422,6 +422,8 @@ def test_cv_with_two_networks_scoring_and_a_generic_estimator():
             )
             np.testing.assert_allclose(result.similarities, expected, atol=1e-10)
     assert similarity_matrix(a, estimator=CCA()).fold_similarities is None
+    assert "fold_similarities=<array of shape (3, 4, 4)>" in repr(result)
+    assert "fold_similarities" not in repr(similarity_matrix(a, estimator=CCA()))
 
 
 def test_cv_held_out_similarity_of_unrelated_layers_is_near_zero():
