@@ -333,14 +333,28 @@ def targets(rows, dtype):
         checks.append(
             ("CCA <= 2x float64 floor", cca["x_floor64"], cca["x_floor64"] <= 2)
         )
-    if cca and "x_floor" in cca and dtype != np.float64:
+    if cca and "x_floor64" in cca and dtype == np.float64:
+        # Issue 12's tighter target for float64 input.
         checks.append(
-            (
-                "CCA vs float32 floor (for reference)",
-                cca["x_floor"],
-                cca["x_floor"] <= 2,
-            )
+            ("CCA <= 1.4x float64 floor", cca["x_floor64"], cca["x_floor64"] <= 1.4)
         )
+    if cca and "x_floor" in cca and dtype != np.float64:
+        # Issue 12: float32 input against the float32 floor. The estimators
+        # accumulate in float64 (float32 products miss 1e-8 by two orders,
+        # see docs/performance.rst), so this is bounded by the float64
+        # floor's own ratio to the float32 one.
+        checks.append(
+            ("CCA <= 2.5x float32 floor", cca["x_floor"], cca["x_floor"] <= 2.5)
+        )
+        floor = by.get("floor (float64)")
+        if floor and "x_floor" in floor:
+            checks.append(
+                (
+                    "  bound: float64 floor / float32 floor",
+                    floor["x_floor"],
+                    floor["x_floor"] <= 2.5,
+                )
+            )
     # The faithful np.cov / pinv / eigen-square-root / SVD implementation is
     # what the original code costs; compat reproduces the original's numbers
     # with this library's numerics, so its time says nothing about that.

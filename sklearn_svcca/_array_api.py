@@ -190,6 +190,14 @@ def fitted_to_namespace(estimator, like):
             setattr(estimator, name, from_numpy(value, like))
 
 
+def empty_like_namespace(a):
+    """An empty array of ``a``'s namespace and device (None for NumPy input)."""
+    if not is_foreign(a):
+        return None
+    xp, device = namespace(a)
+    return xp.zeros((0,), device=device)
+
+
 def check_same_namespace(X, estimator, *, attribute, method):
     """scikit-learn's check that ``X`` matches the fitted namespace/device."""
     try:

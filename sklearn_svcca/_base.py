@@ -16,6 +16,7 @@ handled in :mod:`sklearn_svcca._array_api`.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -32,7 +33,13 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.extmath import svd_flip
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _array_api, _dask, _linalg, _validation
 from .exceptions import ConditioningWarning, SampleSizeWarning
@@ -63,6 +70,23 @@ def _check_views(X, y):
 # The original tutorial's rule of thumb: at least 5-10x more samples than
 # neurons, or in-sample correlations are biased upwards.
 _SAMPLES_PER_DIMENSION = 5
+
+
+def _overflow_error():
+    return ValueError(
+        "The cross-products of X or y overflowed float64: the activations "
+        "are too large in magnitude. Rescale them (e.g. divide by their "
+        "maximum absolute value); CCA is invariant to scaling."
+    )
+
+
+def _check_n_components(n_components, upper, sizes):
+    """``n_components`` against ``min(<sizes>_x, <sizes>_y) = upper``."""
+    if n_components is not None and n_components > upper:
+        raise ValueError(
+            f"n_components={n_components} must be at most "
+            f"min({sizes}_x, {sizes}_y) = {upper}."
+        )
 
 
 class _BaseCCA(
@@ -118,15 +142,15 @@ class _BaseCCA(
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             # The data stay with Dask: the Gram route, from the moments.
-            moments = _dask.fit_moments(self, X, y, reset=True)
+            moments = self._dask_moments(X, y, reset=True)
             data = (None, None)
         else:
             X, Y = self._check_fit_data(X, y, reset=True)
             data = (X, Y)
             moments = self._batch_moments(X, Y)
         self._input_eps = precision
-        self._fit_moments(moments, *data, warn=True)
-        _array_api.fitted_to_namespace(self, X)
+        with self._new_solution(moments, like=X):
+            self._fit_moments(moments, *data, warn=True)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -137,8 +161,14 @@ class _BaseCCA(
         cross-products, merged with a pairwise update) are kept, so memory is
         ``O((p + q)²)`` however many samples are streamed. After any sequence
         of calls the fitted attributes equal those of :meth:`fit` on all the
-        batches concatenated (on the Gram route; see ``solver``). The
-        directions are recomputed after every call once both views vary.
+        batches concatenated (on the Gram route; see ``solver``).
+
+        A call only accumulates: nothing is decomposed until a result is
+        next needed (a fitted attribute such as ``canonical_correlations_``,
+        :meth:`transform`, :meth:`score`, ...), and then once for all the
+        batches seen so far. Warnings about the solution (conditioning, a
+        rank below ``n_components``) are therefore raised where that first
+        result is asked for.
 
         Parameters
         ----------
@@ -160,23 +190,108 @@ class _BaseCCA(
         first_call = not hasattr(self, "_moments")
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            batch = _dask.fit_moments(self, X, y, reset=first_call, min_samples=1)
+            batch = self._dask_moments(X, y, reset=first_call, min_samples=1)
+            moments = batch if first_call else self._merge_moments(self._moments, batch)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
-            batch = self._batch_moments(X, Y)
+            if first_call:
+                moments = self._batch_moments(X, Y)
+            else:
+                moments = self._add_batch(self._stream_moments(), X, Y)
         if not first_call:
             # The stream is as precise as its least precise batch.
             precision = tuple(map(max, precision, self._input_eps))
+        # What can be said without decomposing (overflow, an impossible
+        # n_components) is said now, by the call that caused it.
+        self._check_moments(moments)
+        self._clear_solution()
         self._input_eps = precision
-        moments = batch if first_call else self._merge_moments(self._moments, batch)
         self._moments = moments
+        # Only moments partial_fit made itself are updated in place.
+        self._owns_moments = True
         self.n_samples_seen_ = moments.n_samples
         if self._can_solve(moments):
-            # Warn about sample size only once the stream is summarised by a
-            # fit call: early batches are small by construction.
-            self._fit_moments(moments, None, None, warn=False)
-            _array_api.fitted_to_namespace(self, X)
+            # Solved on first use (see __getattr__). For Array API input an
+            # empty array says where the solution must live (a slice of the
+            # batch would keep the whole batch alive on its device).
+            self._pending_solve = (_array_api.empty_like_namespace(X),)
         return self
+
+    # ------------------------------------------------- the lazy solution
+    # fit solves at once; partial_fit leaves ``_pending_solve`` and the
+    # solution is computed by the first access that needs it. Every
+    # attribute a solve sets is recorded in ``_solution_names`` so that the
+    # next partial_fit can drop a stale solution without knowing the
+    # subclass's attributes.
+
+    # Fitted attributes that partial_fit itself keeps up to date (set by
+    # validation or by the accumulation, never by a solve): reading them
+    # must not trigger one.
+    _STREAM_ATTRIBUTES = frozenset(
+        {"n_features_in_", "feature_names_in_", "n_samples_seen_"}
+    )
+    # Private attributes set by a solve that public methods read.
+    _SOLUTION_PRIVATE = frozenset({"_n_features_out"})
+
+    @contextlib.contextmanager
+    def _new_solution(self, moments, *, like):
+        """Around ``_fit_moments``: record what the solve sets, then place it.
+
+        A context manager, not a wrapper function, so that the warnings
+        raised inside ``_fit_moments`` keep their ``stacklevel``.
+        """
+        state = vars(self)
+        state.pop("_pending_solve", None)
+        if moments is not state.get("_moments"):
+            # Moments from elsewhere (fit): not ours to update in place.
+            state.pop("_owns_moments", None)
+        previous = set(state.get("_solution_names", ()))
+        before = set(state)
+        yield
+        _array_api.fitted_to_namespace(self, like)
+        self._solution_names = tuple(
+            sorted((set(state) - before) | (previous & set(state)))
+        )
+
+    def _clear_solution(self):
+        """Forget the solution of fewer samples (before adding a batch)."""
+        state = vars(self)
+        for name in state.pop("_solution_names", ()):
+            state.pop(name, None)
+        state.pop("_pending_solve", None)
+
+    def _solve_pending(self):
+        """Solve the moments partial_fit accumulated, if not done yet."""
+        pending = vars(self).get("_pending_solve")
+        if pending is None:
+            return
+        try:
+            # Streaming warns about sample size only when a fit call
+            # summarises the stream: early batches are small by construction.
+            with self._new_solution(self._moments, like=pending[0]):
+                self._fit_moments(self._moments, None, None, warn=False)
+        except BaseException:
+            self._pending_solve = pending
+            raise
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: a fitted attribute that a
+        # pending partial_fit solution would set is computed now.
+        state = self.__dict__
+        if state.get("_pending_solve") is not None and (
+            name in self._SOLUTION_PRIVATE
+            or (
+                name.endswith("_")
+                and not name.startswith("_")
+                and name not in self._STREAM_ATTRIBUTES
+            )
+        ):
+            self._solve_pending()
+            if name in state:
+                return state[name]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
     @staticmethod
     def _input_precision(X, y):
@@ -202,6 +317,31 @@ class _BaseCCA(
     def _merge_moments(self, a, b):
         return self._moment_functions()[1](a, b)
 
+    def _stream_moments(self):
+        """The running moments, as buffers partial_fit may update in place.
+
+        Moments set by ``fit`` may share arrays with others (the views of
+        ``_fit_from_views``, a public ``x_mean_``), so they are copied once.
+        """
+        moments = self._moments
+        if vars(self).get("_owns_moments"):
+            return moments
+        return moments._replace(
+            **{
+                name: np.array(getattr(moments, name), order="F")
+                for name in ("cxx", "cyy", "cxy")
+            }
+        )
+
+    def _add_batch(self, moments, X, Y):
+        """``moments`` merged with a validated batch's, reusing its buffers.
+
+        The batch's products are added in place by the BLAS kernels, not
+        formed on their own and then merged: a call costs about the batch's
+        Gram products. FourierCCA, whose statistics differ, merges instead.
+        """
+        return _linalg.compute_moments(X, Y, into=moments)
+
     def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
         """Fit from two views whose statistics and decompositions are shared.
 
@@ -221,24 +361,28 @@ class _BaseCCA(
         moments = _linalg.Moments(
             view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
         )
-        # Seen only by _view_bases during this call, so that
-        # _decompose_views keeps one code path for both kinds of fit.
         self._input_eps = (view_x.eps, view_y.eps)
-        self._shared_views = (view_x, view_y)
-        try:
-            self._fit_moments(moments, view_x.data, view_y.data, warn=warn)
-        finally:
-            del self._shared_views
+        self._check_moments(moments)
+        with self._new_solution(moments, like=None):
+            self._fit_moments(
+                moments,
+                view_x.data,
+                view_y.data,
+                warn=warn,
+                shared=(view_x, view_y),
+            )
         return self
 
-    def _view_bases(self, moments, columns, data, *, route, scale, reg=0.0):
+    def _view_bases(
+        self, moments, columns, data, *, route, scale, reg=0.0, shared=None
+    ):
         """Bases of both views on ``route`` ("gram" or "qr").
 
-        ``columns`` and ``data`` are pairs (X's, y's). When fitting many
-        pairs that share views (``_fit_from_views``), each view's memoised
-        basis is reused instead of being computed again.
+        ``columns`` and ``data`` are pairs (X's, y's). ``shared`` is None or
+        the pair of views of ``_fit_from_views``: when fitting many pairs
+        that share views, each view's memoised basis is reused instead of
+        being computed again.
         """
-        shared = getattr(self, "_shared_views", None)
         views = (
             (moments.cxx, moments.x_mean),
             (moments.cyy, moments.y_mean),
@@ -269,6 +413,36 @@ class _BaseCCA(
                 )
             bases.append(basis)
         return bases
+
+    # ----------------------------------------------------------- Dask input
+    # _dask validates and reduces arrays; the bookkeeping stays here.
+
+    def _dask_moments(self, X, y, *, reset, min_samples=2):
+        """Validate Dask views and reduce them to this estimator's moments."""
+        _dask.check_solver(self.solver)
+        _dask.require_y(y, owner=type(self).__name__)
+        X, Y = self._check_dask_views(X, y, reset=reset, min_samples=min_samples)
+        return _dask.reduce_moments(X, Y, *self._moment_functions())
+
+    def _check_dask_views(self, X, y, *, reset, min_samples=2):
+        """:meth:`_check_fit_data` for Dask views (FourierCCA's are maps)."""
+        X, Y = _dask.check_views(
+            X, y, owner=type(self).__name__, min_samples=min_samples
+        )
+        self._check_features(X, Y, reset=reset)
+        return X, Y
+
+    def _check_features(self, X, Y, *, reset):
+        """Record (``reset``) or check both views' feature counts and names.
+
+        ``validate_data``'s bookkeeping, for views validated elsewhere (Dask).
+        """
+        _check_n_features(self, X, reset=reset)
+        _check_feature_names(self, X, reset=reset)
+        if reset:
+            self._n_features_y = Y.shape[1]
+        else:
+            self._check_n_features_y(Y)
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
         X, y = _check_views(X, y)
@@ -316,15 +490,24 @@ class _BaseCCA(
             and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
         )
 
-    def _fit_moments(self, moments, X, Y, *, warn):
-        """Set every fitted attribute from the moments (and data, if any)."""
-        n = moments.n_samples
+    def _check_moments(self, moments):
+        """Errors that the moments alone decide, before any decomposition.
+
+        partial_fit calls this for every batch, so that a stream that cannot
+        be solved fails at the call that made it so, not at first use.
+        """
         if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
+            raise _overflow_error()
+        upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
+        _check_n_components(self.n_components, upper, "n_features")
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
+        """Set every fitted attribute from the moments (and data, if any).
+
+        ``shared``: the two views of ``_fit_from_views``, or None.
+        """
+        n = moments.n_samples
+        self._check_moments(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
         cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
         for name, cols, p in (
@@ -339,7 +522,9 @@ class _BaseCCA(
                     "drop this view."
                 )
 
-        bx, by, solver, extra = self._decompose_views(moments, cols_x, cols_y, X, Y)
+        bx, by, solver, extra = self._decompose_views(
+            moments, cols_x, cols_y, X, Y, shared=shared
+        )
         rho, A, B = _linalg.canonical_directions(bx, by, moments.cxy)
         A_full = np.zeros((moments.cxx.shape[0], rho.shape[0]))
         B_full = np.zeros((moments.cyy.shape[0], rho.shape[0]))
@@ -349,12 +534,6 @@ class _BaseCCA(
 
         k = rho.shape[0]
         if self.n_components is not None:
-            upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
-            if self.n_components > upper:
-                raise ValueError(
-                    f"n_components={self.n_components} must be at most "
-                    f"min(n_features_x, n_features_y) = {upper}."
-                )
             # While streaming, early batches have rank at most n - 1 by
             # construction: warn only once that cannot explain the deficit.
             few_samples = n - 1 < max(moments.cxx.shape[0], moments.cyy.shape[0])
@@ -368,7 +547,11 @@ class _BaseCCA(
                     stacklevel=4,
                 )
             k = min(k, self.n_components)
-        A_full, B_full = _linalg.flip_signs(A_full[:, :k], B_full[:, :k])
+        # scikit-learn's convention: the entry of largest magnitude in each
+        # column of A is positive, and B's matching column follows, so the
+        # pair's correlation keeps its sign whatever route found it.
+        A_full, B_t = svd_flip(A_full[:, :k], B_full[:, :k].T)
+        B_full = B_t.T
 
         self._moments = moments
         self.n_samples_seen_ = n
@@ -391,7 +574,7 @@ class _BaseCCA(
         if warn:
             self._warn_sample_size(n, bx.rank, by.rank)
 
-    def _decompose_views(self, moments, cols_x, cols_y, X, Y):
+    def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
         """Rank-revealing bases of both views for plain CCA.
 
         Returns ``(basis_x, basis_y, route, extra)`` where ``route`` is the
@@ -406,7 +589,13 @@ class _BaseCCA(
         columns, data = (cols_x, cols_y), (X, Y)
         if self.solver != "qr":
             bx, by = self._view_bases(
-                moments, columns, data, route="gram", scale=True, reg=self.reg
+                moments,
+                columns,
+                data,
+                route="gram",
+                scale=True,
+                reg=self.reg,
+                shared=shared,
             )
         route = self._choose_route(
             X,
@@ -415,7 +604,9 @@ class _BaseCCA(
             ),
         )
         if route == "qr":
-            bx, by = self._view_bases(moments, columns, data, route="qr", scale=True)
+            bx, by = self._view_bases(
+                moments, columns, data, route="qr", scale=True, shared=shared
+            )
         return bx, by, route, {}
 
     def _choose_route(self, X, needs_exact):
@@ -501,8 +692,10 @@ class _BaseCCA(
     # --------------------------------------------------------- transform
 
     def __sklearn_is_fitted__(self):
-        # partial_fit may have seen too few samples to solve yet.
-        return hasattr(self, "canonical_correlations_")
+        # partial_fit may have seen too few samples to solve yet; once it
+        # has seen enough, the pending solution counts (without solving).
+        state = vars(self)
+        return "canonical_correlations_" in state or "_pending_solve" in state
 
     def _check_is_fitted(self):
         if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
@@ -513,6 +706,8 @@ class _BaseCCA(
                 "samples before using it."
             )
         check_is_fitted(self)
+        # Every public method that needs the solution starts here.
+        self._solve_pending()
 
     def _check_y(self, y, X):
         if y is None:
@@ -551,8 +746,14 @@ class _BaseCCA(
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            out = _dask.transform(self, X, y)
-            return out if y is None else self._pair_output(*out, y)
+            X, Y = _dask.prediction_views(X, y, owner=type(self).__name__)
+            _check_n_features(self, X, reset=False)
+            Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
+            if Y is None:
+                return Xt
+            self._check_n_features_y(Y)
+            Yt = _dask.project(Y, self.y_mean_, self.y_weights_, "y")
+            return self._pair_output(Xt, Yt, y)
         X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(
@@ -600,7 +801,15 @@ class _BaseCCA(
         """
         self._check_is_fitted()
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            return _dask.score(self, X, y)
+            # The correlations of the canonical pairs (and PWCCA's weights)
+            # are functions of the moments of the given data: one reduction
+            # pass gives what score computes from data in memory.
+            X, Y = self._check_dask_views(X, y, reset=False)
+            moments = _dask.reduce_moments(X, Y, *self._moment_functions())
+            r, _, _ = _linalg.variate_correlations(
+                np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
+            )
+            return self._aggregate_moments(r, moments)
         X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")

@@ -8,9 +8,10 @@ merged pairwise up a tree, and only the final ``(p + q)²`` summary reaches
 the client, which runs the small decompositions with NumPy/SciPy. This works
 with any Dask scheduler, ``dask.distributed`` included.
 
-The summary and merge functions are the estimator's ``_moment_functions``
-hook, so estimators with other statistics reuse this
-module unchanged.
+This module knows nothing of the estimators: its functions take arrays,
+names and callables (the summary and merge functions of the estimator's
+statistics) and return arrays. The estimators (``_base``) call them and
+keep their own bookkeeping (feature counts, fitted attributes).
 
 Dask is never imported here at module level: a Dask array can only exist if
 the user imported Dask, and :func:`is_dask_array` checks ``sys.modules``.
@@ -22,13 +23,7 @@ import sys
 from functools import reduce
 
 import numpy as np
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    assert_all_finite,
-)
-
-from . import _linalg
+from sklearn.utils.validation import assert_all_finite
 
 # Summaries merged per node of the reduction tree: few enough levels that
 # the client waits on little, small enough that no worker holds many.
@@ -60,11 +55,12 @@ def as_dask(a, name, *, row_chunks):
     return a
 
 
-def check_view(estimator, a, name, *, min_samples):
+def check_view(a, name, *, owner, min_samples):
     """Sizes and dtype of one Dask view, rows first (any number of axes).
 
-    Returns the view as a floating Dask array (integers are cast to float64,
-    as for in-memory input).
+    ``owner`` names the estimator in messages. Returns the view as a
+    floating Dask array (integers are cast to float64, as for in-memory
+    input).
     """
     n = a.shape[0]
     if np.isnan(n):
@@ -72,7 +68,7 @@ def check_view(estimator, a, name, *, min_samples):
             f"{name} has unknown chunk sizes (e.g. after boolean indexing); "
             f"call {name}.compute_chunk_sizes() before fitting."
         )
-    context = f" by {type(estimator).__name__}"
+    context = f" by {owner}"
     if n < min_samples:
         raise ValueError(
             f"Found array with {n} sample(s) (shape={a.shape}) while a minimum "
@@ -96,7 +92,7 @@ def check_view(estimator, a, name, *, min_samples):
     return a
 
 
-def _as_dask_2d(estimator, a, name, *, row_chunks, min_samples):
+def _as_dask_2d(a, name, *, owner, row_chunks, min_samples):
     """One view as a 2-D floating Dask array."""
     a = as_dask(a, name, row_chunks=row_chunks)
     if a.ndim != 2:
@@ -104,7 +100,7 @@ def _as_dask_2d(estimator, a, name, *, row_chunks, min_samples):
             f"Expected a 2D Dask array for {name}, got {a.ndim}D array instead. "
             "Reshape your data: one row per sample, one column per neuron."
         )
-    return check_view(estimator, a, name, min_samples=min_samples)
+    return check_view(a, name, owner=owner, min_samples=min_samples)
 
 
 def whole_samples(a, row_chunks=None):
@@ -133,11 +129,11 @@ def align_rows(X, Y):
     return X, whole_samples(Y, X.chunks[0])
 
 
-def _require_y(estimator, y):
+def require_y(y, *, owner):
+    """The error for a missing second view, as scikit-learn words it."""
     if y is None:
         raise ValueError(
-            f"This {type(estimator).__name__} estimator requires y to be "
-            "passed, but the target y is None."
+            f"This {owner} estimator requires y to be passed, but the target y is None."
         )
 
 
@@ -146,43 +142,29 @@ def row_chunks(X, y):
     return (X if is_dask_array(X) else y).chunks[0]
 
 
-def check_features(estimator, X, Y, *, reset):
-    """Set (``reset``) or check the feature counts, as ``validate_data`` does."""
-    _check_n_features(estimator, X, reset=reset)
-    _check_feature_names(estimator, X, reset=reset)
-    if reset:
-        estimator._n_features_y = Y.shape[1]
-    else:
-        estimator._check_n_features_y(Y)
-
-
-def check_views(estimator, X, y, *, reset, min_samples=2):
+def check_views(X, y, *, owner, min_samples=2):
     """Validate two views given as Dask arrays (or one Dask, one in memory).
 
     Both come back as floating Dask arrays with the same row chunks and one
-    chunk across columns; ``n_features_in_`` and the number of features of
-    ``y`` are set (``reset``) or checked, as ``validate_data`` does.
-
-    An estimator whose views are not 2-D tables (FourierCCA's maps) provides
-    its own ``_check_dask_views(X, y, *, reset, min_samples)``, built from
-    this module's :func:`as_dask`, :func:`check_view`, :func:`align_rows` and
-    :func:`check_features`; :func:`fit_moments` uses it instead.
+    chunk across columns. Feature counts are the caller's to record or
+    check (``_BaseCCA._check_features``).
     """
-    _require_y(estimator, y)
+    require_y(y, owner=owner)
     chunks = row_chunks(X, y)
-    X = _as_dask_2d(estimator, X, "X", row_chunks=chunks, min_samples=min_samples)
-    Y = _as_dask_2d(estimator, y, "y", row_chunks=chunks, min_samples=min_samples)
-    X, Y = align_rows(X, Y)
-    check_features(estimator, X, Y, reset=reset)
-    return X, Y
+    kwargs = {"owner": owner, "row_chunks": chunks, "min_samples": min_samples}
+    X = _as_dask_2d(X, "X", **kwargs)
+    Y = _as_dask_2d(y, "y", **kwargs)
+    return align_rows(X, Y)
 
 
-def _checked_views(estimator, X, y, *, reset, min_samples):
-    custom = getattr(estimator, "_check_dask_views", None)
-    if custom is not None:
-        _require_y(estimator, y)
-        return custom(X, y, reset=reset, min_samples=min_samples)
-    return check_views(estimator, X, y, reset=reset, min_samples=min_samples)
+def check_solver(solver):
+    """Dask input has no exact (QR) route."""
+    if solver == "qr":
+        raise ValueError(
+            "solver='qr' factorizes the data in memory and cannot be used with "
+            "Dask arrays; use solver='auto' or 'gram' (the Gram route, from "
+            "moments that Dask computes), or compute() the arrays first."
+        )
 
 
 def _chunk_moments(xb, yb, batch_moments):
@@ -235,24 +217,12 @@ def reduce_moments(X, Y, batch_moments, merge, *, split_every=_SPLIT_EVERY):
     return moments
 
 
-def fit_moments(estimator, X, y, *, reset, min_samples=2):
-    """Validate Dask views and reduce them to the estimator's moments."""
-    if getattr(estimator, "solver", None) == "qr":
-        raise ValueError(
-            "solver='qr' factorizes the data in memory and cannot be used with "
-            "Dask arrays; use solver='auto' or 'gram' (the Gram route, from "
-            "moments that Dask computes), or compute() the arrays first."
-        )
-    X, Y = _checked_views(estimator, X, y, reset=reset, min_samples=min_samples)
-    return reduce_moments(X, Y, *estimator._moment_functions())
-
-
 def _finite(block, input_name):
     assert_all_finite(block, input_name=input_name)
     return block
 
 
-def _project(X, mean, weights, name):
+def project(X, mean, weights, name):
     """Lazy ``(X - mean) @ weights`` in ``X``'s dtype, chunked like ``X``."""
     import dask.array as da
 
@@ -262,39 +232,25 @@ def _project(X, mean, weights, name):
     return (X - np.asarray(mean, dtype=dtype)) @ W
 
 
-def transform(estimator, X, y):
-    """``transform`` for Dask input: lazy canonical variates."""
+def prediction_views(X, y, *, owner):
+    """Validate the views given to ``transform``: X, and y or None.
+
+    Both come back as 2-D floating Dask arrays chunked like ``X`` along rows
+    and in one chunk across columns (an in-memory ``X`` next to a Dask ``y``
+    takes ``y``'s row chunks).
+    """
     import dask.array as da
 
     if not is_dask_array(X):
         X = da.from_array(np.asarray(X), chunks=(y.chunks[0], -1))
-    X = _as_dask_2d(estimator, X, "X", row_chunks=X.chunks[0], min_samples=1)
+    X = _as_dask_2d(X, "X", owner=owner, row_chunks=X.chunks[0], min_samples=1)
     X = X.rechunk({1: -1})
-    _check_n_features(estimator, X, reset=False)
-    Xt = _project(X, estimator.x_mean_, estimator.x_weights_, "X")
     if y is None:
-        return Xt
-    Y = _as_dask_2d(estimator, y, "y", row_chunks=X.chunks[0], min_samples=1)
+        return X, None
+    Y = _as_dask_2d(y, "y", owner=owner, row_chunks=X.chunks[0], min_samples=1)
     if X.shape[0] != Y.shape[0]:
         raise ValueError(
             "Found input variables with inconsistent numbers of samples: "
             f"[{X.shape[0]}, {Y.shape[0]}]"
         )
-    Y = Y.rechunk({0: X.chunks[0], 1: -1})
-    estimator._check_n_features_y(Y)
-    return Xt, _project(Y, estimator.y_mean_, estimator.y_weights_, "y")
-
-
-def score(estimator, X, y):
-    """``score`` for Dask input, from the moments of the given data.
-
-    The Pearson correlations of the canonical pairs and PWCCA's projection
-    weights are functions of the moments of the data, so one reduction pass
-    gives the same number ``score`` computes from data in memory.
-    """
-    X, Y = check_views(estimator, X, y, reset=False)
-    moments = reduce_moments(X, Y, *estimator._moment_functions())
-    r, _, _ = _linalg.variate_correlations(
-        np.asarray(estimator.x_weights_), np.asarray(estimator.y_weights_), moments
-    )
-    return estimator._aggregate_moments(r, moments)
+    return X, Y.rechunk({0: X.chunks[0], 1: -1})

@@ -40,7 +40,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _array_api, _dask, _linalg, _validation
-from ._base import _BaseCCA, _float_dtypes
+from ._base import _BaseCCA, _check_n_components, _float_dtypes, _overflow_error
 from .exceptions import ConditioningWarning
 
 # ---------------------------------------------------------------------------
@@ -150,8 +150,13 @@ def frequency_grid(x_size, y_size):
     -------
     grid : FrequencyGrid
     """
-    x_size = tuple(int(v) for v in x_size)
-    y_size = tuple(int(v) for v in y_size)
+    return _frequency_grid(tuple(int(v) for v in x_size), tuple(int(v) for v in y_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _frequency_grid(x_size, y_size):
+    # Cached: FourierCCA derives its grid from its map shapes on every use
+    # rather than storing it (the grid is never modified).
     H, W = min(x_size[0], y_size[0]), min(x_size[1], y_size[1])
     neg_u = _axis_negation(H, x_size[0] == y_size[0])
     neg_v = _axis_negation(W, x_size[1] == y_size[1])
@@ -888,6 +893,9 @@ class FourierCCA(_BaseCCA):
         "data_format": [StrOptions(set(_validation.DATA_FORMATS))],
     }
 
+    # Read by _pair_mask (transform, score) after a pending partial_fit.
+    _SOLUTION_PRIVATE = _BaseCCA._SOLUTION_PRIVATE | {"_pairs_solved"}
+
     def __init__(
         self, n_components=None, *, solver="auto", data_format="channels_last"
     ):
@@ -980,11 +988,10 @@ class FourierCCA(_BaseCCA):
         return X, Y
 
     def _fix_maps(self, X, Y, *, reset):
-        """On reset, record the map shapes and the frequency grid; else check."""
+        """On reset, record the map shapes (as ``n_features_in_``); else check."""
         if reset:
             self._x_map_shape = tuple(int(v) for v in X.shape[1:])
             self._y_map_shape = tuple(int(v) for v in Y.shape[1:])
-            self._grid = frequency_grid(X.shape[1:3], Y.shape[1:3])
         else:
             self._check_map_shape("X", X, self._x_map_shape)
             self._check_map_shape("y", Y, self._y_map_shape)
@@ -1016,10 +1023,12 @@ class FourierCCA(_BaseCCA):
             a = self._as_maps(a, name, warn=warn)
         else:
             raise _shape_error(name, a.shape, self.data_format)
-        return _dask.check_view(self, a, name, min_samples=min_samples)
+        return _dask.check_view(
+            a, name, owner=type(self).__name__, min_samples=min_samples
+        )
 
     def _check_dask_views(self, X, y, *, reset, min_samples=2):
-        """:meth:`_check_fit_data` for Dask input (the hook of ``_dask``)."""
+        """:meth:`_check_fit_data` for Dask input."""
         chunks = _dask.row_chunks(X, y)
         X = self._dask_maps(
             X, "X", row_chunks=chunks, min_samples=min_samples, warn=reset
@@ -1029,7 +1038,7 @@ class FourierCCA(_BaseCCA):
         )
         X, Y = _dask.align_rows(X, Y)
         self._fix_maps(X, Y, reset=reset)
-        _dask.check_features(self, _flat(X), _flat(Y), reset=reset)
+        self._check_features(_flat(X), _flat(Y), reset=reset)
         return X, Y
 
     def _check_dask_predict_maps(self, X, y, *, min_samples=1):
@@ -1108,6 +1117,14 @@ class FourierCCA(_BaseCCA):
             functools.partial(merge_spectral_moments, grid=self._grid),
         )
 
+    @property
+    def _grid(self):
+        """The frequency grid of the recorded map shapes (derived, not stored)."""
+        return frequency_grid(self._x_map_shape[:2], self._y_map_shape[:2])
+
+    def _add_batch(self, moments, X, Y):
+        return self._merge_moments(moments, self._batch_moments(X, Y))
+
     def _varying(self, moments):
         grid = self._grid
         return (
@@ -1128,16 +1145,22 @@ class FourierCCA(_BaseCCA):
         # Overflowed statistics go to _fit_moments, which says so.
         return not self._finite(moments) or all(k.any() for k in self._varying(moments))
 
-    def _fit_moments(self, moments, X, Y, *, warn):
+    def _check_moments(self, moments):
+        if not self._finite(moments):
+            raise _overflow_error()
+        _check_n_components(
+            self.n_components,
+            min(moments.cxx.shape[-1], moments.cyy.shape[-1]),
+            "channels",
+        )
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         """Set every fitted attribute from the moments (and data, if any)."""
+        if shared is not None:  # pragma: no cover - supports_shared_views
+            raise NotImplementedError("FourierCCA does not share views.")
         grid = self._grid
         n = moments.n_samples
-        if not self._finite(moments):
-            raise ValueError(
-                "The cross-products of X or y overflowed float64: the activations "
-                "are too large in magnitude. Rescale them (e.g. divide by their "
-                "maximum absolute value); CCA is invariant to scaling."
-            )
+        self._check_moments(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
@@ -1200,11 +1223,6 @@ class FourierCCA(_BaseCCA):
         upper = min(A.shape[1], B.shape[1])
         k = upper
         if self.n_components is not None:
-            if self.n_components > upper:
-                raise ValueError(
-                    f"n_components={self.n_components} must be at most "
-                    f"min(channels_x, channels_y) = {upper}."
-                )
             most = int(n_pairs.max())
             if self.n_components > most:
                 warnings.warn(

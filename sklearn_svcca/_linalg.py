@@ -23,6 +23,10 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
+from scipy.linalg.blas import dgemm as _dgemm
+from scipy.linalg.blas import dger as _dger
+from scipy.linalg.blas import dsyr as _dsyr
+from scipy.linalg.blas import dsyrk as _dsyrk
 
 from . import _array_api
 
@@ -69,16 +73,18 @@ class Moments(NamedTuple):
     cxy: np.ndarray
 
 
-def compute_moments(X, Y, *, block_rows=None):
+def compute_moments(X, Y, *, block_rows=None, into=None):
     """Centered cross-products of two views, accumulated in float64.
 
-    The means are computed first; each block of rows is then copied to
-    float64, centered and multiplied (SYRK for the diagonal blocks, one GEMM
-    for ``XᵀY``). Because the mean is itself rounded, the residual first
-    moment ``s = Σ (x - μ)`` is accumulated too and removed at the end
-    (``C ← C - s sᵀ / n``, ``μ ← μ + s / n``): this makes the cross-product of
-    an exactly constant column vanish to rounding of rounding, which is what
-    lets :func:`nonconstant_columns` use a tight threshold.
+    The means are computed first; each block of rows is then centered into
+    a float64 buffer (reused from block to block) and its products are
+    added in place to the accumulators: SYRK for the diagonal blocks, GEMM
+    for ``XᵀY``, both with ``beta=1``, so no ``(p, q)`` temporary is made.
+    Because the mean is itself rounded, the residual first moment ``s = Σ (x
+    - μ)`` is accumulated too and removed at the end (``C ← C - s sᵀ / n``,
+    ``μ ← μ + s / n``): this makes the cross-product of an exactly constant
+    column vanish to rounding of rounding, which is what lets
+    :func:`nonconstant_columns` use a tight threshold.
 
     Parameters
     ----------
@@ -89,6 +95,11 @@ def compute_moments(X, Y, *, block_rows=None):
     block_rows : int, default=None
         Rows per block; by default chosen so that a block of both views holds
         about four million float64 values.
+    into : Moments, default=None
+        Moments of other samples to add these to, as :func:`merge_moments`
+        would, but in place: its matrices are updated and reused (the
+        caller must own them), and the batch's products are never formed
+        on their own. NumPy input only.
 
     Returns
     -------
@@ -98,16 +109,28 @@ def compute_moments(X, Y, *, block_rows=None):
     if _array_api.is_foreign(X):
         if block_rows is None:
             block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1] + Y.shape[1]))
-        return _array_api.compute_moments(X, Y, block_rows=block_rows)
+        batch = _array_api.compute_moments(X, Y, block_rows=block_rows)
+        return batch if into is None else merge_moments(into, batch)
     means = (
         np.mean(X, axis=0, dtype=np.float64),
         np.mean(Y, axis=0, dtype=np.float64),
     )
-    (cxx, cyy, cxy), (sx, sy) = _centered_products(
-        (X, Y), means, ((0, 0), (1, 1), (0, 1)), block_rows
-    )
     n = X.shape[0]
-    return Moments(n, means[0] + sx / n, means[1] + sy / n, cxx, cyy, cxy)
+    if into is None or into.n_samples == 0:
+        into, n_a, old = None, 0, means
+        products = None
+    else:
+        n_a, old = into.n_samples, (into.x_mean, into.y_mean)
+        products = [into.cxx, into.cyy, into.cxy]
+    products, new_means = _centered_products(
+        (X, Y),
+        means,
+        ((0, 0), (1, 1), (0, 1)),
+        block_rows,
+        products=products,
+        merge=(n_a, old),
+    )
+    return Moments(n_a + n, *new_means, *products)
 
 
 def view_moments(X, *, block_rows=None):
@@ -125,8 +148,8 @@ def view_moments(X, *, block_rows=None):
         ``Σ (x - mean)(x - mean)ᵀ``, the ``cxx`` of :func:`compute_moments`.
     """
     mean = np.mean(X, axis=0, dtype=np.float64)
-    (c,), (s,) = _centered_products((X,), (mean,), ((0, 0),), block_rows)
-    return mean + s / X.shape[0], c
+    (c,), (mean,) = _centered_products((X,), (mean,), ((0, 0),), block_rows)
+    return mean, c
 
 
 def cross_products(X, Y, x_mean, y_mean, *, block_rows=None):
@@ -152,39 +175,141 @@ def cross_products(X, Y, x_mean, y_mean, *, block_rows=None):
     return cxy
 
 
-def _centered_products(arrays, means, pairs, block_rows):
+def _centered_products(
+    arrays, means, pairs, block_rows, *, products=None, merge=(0, None)
+):
     """Blocked float64 products ``Aᵢᵀ Aⱼ`` of centered arrays, for (i, j) in pairs.
 
-    Returns the products with the residual first moments removed, and those
-    residuals ``sᵢ = Σ (aᵢ - meanᵢ)`` (see :func:`compute_moments`).
+    The products are added in place to ``products`` (zeros when None).
+    Returns them with the residual first moments ``sᵢ = Σ (aᵢ - meanᵢ)``
+    removed (see :func:`compute_moments`), and the exact means
+    ``meanᵢ + sᵢ / n``. With ``merge = (n_a, means_a)`` the products already
+    hold the centered sums of ``n_a`` other samples with those means; the
+    pairwise update of :func:`merge_moments` is then applied in place and
+    the returned means are those of all the samples.
     """
     n = arrays[0].shape[0]
     if block_rows is None:
         width = sum(a.shape[1] for a in arrays)
         block_rows = max(256, _BLOCK_ELEMENTS // max(1, width))
-    products = [np.zeros((arrays[i].shape[1], arrays[j].shape[1])) for i, j in pairs]
+    if products is None:
+        # Fortran order: the layout BLAS writes in place.
+        products = [
+            np.zeros((arrays[i].shape[1], arrays[j].shape[1]), order="F")
+            for i, j in pairs
+        ]
     sums = [np.zeros(a.shape[1]) for a in arrays]
     # Overflow (activations near 1e154) is reported by the caller as a clear
     # error from the non-finite result, not as numpy's RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        _accumulate_blocks(arrays, means, pairs, products, sums, block_rows)
-        for out, (i, j) in zip(products, pairs, strict=True):
-            out -= np.outer(sums[i], sums[j]) / n
-    return products, sums
+        triangles = _accumulate_blocks(arrays, means, pairs, products, sums, block_rows)
+        n_a, means_a = merge
+        exact = [m + s / n for m, s in zip(means, sums, strict=True)]
+        if n_a:
+            # Chan et al.: C = C_a + C_b + (n_a n / (n_a + n)) δ δᵀ.
+            deltas = [m - ma for m, ma in zip(exact, means_a, strict=True)]
+            factor = n_a * n / (n_a + n)
+            new_means = [
+                ma + d * (n / (n_a + n)) for ma, d in zip(means_a, deltas, strict=True)
+            ]
+        for k, (out, (i, j)) in enumerate(zip(products, pairs, strict=True)):
+            _rank_one_into(out, -1.0 / n, sums[i], sums[j], triangles[k])
+            if n_a:
+                _rank_one_into(out, factor, deltas[i], deltas[j], triangles[k])
+            if triangles[k] is not None:
+                _mirror(out, triangles[k])
+    return products, (new_means if n_a else exact)
+
+
+def _fortran_view(out):
+    """``(c, transposed)``: ``out`` or ``out.T``, whichever is Fortran-ordered."""
+    if out.flags.f_contiguous:
+        return out, False
+    if out.flags.c_contiguous:
+        return out.T, True
+    return None, None
 
 
 def _accumulate_blocks(arrays, means, pairs, products, sums, block_rows):
+    """Add every block's centered products to ``products``, in place.
+
+    Returns, per pair, the triangle (``"lower"``/``"upper"``, in NumPy
+    indexing) that SYRK filled for a diagonal pair, or None (full).
+    """
     n = arrays[0].shape[0]
+    rows = min(block_rows, n)
+    # One float64 buffer per array, reused by every block: centering writes
+    # into it directly (one pass, converting float32 on the fly), and fresh
+    # ~32 MiB buffers per block would cost page faults on every block.
+    buffers = [np.empty((rows, a.shape[1])) for a in arrays]
+    triangles = [None] * len(pairs)
     for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
         blocks = []
-        for a, mean, s in zip(arrays, means, sums, strict=True):
-            b = np.array(a[start : start + block_rows], dtype=np.float64)
-            b -= mean
+        for a, mean, s, buf in zip(arrays, means, sums, buffers, strict=True):
+            b = buf[: stop - start]
+            np.subtract(a[start:stop], mean, out=b)
             s += b.sum(axis=0)
             blocks.append(b)
-        for out, (i, j) in zip(products, pairs, strict=True):
-            # `a.T @ a` on the same buffer is dispatched to SYRK: half the flops.
-            out += blocks[i].T @ blocks[j]
+        for k, (out, (i, j)) in enumerate(zip(products, pairs, strict=True)):
+            triangles[k] = _product_into(out, blocks[i], blocks[j], same=i == j)
+    return triangles
+
+
+def _product_into(out, a, b, *, same):
+    """``out += aᵀ b`` in place (``a``, ``b`` C-ordered blocks).
+
+    With ``same``, SYRK fills one triangle only (half the flops); the
+    triangle is returned, for :func:`_mirror`. ``a.T`` of a C-ordered block
+    is the Fortran-ordered matrix BLAS reads without a copy.
+    """
+    c, transposed = _fortran_view(out)
+    if c is None:  # pragma: no cover - our accumulators are contiguous
+        out += a.T @ b
+        return None
+    if same:
+        _dsyrk(1.0, a.T, beta=1.0, c=c, trans=0, lower=1, overwrite_c=1)
+        # Lower in c's (Fortran) indexing is upper in out's when c = out.T.
+        return "upper" if transposed else "lower"
+    if transposed:
+        _dgemm(1.0, b.T, a.T, trans_b=1, beta=1.0, c=c, overwrite_c=1)
+    else:
+        _dgemm(1.0, a.T, b.T, trans_b=1, beta=1.0, c=c, overwrite_c=1)
+    return None
+
+
+def _rank_one_into(out, alpha, x, y, triangle):
+    """``out += alpha x yᵀ`` in place (on ``triangle`` only, when given)."""
+    c, transposed = _fortran_view(out)
+    if c is None:  # pragma: no cover - our accumulators are contiguous
+        out += alpha * np.outer(x, y)
+    elif triangle is not None:
+        _dsyr(alpha, x, lower=1, a=c, overwrite_a=1)
+    elif transposed:
+        _dger(alpha, y, x, a=c, overwrite_a=1)
+    else:
+        _dger(alpha, x, y, a=c, overwrite_a=1)
+
+
+def _mirror(out, triangle, tile=256):
+    """Copy the filled ``triangle`` of a symmetric matrix onto the other.
+
+    By square tiles: dense strided copies run about 3x faster than
+    scattering the triangle through index arrays (measured at p = 1024),
+    which matters when a ``partial_fit`` call is meant to cost about its
+    batch's Gram products.
+    """
+    p = out.shape[0]
+    for start in range(0, p, tile):
+        stop = min(start + tile, p)
+        diag = out[start:stop, start:stop]
+        below = np.tri(stop - start, dtype=bool)
+        if triangle == "lower":
+            diag[...] = np.where(below, diag, diag.T)
+            out[start:stop, stop:] = out[stop:, start:stop].T
+        else:
+            diag[...] = np.where(below, diag.T, diag)
+            out[stop:, start:stop] = out[start:stop, stop:].T
 
 
 def merge_moments(a, b):
@@ -211,14 +336,16 @@ def merge_moments(a, b):
     dx = b.x_mean - a.x_mean
     dy = b.y_mean - a.y_mean
     f = a.n_samples * b.n_samples / n
-    return Moments(
-        n,
-        a.x_mean + dx * (b.n_samples / n),
-        a.y_mean + dy * (b.n_samples / n),
-        a.cxx + b.cxx + f * np.outer(dx, dx),
-        a.cyy + b.cyy + f * np.outer(dy, dy),
-        a.cxy + b.cxy + f * np.outer(dx, dy),
-    )
+    # Overflow is reported by the estimator from the non-finite result.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return Moments(
+            n,
+            a.x_mean + dx * (b.n_samples / n),
+            a.y_mean + dy * (b.n_samples / n),
+            a.cxx + b.cxx + f * np.outer(dx, dx),
+            a.cyy + b.cyy + f * np.outer(dy, dy),
+            a.cxy + b.cxy + f * np.outer(dx, dy),
+        )
 
 
 def nonconstant_columns(c, mean, n_samples):
@@ -733,19 +860,6 @@ def variate_correlations(A, B, moments):
     return np.clip(r, -1.0, 1.0), nx, ny
 
 
-def flip_signs(A, B):
-    """Make the sign of each pair of directions deterministic.
-
-    The entry of largest magnitude in each column of ``A`` becomes positive
-    and ``B`` follows, so the pair's correlation keeps its sign. This depends
-    only on the directions, not on the route (Gram or QR) that found them.
-    """
-    idx = np.argmax(np.abs(A), axis=0)
-    signs = np.sign(A[idx, np.arange(A.shape[1])])
-    signs[signs == 0] = 1.0
-    return A * signs, B * signs
-
-
 # ---------------------------------------------------------------------------
 # Stacked (batched) complex CCA.
 #
@@ -1064,11 +1178,12 @@ def _whitened_cross(Wx, cxy, Wy):
 def align_phases(A, B):
     """Make the phase of each pair of complex directions deterministic.
 
-    The complex counterpart of :func:`flip_signs`: each column pair is
+    The complex counterpart of scikit-learn's ``svd_flip`` (which the
+    real estimators use on ``(A, Bᵀ)``): each column pair is
     multiplied by the unit complex number that makes the entry of largest
     magnitude in the column of ``A`` real and positive. Complex directions are
     defined up to such a common phase, which leaves the pair's correlation
-    unchanged; on real problems this is exactly :func:`flip_signs`.
+    unchanged; on real problems this is exactly ``svd_flip``.
 
     Parameters
     ----------

@@ -179,7 +179,7 @@ class SVCCA(_BaseCCA):
             return tuple(dims)
         return dims, dims
 
-    def _decompose_views(self, moments, cols_x, cols_y, X, Y):
+    def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
         dims_x, dims_y = self._svd_dims_pair()
         columns, data = (cols_x, cols_y), (X, Y)
 
@@ -192,7 +192,9 @@ class SVCCA(_BaseCCA):
         # SVD of the raw activations (scale=False): SVCCA is not invariant
         # to rescaling single neurons.
         if self.solver != "qr":
-            bx, by = self._view_bases(moments, columns, data, route="gram", scale=False)
+            bx, by = self._view_bases(
+                moments, columns, data, route="gram", scale=False, shared=shared
+            )
             kx, ky = dims_of(bx, by)
         # Only the kept directions need to be accurate: the tail that SVCCA
         # discards may be as ill-conditioned as it likes.
@@ -200,7 +202,9 @@ class SVCCA(_BaseCCA):
             X, lambda: bx.needs_exact_route(kx) or by.needs_exact_route(ky)
         )
         if route == "qr":
-            bx, by = self._view_bases(moments, columns, data, route="qr", scale=False)
+            bx, by = self._view_bases(
+                moments, columns, data, route="qr", scale=False, shared=shared
+            )
             kx, ky = dims_of(bx, by)
         extra = {
             "x_svd_dims_": kx,

@@ -95,7 +95,12 @@ def digits_wide_activations():
 
 
 def _fitted_attributes(est):
-    """Public fitted attributes (trailing underscore), by name."""
+    """Public fitted attributes (trailing underscore), by name.
+
+    After partial_fit the solution is computed on first use: reading one
+    fitted attribute (the public way) makes all of them exist.
+    """
+    getattr(est, "canonical_correlations_", None)
     return {
         k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")
     }

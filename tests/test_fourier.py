@@ -631,3 +631,16 @@ def test_inputs_are_never_modified():
     clone(est).partial_fit(X, Y).partial_fit(X, Y)
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(Y, Y_copy)
+
+
+def test_validation_sets_no_frequency_grid():
+    # The grid is derived from the recorded map shapes, not fitted state set
+    # while validating (issue 12).
+    rng = np.random.RandomState(21)
+    X, Y = rng.normal(size=(40, 3, 4, 2)), rng.normal(size=(40, 3, 2, 2))
+    est = FourierCCA()
+    est._check_fit_data(X, Y, reset=True)
+    assert "_grid" not in vars(est)
+    est.fit(X, Y)
+    assert "_grid" not in vars(est)
+    assert est._grid is frequency_grid((3, 4), (3, 2))

@@ -9,6 +9,7 @@ not grow with the number of samples streamed.
 """
 
 import itertools
+import pickle
 import tracemalloc
 import warnings
 
@@ -16,9 +17,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
-from sklearn_svcca import CCA, PWCCA, SVCCA
+from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA
+from sklearn_svcca._base import _BaseCCA
 from sklearn_svcca.exceptions import SampleSizeWarning
 
 N = 40
@@ -94,9 +98,13 @@ def test_partial_fit_takes_the_gram_route_with_its_warning(assert_same_fit):
     with pytest.warns(ConditioningWarning):
         ref = CCA(solver="gram").fit(X, Y)
     est = CCA()
-    with pytest.warns(ConditioningWarning):
+    with warnings.catch_warnings():
+        # partial_fit only accumulates: nothing is solved, nothing warns...
+        warnings.simplefilter("error")
         _stream(est, X, Y, _split(500, [100, 101, 350]))
-    assert est.solver_ == "gram"
+    # ... until the solution is first used.
+    with pytest.warns(ConditioningWarning):
+        assert est.solver_ == "gram"
     assert_same_fit(est, ref, rtol=1e-6)
 
 
@@ -148,8 +156,11 @@ def test_streaming_warns_when_the_data_are_rank_deficient(views):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est.partial_fit(X[:3], Y[:3])  # rank limited by 3 samples: silent
+        assert est.n_components_ == 2
+        est.partial_fit(X[3:], Y[3:])  # accumulates only: nothing to say yet
+    # The solution, computed on first use, says so.
     with pytest.warns(UserWarning, match="n_components=3 but only"):
-        est.partial_fit(X[3:], Y[3:])
+        assert est.n_components_ == 2
     # fit always warns (the sample-size warning is fit's too).
     with (
         pytest.warns(UserWarning, match="n_components=3 but only"),
@@ -227,3 +238,148 @@ def test_streaming_a_million_samples_keeps_memory_bounded():
         _population_correlations(A, B, 1.0)[:2],
         atol=5e-3,
     )
+
+
+# --------------------------------------------------------------------------
+# partial_fit only accumulates; the solution is computed once, on first use.
+
+LAZY = [CCA(n_components=2), SVCCA(svd_dims=3), PWCCA(), FourierCCA()]
+
+
+def _lazy_data(est, rng):
+    if isinstance(est, FourierCCA):
+        X = rng.normal(size=(120, 3, 4, 3))
+        return X, X[:, :, :2, :] + rng.normal(size=(120, 3, 2, 3))
+    X = rng.normal(size=(120, 5))
+    return X, X[:, :3] @ rng.normal(size=(3, 4)) + rng.normal(size=(120, 4))
+
+
+@pytest.fixture
+def count_solves(monkeypatch):
+    """Count the decompositions: every solve goes through ``_fit_moments``."""
+    calls = []
+
+    def counting(cls):
+        original = cls._fit_moments
+
+        def wrapped(self, *args, **kwargs):
+            calls.append(type(self).__name__)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "_fit_moments", wrapped)
+
+    counting(_BaseCCA)
+    counting(FourierCCA)
+    return calls
+
+
+@pytest.mark.parametrize("estimator", LAZY, ids=repr)
+def test_partial_fit_solves_once_on_first_use(estimator, count_solves, assert_same_fit):
+    X, Y = _lazy_data(estimator, np.random.RandomState(0))
+    est = clone(estimator)
+    for a, b in _split(120, [10, 40, 41, 90]):
+        est.partial_fit(X[a:b], Y[a:b])
+    assert count_solves == []  # five batches, no decomposition
+    check_is_fitted(est)  # enough samples: fitted, still without solving
+    assert count_solves == []
+    assert est.n_samples_seen_ == 120 and count_solves == []
+    Xt = est.transform(X)
+    assert len(count_solves) == 1
+    est.score(X, Y)
+    est.canonical_correlations_, est.get_feature_names_out()
+    assert len(count_solves) == 1  # solved once, then reused
+    ref = clone(estimator).fit(X, Y)
+    assert_same_fit(est, ref, rtol=1e-10)
+    np.testing.assert_allclose(Xt, ref.transform(X), atol=1e-9)
+
+    # One more batch drops the stale solution; the next use solves again.
+    solves = len(count_solves)  # the reference fit solved too
+    est.partial_fit(X[:30], Y[:30])
+    assert "canonical_correlations_" not in vars(est)
+    assert len(count_solves) == solves
+    both = clone(estimator).fit(
+        np.concatenate([X, X[:30]]), np.concatenate([Y, Y[:30]])
+    )
+    assert_same_fit(est, both, rtol=1e-10)
+    assert len(count_solves) == solves + 2  # the reference fit and the solve
+
+
+@pytest.mark.parametrize("estimator", LAZY, ids=repr)
+def test_pending_solution_survives_pickle_and_clone(estimator, assert_same_fit):
+    X, Y = _lazy_data(estimator, np.random.RandomState(1))
+    est = clone(estimator).partial_fit(X[:60], Y[:60]).partial_fit(X[60:], Y[60:])
+    assert "_pending_solve" in vars(est)
+    restored = pickle.loads(pickle.dumps(est))
+    assert "_pending_solve" in vars(restored)
+    assert_same_fit(restored, clone(estimator).fit(X, Y), rtol=1e-10)
+    fresh = clone(est)
+    with pytest.raises(NotFittedError):
+        fresh.transform(X)
+    assert not hasattr(fresh, "canonical_correlations_")
+    # fit discards whatever partial_fit had accumulated.
+    assert_same_fit(
+        est.fit(X[:70], Y[:70]), clone(estimator).fit(X[:70], Y[:70]), rtol=0
+    )
+    assert "_pending_solve" not in vars(est)
+
+
+def test_missing_attributes_are_still_attribute_errors(views):
+    X, Y = views(8, 50, 4, 3)
+    est = CCA().partial_fit(X, Y)
+    with pytest.raises(AttributeError, match="no attribute 'not_an_attribute_'"):
+        _ = est.not_an_attribute_  # solves, then reports what is missing
+    assert "canonical_correlations_" in vars(est)
+    with pytest.raises(AttributeError, match="_private"):
+        _ = CCA().partial_fit(X, Y)._private
+    assert not hasattr(CCA(), "x_weights_")
+
+
+def test_partial_fit_reports_what_the_moments_decide_at_once(views):
+    # Errors that need no decomposition are raised by the call that caused
+    # them, not deferred to first use.
+    X, Y = views(9, 30, 4, 3)
+    with pytest.raises(ValueError, match="n_components=4 must be at most"):
+        CCA(n_components=4).partial_fit(X, Y)
+    est = CCA().partial_fit(X, Y)
+    with pytest.raises(ValueError, match="overflowed float64"):
+        est.partial_fit(1e200 * X, Y)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("block_rows", [3, 1000])
+def test_moments_are_added_in_place(order, block_rows, views):
+    # compute_moments(into=...) is merge_moments done in place: the running
+    # matrices are updated by BLAS (whichever memory order they have) and
+    # stay exactly symmetric.
+    from sklearn_svcca import _linalg
+
+    X, Y = views(10, 80, 5, 4, offset=7.0)
+    a = _linalg.compute_moments(X[:30], Y[:30])
+    expected = _linalg.merge_moments(a, _linalg.compute_moments(X[30:], Y[30:]))
+    running = a._replace(
+        **{k: np.array(getattr(a, k), order=order) for k in ("cxx", "cyy", "cxy")}
+    )
+    buffers = (running.cxx, running.cyy, running.cxy)
+    merged = _linalg.compute_moments(
+        X[30:], Y[30:], block_rows=block_rows, into=running
+    )
+    assert all(m is b for m, b in zip(merged[3:], buffers, strict=True))
+    assert merged.n_samples == 80
+    for got, want in zip(merged[1:], expected[1:], strict=True):
+        np.testing.assert_allclose(
+            got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max()
+        )
+    np.testing.assert_array_equal(merged.cxx, merged.cxx.T)
+    np.testing.assert_array_equal(merged.cyy, merged.cyy.T)
+
+
+def test_partial_fit_never_updates_moments_it_does_not_own(views):
+    # Moments set by fit may share arrays (e.g. views shared by
+    # similarity_matrix); partial_fit copies them before adding in place.
+    X, Y = views(11, 60, 4, 3)
+    est = CCA().fit(X[:30], Y[:30])
+    cxx = est._moments.cxx
+    before = cxx.copy()
+    est.partial_fit(X[30:], Y[30:])
+    np.testing.assert_array_equal(cxx, before)
+    assert est._moments.cxx is not cxx
