@@ -1,4 +1,4 @@
-"""The estimator skeleton shared by CCA, SVCCA and PWCCA.
+"""The estimator skeleton shared by CCA, SVCCA, PWCCA, CKA and Procrustes.
 
 Everything scikit-learn-specific lives here: parameter validation, input
 checking, the fit / partial_fit / transform / score contract and the fitted
@@ -72,11 +72,11 @@ def _check_views(X, y):
 _SAMPLES_PER_DIMENSION = 5
 
 
-def _overflow_error():
+def _overflow_error(owner="CCA"):
     return ValueError(
         "The cross-products of X or y overflowed float64: the activations "
         "are too large in magnitude. Rescale them (e.g. divide by their "
-        "maximum absolute value); CCA is invariant to scaling."
+        f"maximum absolute value); {owner} is invariant to scaling."
     )
 
 
@@ -89,37 +89,39 @@ def _check_n_components(n_components, upper, sizes):
         )
 
 
-class _BaseCCA(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
-):
-    """Base class for the canonical-correlation estimators.
+class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
+    """Base class of every two-view measure: sufficient statistics in, a fit out.
 
-    The default is plain CCA; subclasses may override ``_decompose_views``
-    (SVCCA), ``_set_similarity`` and ``_aggregate`` (PWCCA).
+    The moments protocol, which ``fit``, ``partial_fit``, Dask
+    (:mod:`sklearn_svcca._dask`) and any other driver of a stream use:
+
+    - ``batch, merge = est._moment_functions()``: two plain picklable
+      functions. ``batch(X, Y)`` summarises validated 2-D views of the same
+      samples (NumPy, or another Array API namespace: the summary is always
+      on the host); ``merge(a, b)`` combines the summaries of disjoint sets
+      of samples, associatively and exactly, in any split.
+    - ``est._fit_moments(summary, X, Y, *, warn)`` sets every fitted
+      attribute, ``similarity_`` included, from a summary; ``X`` and ``Y``
+      are the data when they are in memory (some routes use them), else
+      None. ``est._can_solve(summary)`` says whether a summary suffices yet,
+      and ``est._check_moments(summary)`` raises what a summary alone
+      decides (overflow).
+
+    Subclasses supply those hooks, ``_parameter_constraints`` and
+    ``__init__``; the validation of the views, the lazy solution of
+    ``partial_fit`` and the fitted-state checks are shared.
     """
-
-    _parameter_constraints: dict = {
-        "n_components": [_validation.Interval(Integral, 1, None, closed="left"), None],
-        "reg": [_validation.Interval(Real, 0, 1, closed="both")],
-        "solver": [StrOptions({"auto", "gram", "qr"})],
-    }
 
     # Relative precision of (X, y) as given; fit and partial_fit record it
     # from the arrays. A fit from moments alone has no arrays to read it
     # from and assumes float64's.
     _input_eps = (_linalg.EPS, _linalg.EPS)
 
-    @abstractmethod
-    def __init__(self, n_components=None, *, reg=0.0, solver="auto"):
-        self.n_components = n_components
-        self.reg = reg
-        self.solver = solver
-
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Compute the canonical directions of two views of the same samples.
+        """Fit the measure to two views of the same samples.
 
         Parameters
         ----------
@@ -182,7 +184,7 @@ class _BaseCCA(
         self : object
             The updated estimator.
         """
-        if self.solver == "qr":
+        if getattr(self, "solver", None) == "qr":
             raise ValueError(
                 "solver='qr' needs all samples at once and cannot be used with "
                 "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
@@ -342,84 +344,12 @@ class _BaseCCA(
         """
         return _linalg.compute_moments(X, Y, into=moments)
 
-    def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
-        """Fit from two views whose statistics and decompositions are shared.
-
-        Equivalent to ``fit(view_x.data, view_y.data)`` (to rounding), for
-        callers that fit many pairs sharing a view: every pair of layers in
-        :func:`~sklearn_svcca.similarity_matrix`, every permutation of a
-        baseline. Each view (see :mod:`sklearn_svcca._views`) holds its
-        validated ``data``, ``n_samples``, ``mean`` and centered ``cross``
-        products, and memoises its bases (``gram_basis``, ``qr_basis``), so
-        it is decomposed once however many pairs it is in; only the pair's
-        cross-products ``cxy`` are new. Validating the data is the caller's
-        job.
-        """
-        self._validate_params()
-        self.n_features_in_ = view_x.data.shape[1]
-        self._n_features_y = view_y.data.shape[1]
-        moments = _linalg.Moments(
-            view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
-        )
-        self._input_eps = (view_x.eps, view_y.eps)
-        self._check_moments(moments)
-        with self._new_solution(moments, like=None):
-            self._fit_moments(
-                moments,
-                view_x.data,
-                view_y.data,
-                warn=warn,
-                shared=(view_x, view_y),
-            )
-        return self
-
-    def _view_bases(
-        self, moments, columns, data, *, route, scale, reg=0.0, shared=None
-    ):
-        """Bases of both views on ``route`` ("gram" or "qr").
-
-        ``columns`` and ``data`` are pairs (X's, y's). ``shared`` is None or
-        the pair of views of ``_fit_from_views``: when fitting many pairs
-        that share views, each view's memoised basis is reused instead of
-        being computed again.
-        """
-        views = (
-            (moments.cxx, moments.x_mean),
-            (moments.cyy, moments.y_mean),
-        )
-        bases = []
-        for i, (c, mean) in enumerate(views):
-            if shared is not None and route == "gram":
-                basis = shared[i].gram_basis(columns=columns[i], scale=scale, reg=reg)
-            elif shared is not None:
-                basis = shared[i].qr_basis(columns=columns[i], scale=scale)
-            elif route == "gram":
-                basis = _linalg.gram_basis(
-                    c,
-                    columns=columns[i],
-                    n_samples=moments.n_samples,
-                    scale=scale,
-                    reg=reg,
-                    mean=mean,
-                    eps=self._input_eps[i],
-                )
-            else:
-                basis = _linalg.qr_basis(
-                    data[i],
-                    mean,
-                    columns=columns[i],
-                    scale=scale,
-                    eps=self._input_eps[i],
-                )
-            bases.append(basis)
-        return bases
-
     # ----------------------------------------------------------- Dask input
     # _dask validates and reduces arrays; the bookkeeping stays here.
 
     def _dask_moments(self, X, y, *, reset, min_samples=2):
         """Validate Dask views and reduce them to this estimator's moments."""
-        _dask.check_solver(self.solver)
+        _dask.check_solver(getattr(self, "solver", None))
         _dask.require_y(y, owner=type(self).__name__)
         X, Y = self._check_dask_views(X, y, reset=reset, min_samples=min_samples)
         return _dask.reduce_moments(X, Y, *self._moment_functions())
@@ -497,15 +427,10 @@ class _BaseCCA(
         be solved fails at the call that made it so, not at first use.
         """
         if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
-            raise _overflow_error()
-        upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
-        _check_n_components(self.n_components, upper, "n_features")
+            raise _overflow_error(type(self).__name__)
 
-    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
-        """Set every fitted attribute from the moments (and data, if any).
-
-        ``shared``: the two views of ``_fit_from_views``, or None.
-        """
+    def _varying_columns(self, moments):
+        """Non-constant columns of both views; a clear error if none vary."""
         n = moments.n_samples
         self._check_moments(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
@@ -521,6 +446,152 @@ class _BaseCCA(
                     "correlate. Check that the activations were recorded, or "
                     "drop this view."
                 )
+        return cols_x, cols_y
+
+    # ------------------------------------------------------- fitted state
+
+    def __sklearn_is_fitted__(self):
+        # partial_fit may have seen too few samples to solve yet; once it
+        # has seen enough, the pending solution counts (without solving).
+        state = vars(self)
+        return "similarity_" in state or "_pending_solve" in state
+
+    def _check_is_fitted(self):
+        if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance has seen "
+                f"{self._moments.n_samples} sample(s) through partial_fit, not "
+                "enough for both views to vary. Call partial_fit with more "
+                "samples before using it."
+            )
+        check_is_fitted(self)
+        # Every public method that needs the solution starts here.
+        self._solve_pending()
+
+    def _check_y(self, y, X):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.score requires y, the second view, but "
+                "the target y is None."
+            )
+        y = _validation.check_input(y, "y")
+        Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
+        Y = self._as_view(Y, like=X)
+        self._check_n_features_y(Y)
+        check_consistent_length(X, Y)
+        return Y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.array_api_support = True
+        return tags
+
+
+class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
+    """Base class for the canonical-correlation estimators.
+
+    The default is plain CCA; subclasses may override ``_decompose_views``
+    (SVCCA), ``_set_similarity`` and ``_aggregate`` (PWCCA).
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [_validation.Interval(Integral, 1, None, closed="left"), None],
+        "reg": [_validation.Interval(Real, 0, 1, closed="both")],
+        "solver": [StrOptions({"auto", "gram", "qr"})],
+    }
+
+    @abstractmethod
+    def __init__(self, n_components=None, *, reg=0.0, solver="auto"):
+        self.n_components = n_components
+        self.reg = reg
+        self.solver = solver
+
+    def _check_moments(self, moments):
+        super()._check_moments(moments)
+        upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
+        _check_n_components(self.n_components, upper, "n_features")
+
+    def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
+        """Fit from two views whose statistics and decompositions are shared.
+
+        Equivalent to ``fit(view_x.data, view_y.data)`` (to rounding), for
+        callers that fit many pairs sharing a view: every pair of layers in
+        :func:`~sklearn_svcca.similarity_matrix`, every permutation of a
+        baseline. Each view (see :mod:`sklearn_svcca._views`) holds its
+        validated ``data``, ``n_samples``, ``mean`` and centered ``cross``
+        products, and memoises its bases (``gram_basis``, ``qr_basis``), so
+        it is decomposed once however many pairs it is in; only the pair's
+        cross-products ``cxy`` are new. Validating the data is the caller's
+        job.
+        """
+        self._validate_params()
+        self.n_features_in_ = view_x.data.shape[1]
+        self._n_features_y = view_y.data.shape[1]
+        moments = _linalg.Moments(
+            view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
+        )
+        self._input_eps = (view_x.eps, view_y.eps)
+        self._check_moments(moments)
+        with self._new_solution(moments, like=None):
+            self._fit_moments(
+                moments,
+                view_x.data,
+                view_y.data,
+                warn=warn,
+                shared=(view_x, view_y),
+            )
+        return self
+
+    def _view_bases(
+        self, moments, columns, data, *, route, scale, reg=0.0, shared=None
+    ):
+        """Bases of both views on ``route`` ("gram" or "qr").
+
+        ``columns`` and ``data`` are pairs (X's, y's). ``shared`` is None or
+        the pair of views of ``_fit_from_views``: when fitting many pairs
+        that share views, each view's memoised basis is reused instead of
+        being computed again.
+        """
+        views = (
+            (moments.cxx, moments.x_mean),
+            (moments.cyy, moments.y_mean),
+        )
+        bases = []
+        for i, (c, mean) in enumerate(views):
+            if shared is not None and route == "gram":
+                basis = shared[i].gram_basis(columns=columns[i], scale=scale, reg=reg)
+            elif shared is not None:
+                basis = shared[i].qr_basis(columns=columns[i], scale=scale)
+            elif route == "gram":
+                basis = _linalg.gram_basis(
+                    c,
+                    columns=columns[i],
+                    n_samples=moments.n_samples,
+                    scale=scale,
+                    reg=reg,
+                    mean=mean,
+                    eps=self._input_eps[i],
+                )
+            else:
+                basis = _linalg.qr_basis(
+                    data[i],
+                    mean,
+                    columns=columns[i],
+                    scale=scale,
+                    eps=self._input_eps[i],
+                )
+            bases.append(basis)
+        return bases
+
+    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
+        """Set every fitted attribute from the moments (and data, if any).
+
+        ``shared``: the two views of ``_fit_from_views``, or None.
+        """
+        n = moments.n_samples
+        cols_x, cols_y = self._varying_columns(moments)
 
         bx, by, solver, extra = self._decompose_views(
             moments, cols_x, cols_y, X, Y, shared=shared
@@ -691,37 +762,6 @@ class _BaseCCA(
 
     # --------------------------------------------------------- transform
 
-    def __sklearn_is_fitted__(self):
-        # partial_fit may have seen too few samples to solve yet; once it
-        # has seen enough, the pending solution counts (without solving).
-        state = vars(self)
-        return "canonical_correlations_" in state or "_pending_solve" in state
-
-    def _check_is_fitted(self):
-        if hasattr(self, "_moments") and not self.__sklearn_is_fitted__():
-            raise NotFittedError(
-                f"This {type(self).__name__} instance has seen "
-                f"{self._moments.n_samples} sample(s) through partial_fit, not "
-                "enough for both views to vary. Call partial_fit with more "
-                "samples before using it."
-            )
-        check_is_fitted(self)
-        # Every public method that needs the solution starts here.
-        self._solve_pending()
-
-    def _check_y(self, y, X):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__}.score requires y, the second view, but "
-                "the target y is None."
-            )
-        y = _validation.check_input(y, "y")
-        Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
-        Y = self._as_view(Y, like=X)
-        self._check_n_features_y(Y)
-        check_consistent_length(X, Y)
-        return Y
-
     def transform(self, X, y=None):
         """Project onto the canonical directions.
 
@@ -837,8 +877,5 @@ class _BaseCCA(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.array_api_support = True
         return tags

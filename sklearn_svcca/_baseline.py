@@ -218,11 +218,13 @@ def similarity_baseline(
     the in-sample similarity the papers report and tells you the chance
     level to read it against, for one fit per resample instead of ``cv``.
 
-    For :class:`~sklearn_svcca.CCA`, :class:`~sklearn_svcca.SVCCA` and
-    :class:`~sklearn_svcca.PWCCA`, the permutation null decomposes each view
-    once (permuting samples changes neither view's Gram matrix nor its
-    basis) and each resample costs one cross-product ``XᵀPy`` and a small
-    SVD; the values equal refitting on the permuted data, to rounding.
+    For :class:`~sklearn_svcca.CCA`, :class:`~sklearn_svcca.SVCCA`,
+    :class:`~sklearn_svcca.PWCCA`, :class:`~sklearn_svcca.CKA` and
+    :class:`~sklearn_svcca.Procrustes`, the permutation null decomposes each
+    view once (permuting samples changes neither view's Gram matrix nor its
+    basis; an RBF kernel matrix is permuted, not recomputed) and each
+    resample costs one cross-product ``XᵀPy`` and a small SVD; the values
+    equal refitting on the permuted data, to rounding.
 
     With ``sklearn.set_config(array_api_dispatch=True)``, ``X`` and ``y``
     may be arrays of any Array API library (PyTorch, CuPy, ...). For CCA,

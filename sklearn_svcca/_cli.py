@@ -23,13 +23,16 @@ import numpy as np
 
 EXIT_USAGE = 2
 
-_METHODS = ("cca", "svcca", "pwcca", "fourier")
+_METHODS = ("cca", "svcca", "pwcca", "fourier", "cka", "cka-debiased", "procrustes")
 _NAMES = {"cca": "CCA", "svcca": "SVCCA", "pwcca": "PWCCA", "fourier": "FourierCCA"}
 _SIMILARITY = {
     "cca": "mean canonical correlation",
     "svcca": "mean canonical correlation of the SVD-reduced views",
     "pwcca": "projection-weighted mean, weights from A",
     "fourier": "mean canonical correlation over spatial frequencies",
+    "cka": "linear CKA",
+    "cka-debiased": "linear CKA from the unbiased HSIC estimator",
+    "procrustes": "cosine of the angular Procrustes distance",
 }
 
 
@@ -137,6 +140,7 @@ columns of the table, for each method:
   in    in-sample similarity: the estimator's similarity_ on all test images
   cv    held-out similarity: mean score on the test folds of a shuffled
         K-fold split (cross_val_score); chance correlations do not carry over
+        (CKA learns no map: its cv is CKA on each test fold)
   base  random baseline: in-sample similarity after shuffling B's images,
         which keeps each layer's statistics and destroys only the pairing
 """
@@ -156,6 +160,7 @@ examples:
   sklearn-svcca compare a.csv b.csv --neurons-first
   sklearn-svcca compare conv_a.npy conv_b.npy --method fourier
   sklearn-svcca compare torch_a.npy torch_b.npy --method fourier --channels-first
+  sklearn-svcca compare a.npy b.npy --method cka-debiased
 
 files:
   .npy  one array
@@ -189,7 +194,8 @@ def _build_parser():
     parser = _Parser(
         prog="sklearn-svcca",
         description=_wrap(
-            "Compare neural-network representations with CCA, SVCCA and PWCCA "
+            "Compare neural-network representations with CCA, SVCCA, PWCCA, CKA "
+            "and Procrustes "
             "(scikit-learn estimators)."
         ),
         epilog=(
@@ -285,8 +291,9 @@ def _build_parser():
         help=(
             "cca: all canonical correlations; svcca: CCA of the top singular "
             "directions; pwcca: projection-weighted CCA; fourier: FourierCCA "
-            "for (n, height, width, channels) conv maps "
-            "(default: svcca), e.g. --method pwcca"
+            "for (n, height, width, channels) conv maps; cka: linear CKA; "
+            "cka-debiased: linear CKA, debiased; procrustes: angular "
+            "Procrustes shape metric (default: svcca), e.g. --method pwcca"
         ),
     )
     compare.add_argument(
@@ -372,9 +379,14 @@ def main(argv=None) -> int:
 
 
 def _demo_estimators(svd_dims):
-    from . import CCA, PWCCA, SVCCA
+    from . import CCA, CKA, PWCCA, SVCCA
 
-    return {"CCA": CCA(), "SVCCA": SVCCA(svd_dims=svd_dims), "PWCCA": PWCCA()}
+    return {
+        "CCA": CCA(),
+        "SVCCA": SVCCA(svd_dims=svd_dims),
+        "PWCCA": PWCCA(),
+        "CKA": CKA(),
+    }
 
 
 def _run_demo(args):
@@ -921,6 +933,10 @@ def _make_estimator(method, svd_dims, channels_first=False):
         return sklearn_svcca.FourierCCA(
             data_format="channels_first" if channels_first else "channels_last"
         )
+    if method.startswith("cka"):
+        return sklearn_svcca.CKA(debiased=method == "cka-debiased")
+    if method == "procrustes":
+        return sklearn_svcca.Procrustes()
     return getattr(sklearn_svcca, _NAMES[method])()
 
 
@@ -929,7 +945,6 @@ def _one_line(message):
 
 
 def _compare_result(args, estimator, A, B, held_out, fit_warnings):
-    rho = np.asarray(estimator.canonical_correlations_, dtype=float)
     similarity = float(estimator.similarity_)
 
     def view(path, X, prefix):
@@ -940,7 +955,6 @@ def _compare_result(args, estimator, A, B, held_out, fit_warnings):
                 info[name] = int(value)
         return info
 
-    quantiles = np.quantile(rho, [0.0, 0.25, 0.5, 0.75, 1.0])
     return {
         "method": args.method,
         "estimator": repr(estimator),
@@ -957,19 +971,29 @@ def _compare_result(args, estimator, A, B, held_out, fit_warnings):
             "std": float(held_out.std()),
             "scores": [float(s) for s in held_out],
         },
-        "canonical_correlations": {
-            "count": int(rho.size),
-            "mean": float(rho.mean()),
-            **dict(
-                zip(
-                    ("min", "q25", "median", "q75", "max"),
-                    quantiles.tolist(),
-                    strict=True,
-                )
-            ),
-            "values": [float(r) for r in rho],
-        },
+        "canonical_correlations": _correlation_summary(estimator),
+        "angular_distance": (
+            float(estimator.angular_distance_)
+            if hasattr(estimator, "angular_distance_")
+            else None
+        ),
         "warnings": fit_warnings,
+    }
+
+
+def _correlation_summary(estimator):
+    """The fitted canonical correlations, summarised; None for CKA, Procrustes."""
+    if not hasattr(estimator, "canonical_correlations_"):
+        return None
+    rho = np.asarray(estimator.canonical_correlations_, dtype=float)
+    quantiles = np.quantile(rho, [0.0, 0.25, 0.5, 0.75, 1.0])
+    return {
+        "count": int(rho.size),
+        "mean": float(rho.mean()),
+        **dict(
+            zip(("min", "q25", "median", "q75", "max"), quantiles.tolist(), strict=True)
+        ),
+        "values": [float(r) for r in rho],
     }
 
 
@@ -998,6 +1022,13 @@ def _format_compare(result):
             f"{'held-out':<14}{h['mean']:.4f} ± {h['std']:.4f}  "
             f"(mean score over {h['folds']} shuffled cross-validation folds)"
         )
+    if result["angular_distance"] is not None:
+        lines.append(
+            f"{'angle':<14}{result['angular_distance']:.4f} rad  "
+            "(angular shape distance, a metric)"
+        )
+    if rho is None:
+        return "\n".join(lines)
     lines.append(
         f"{'correlations':<14}{rho['count']} canonical correlations: "
         f"max {rho['max']:.4f}, q75 {rho['q75']:.4f}, median {rho['median']:.4f}, "

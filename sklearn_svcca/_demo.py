@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import KFold, cross_val_score
 
+from ._views import canonical_correlations_of
+
 # The digits train/test split and the baseline's shuffle are fixed, so the
 # demo prints the same table on every run.
 _SPLIT_SEED = 0
@@ -40,8 +42,9 @@ class LayerPair:
     in_sample: float
     held_out: float
     baseline: float
-    correlations: np.ndarray = field(repr=False)
-    baseline_correlations: np.ndarray = field(repr=False)
+    # None for measures without canonical correlations (CKA).
+    correlations: np.ndarray | None = field(repr=False)
+    baseline_correlations: np.ndarray | None = field(repr=False)
 
 
 @dataclass
@@ -58,16 +61,19 @@ class DemoResult:
         return list(dict.fromkeys(p.method for p in self.pairs))
 
 
+_ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}
+
+
 def hidden_activations(net, X):
-    """ReLU activations of every hidden layer of a fitted ``MLPClassifier``."""
+    """Activations of every hidden layer of a fitted ``MLPClassifier``."""
     layers, h = [], X
     for W, b in zip(net.coefs_[:-1], net.intercepts_[:-1], strict=True):
-        h = np.maximum(h @ W + b, 0.0)
+        h = _ACTIVATIONS[net.activation](h @ W + b)
         layers.append(h)
     return layers
 
 
-def train_networks(seeds, hidden_layer_sizes, *, max_iter):
+def train_networks(seeds, hidden_layer_sizes, *, max_iter, activation="relu"):
     """Train one MLP per seed on digits; return them and the split sizes."""
     from sklearn.datasets import load_digits
     from sklearn.exceptions import ConvergenceWarning
@@ -82,7 +88,10 @@ def train_networks(seeds, hidden_layer_sizes, *, max_iter):
     networks = []
     for seed in seeds:
         net = MLPClassifier(
-            hidden_layer_sizes, activation="relu", max_iter=max_iter, random_state=seed
+            hidden_layer_sizes,
+            activation=activation,
+            max_iter=max_iter,
+            random_state=seed,
         )
         # A short --max-iter is a legitimate, faster demo; not converging
         # fully is expected then.
@@ -133,8 +142,8 @@ def compare_layers(networks, estimators, *, cv):
                         in_sample=fitted.similarity_,
                         held_out=float(scores.mean()),
                         baseline=baseline.similarity_,
-                        correlations=fitted.canonical_correlations_,
-                        baseline_correlations=baseline.canonical_correlations_,
+                        correlations=canonical_correlations_of(fitted),
+                        baseline_correlations=canonical_correlations_of(baseline),
                     )
                 )
     return pairs
@@ -185,7 +194,8 @@ def plot_demo(result, figure):
 
     Top row: held-out similarity of every layer pair, one heat map per
     method. Bottom row: canonical correlations of each layer of A with the
-    same layer of B, against the shuffled baseline.
+    same layer of B, against the shuffled baseline; for a measure without
+    canonical correlations (CKA), its in-sample value and the baseline.
     """
     methods = result.methods
     n_layers = min(len(net.layers) for net in result.networks)
@@ -203,6 +213,22 @@ def plot_demo(result, figure):
         ax.set_title(f"{method}: held-out similarity")
 
         ax = axes[1, col]
+        same = [
+            p
+            for p in result.pairs
+            if p.method == method and p.layer_a == p.layer_b < n_layers
+        ]
+        if same and same[0].correlations is None:
+            x = np.arange(len(same))
+            ax.bar(x - 0.2, [p.in_sample for p in same], 0.4, label="in-sample")
+            ax.bar(x + 0.2, [p.baseline for p in same], 0.4, label="shuffled")
+            ax.set_xticks(x, [f"h{p.layer_a + 1}" for p in same])
+            ax.set_ylim(0, 1.02)
+            ax.set_xlabel("layer (A and B)")
+            ax.set_ylabel(method)
+            ax.set_title(f"{method}: same layer")
+            ax.legend(loc="upper right", fontsize="small")
+            continue
         for p in result.pairs:
             if p.method == method and p.layer_a == p.layer_b < n_layers:
                 color = f"C{p.layer_a}"

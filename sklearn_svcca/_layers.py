@@ -13,7 +13,9 @@ from sklearn.utils.validation import _num_samples
 
 from . import _linalg
 from ._cca import CCA
+from ._cka import CKA
 from ._parallel import check_progress, parallel_map
+from ._procrustes import Procrustes
 from ._pwcca import PWCCA
 from ._reprs import result_repr
 from ._svcca import SVCCA
@@ -166,8 +168,10 @@ def similarity_matrix(
 
     Notes
     -----
-    For :class:`~sklearn_svcca.CCA`, :class:`~sklearn_svcca.SVCCA` and
-    :class:`~sklearn_svcca.PWCCA` (exactly these classes) each layer is
+    For :class:`~sklearn_svcca.CCA`, :class:`~sklearn_svcca.SVCCA`,
+    :class:`~sklearn_svcca.PWCCA`, :class:`~sklearn_svcca.Procrustes` and
+    :class:`~sklearn_svcca.CKA` with the linear kernel (exactly these
+    classes) each layer is
     decomposed once: its mean, its centered Gram matrix ``XᵢᵀXᵢ`` and its
     rank-revealing basis (following the estimator's own rules: column
     scaling, ``reg``, ``svd_dims``, ``solver``) are computed for ``L``
@@ -384,7 +388,7 @@ def _validated(names, arrays, label):
 
 def _known_symmetry(estimator):
     """True/False when the estimator's symmetry is known, else None."""
-    if type(estimator) is CCA:
+    if type(estimator) in (CCA, CKA, Procrustes):
         return True
     if type(estimator) is SVCCA:
         dims = estimator.svd_dims

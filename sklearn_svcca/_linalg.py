@@ -27,6 +27,7 @@ from scipy.linalg.blas import dgemm as _dgemm
 from scipy.linalg.blas import dger as _dger
 from scipy.linalg.blas import dsyr as _dsyr
 from scipy.linalg.blas import dsyrk as _dsyrk
+from sklearn.utils.extmath import svd_flip
 
 from . import _array_api
 
@@ -858,6 +859,69 @@ def variate_correlations(A, B, moments):
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(nx * ny > 0, cov / (nx * ny), 0.0)
     return np.clip(r, -1.0, 1.0), nx, ny
+
+
+def partial_whitener(columns, basis, alpha):
+    """Williams et al.'s partial whitening of one view, on its kept columns.
+
+    ``Z = α I + (1 - α) V S⁻¹ Vᵀ`` for the (unscaled) decomposition
+    ``Xk = B S Vᵀ`` of the centered view, so that ``Xk Z = B (α S + (1 - α))
+    Vᵀ + α (Xk - B S Vᵀ)``: the raw view at ``α = 1``, an orthonormal basis of
+    its column space at ``α = 0`` (``basis`` is only read when ``α < 1``).
+    This is netrep's ``whiten(X, alpha)`` with
+    ``XᵀX`` the centered cross-products (not divided by ``n``), up to its
+    variance-preserving rescaling, which no angle depends on; directions
+    below the numerical rank get the weight ``α`` (netrep clips their
+    eigenvalues to ``1e-7`` instead; the data have no component there).
+    """
+    Z = np.eye(columns.shape[0]) * alpha
+    if alpha < 1:
+        Z += (1.0 - alpha) * ((basis.V / basis.s) @ basis.V.T)
+    return Z
+
+
+def shape_alignment(zx, zy, moments, cols_x, cols_y):
+    """Optimal orthogonal alignment of two partially whitened views.
+
+    With ``Xw = Xk Zx`` and ``Yw = Yk Zy`` (kept columns, centered), the
+    best rotation of one onto the other (zero-padding the narrower view) has
+    ``cos θ = ‖Xwᵀ Yw‖_* / (‖Xw‖_F ‖Yw‖_F)``, the nuclear norm taken from the
+    SVD ``Xwᵀ Yw = P Σ Tᵀ``; ``Xw P`` and ``Yw T`` are the aligned views.
+    Everything comes from the cross-products.
+
+    Returns
+    -------
+    cos : float
+        In [0, 1].
+    Wx : ndarray of shape (p, m)
+        Maps the centered ``X`` into the aligned space of dimension
+        ``m = max(p, q)`` (columns past ``X``'s width are zero).
+    Wy : ndarray of shape (q, m)
+    sigma : ndarray of shape (min(len(cols_x), len(cols_y)),)
+        Singular values of ``Xwᵀ Yw``, descending.
+    """
+    p, q = moments.cxx.shape[0], moments.cyy.shape[0]
+    cxx = moments.cxx[np.ix_(cols_x, cols_x)]
+    cyy = moments.cyy[np.ix_(cols_y, cols_y)]
+    M = zx.T @ moments.cxy[np.ix_(cols_x, cols_y)] @ zy
+    nx = float(np.sum(zx * (cxx @ zx)))
+    ny = float(np.sum(zy * (cyy @ zy)))
+    P, sigma, Tt = svd(M, full_matrices=True)
+    cos = float(np.clip(sigma.sum() / np.sqrt(nx * ny), 0.0, 1.0))
+    m = max(p, q)
+    Wx, Wy = np.zeros((p, m)), np.zeros((q, m))
+    Wx[cols_x, : cols_x.shape[0]] = zx @ P
+    Wy[cols_y, : cols_y.shape[0]] = zy @ Tt.T
+    k = sigma.shape[0]
+    # scikit-learn's sign convention (svd_flip, as the estimators use):
+    # paired directions flip together; the unpaired rest of the wider view
+    # spans its complement, each with a sign of its own.
+    Wx[:, :k], Wy_t = svd_flip(Wx[:, :k], Wy[:, :k].T)
+    Wy[:, :k] = Wy_t.T
+    wider = Wx if cols_x.shape[0] > k else Wy
+    rest = slice(k, max(cols_x.shape[0], cols_y.shape[0]))
+    wider[:, rest] = svd_flip(wider[:, rest], wider[:, rest].T)[0]
+    return cos, Wx, Wy, sigma
 
 
 # ---------------------------------------------------------------------------

@@ -239,7 +239,13 @@ class CanonicalCorrelationDisplay:
         display : CanonicalCorrelationDisplay
         """
         _check_matplotlib(f"{cls.__name__}.from_estimator")
-        check_is_fitted(estimator, "canonical_correlations_")
+        check_is_fitted(estimator)
+        if not hasattr(estimator, "canonical_correlations_"):
+            raise TypeError(
+                f"{type(estimator).__name__} has no canonical correlations to plot; "
+                "CanonicalCorrelationDisplay takes CCA, SVCCA, PWCCA or FourierCCA. "
+                "Plot its similarity_ across layers with SimilarityMatrixDisplay."
+            )
         if baseline is not None and hasattr(baseline, "null_correlations"):
             if baseline.null_correlations is None:
                 raise ValueError(
@@ -747,6 +753,12 @@ class CanonicalVariatesDisplay:
         """
         _check_matplotlib(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
+        if not hasattr(estimator, "transform"):
+            raise TypeError(
+                f"{type(estimator).__name__} learns no map, so it has no variates "
+                "to plot; CanonicalVariatesDisplay takes an estimator with "
+                "transform(X, y) (CCA, SVCCA, PWCCA, Procrustes)."
+            )
         if not isinstance(n_components, (int, np.integer)) or n_components < 1:
             raise ValueError(
                 f"n_components must be a positive int; got {n_components!r}."

@@ -2,9 +2,10 @@
 
 Comparing every layer with every other (:func:`~sklearn_svcca.similarity_matrix`)
 or refitting on permuted samples (:func:`~sklearn_svcca.stats.similarity_baseline`)
-fits many pairs of views in which each view recurs. Everything CCA, SVCCA and
-PWCCA compute from one view alone -- its mean, its centered cross-products
-``XᵀX`` and its rank-revealing basis -- is the same in every pair, so a
+fits many pairs of views in which each view recurs. Everything CCA, SVCCA,
+PWCCA, Procrustes and CKA compute from one view alone -- its mean, its
+centered cross-products ``XᵀX``, its rank-revealing basis, its RBF kernel --
+is the same in every pair, so a
 :class:`SharedView` computes it once; each pair then costs its cross-products
 ``XᵀY`` (one GEMM) and a small SVD. The estimators consume these through
 :meth:`_BaseCCA._fit_from_views`, which runs their own fitting code, so the
@@ -20,8 +21,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
-from . import _linalg
+from . import _kernels, _linalg
 from ._cca import CCA
+from ._cka import CKA
+from ._procrustes import Procrustes
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
 from ._validation import host_array
@@ -29,11 +32,16 @@ from ._validation import host_array
 # Only these classes are known to decompose each view on its own, from its
 # moments or data alone. Subclasses may override any of that, so the test is
 # on the exact type.
-_SHARED_VIEW_ESTIMATORS = (CCA, SVCCA, PWCCA)
+_SHARED_VIEW_ESTIMATORS = (CCA, SVCCA, PWCCA, Procrustes, CKA)
 
 
 def supports_shared_views(estimator):
-    """Whether ``estimator`` can be fitted from :class:`SharedView` objects."""
+    """Whether ``estimator`` can be fitted from :class:`SharedView` objects.
+
+    Linear CKA shares the views' moments (debiased, it adds sums over
+    samples that cost ``O(n (p + q))`` per pair); RBF CKA shares each view's
+    ``n × n`` kernel matrix.
+    """
     return type(estimator) in _SHARED_VIEW_ESTIMATORS
 
 
@@ -82,6 +90,15 @@ class SharedView:
             ),
         )
 
+    def rbf_kernel(self, bandwidth):
+        """:func:`_kernels.rbf_gram` of this view, computed once per bandwidth.
+
+        ``n_samples²`` floats, kept as long as the view.
+        """
+        return self._memoised(
+            ("rbf", bandwidth), lambda: _kernels.rbf_gram(self.data, bandwidth)
+        )
+
     def _memoised(self, key, compute):
         with self._lock:
             if key not in self._memo:
@@ -112,6 +129,10 @@ class _PermutedView:
 
     def gram_basis(self, **kwargs):
         return self._parent.gram_basis(**kwargs)
+
+    def rbf_kernel(self, bandwidth):
+        p = self._permutation
+        return self._parent.rbf_kernel(bandwidth)[np.ix_(p, p)]
 
     def qr_basis(self, **kwargs):
         basis = self._parent.qr_basis(**kwargs)

@@ -87,3 +87,88 @@ def svcca_joint_gaussian(X, Y, dims_x, dims_y, n_components=None, reg=0.0):
     Km = (P[:, :m] * rho[:m]) @ Tt[:m]
     cross = (Vx * np.sqrt(lx)) @ Km @ (Vy * np.sqrt(ly)).T
     return np.concatenate([mx, my]), np.block([[Sx, cross], [cross.T, Sy]])
+
+
+# --------------------------------------------------------------------- CKA
+# Kornblith et al.'s n × n formulation: Gram matrices, centred explicitly.
+
+
+def _centered(X):
+    Xc = np.asarray(X, dtype=np.float64)
+    return Xc - Xc.mean(axis=0)
+
+
+def gram_linear(X):
+    """``K = XXᵀ`` of the raw (uncentred) view."""
+    X = np.asarray(X, dtype=np.float64)
+    return X @ X.T
+
+
+def gram_rbf(X, threshold=1.0):
+    """Kornblith's ``gram_rbf``: σ² = threshold² · median squared distance."""
+    X = np.asarray(X, dtype=np.float64)
+    sq = np.sum(X**2, axis=1)
+    D = sq[:, None] + sq[None, :] - 2 * X @ X.T
+    return np.exp(-D / (2 * threshold**2 * np.median(D)))
+
+
+def center_gram(G, unbiased=False):
+    """Kornblith's ``center_gram``: HGH, or the unbiased (U-statistic) form."""
+    G = np.array(G, dtype=np.float64)
+    n = G.shape[0]
+    if unbiased:
+        np.fill_diagonal(G, 0)
+        means = G.sum(axis=0) / (n - 2)
+        means -= means.sum() / (2 * (n - 1))
+        G -= means[:, None]
+        G -= means[None, :]
+        np.fill_diagonal(G, 0)
+        return G
+    H = np.eye(n) - np.ones((n, n)) / n
+    return H @ G @ H
+
+
+def cka_from_grams(K, L, debiased=False):
+    Kc, Lc = center_gram(K, debiased), center_gram(L, debiased)
+    return float(np.sum(Kc * Lc) / (np.linalg.norm(Kc) * np.linalg.norm(Lc)))
+
+
+def cka(X, Y, kernel="linear", debiased=False, threshold=1.0):
+    if kernel == "linear":
+        return cka_from_grams(gram_linear(X), gram_linear(Y), debiased)
+    return cka_from_grams(gram_rbf(X, threshold), gram_rbf(Y, threshold), debiased)
+
+
+# -------------------------------------------------------------- Procrustes
+
+
+def netrep_whiten(Xc, alpha):
+    """netrep's partial whitening of a centred view: X (α I + (1-α) (XᵀX)^(-1/2)).
+
+    The inverse square root on the numerical column space of XᵀX (netrep
+    clips eigenvalues at 1e-7; the data have no component in the rest).
+    """
+    lam, V = np.linalg.eigh(Xc.T @ Xc)
+    keep = lam > lam.max() * Xc.shape[0] * 1e-13
+    inv_sqrt = (V[:, keep] / np.sqrt(lam[keep])) @ V[:, keep].T
+    return Xc @ (alpha * np.eye(Xc.shape[1]) + (1 - alpha) * inv_sqrt)
+
+
+def procrustes_cos(X, Y, alpha=1.0):
+    """cos of Williams et al.'s angle: zero-pad, whiten, nuclear norm."""
+    Xw, Yw = netrep_whiten(_centered(X), alpha), netrep_whiten(_centered(Y), alpha)
+    width = max(Xw.shape[1], Yw.shape[1])
+    Xw = np.pad(Xw, ((0, 0), (0, width - Xw.shape[1])))
+    Yw = np.pad(Yw, ((0, 0), (0, width - Yw.shape[1])))
+    nuclear = np.linalg.svd(Xw.T @ Yw, compute_uv=False).sum()
+    return float(nuclear / (np.linalg.norm(Xw) * np.linalg.norm(Yw)))
+
+
+def procrustes_aligned(X, Y, alpha=1.0):
+    """netrep's fitted transform: the aligned views (rotation from a full SVD)."""
+    Xw, Yw = netrep_whiten(_centered(X), alpha), netrep_whiten(_centered(Y), alpha)
+    width = max(Xw.shape[1], Yw.shape[1])
+    Xw = np.pad(Xw, ((0, 0), (0, width - Xw.shape[1])))
+    Yw = np.pad(Yw, ((0, 0), (0, width - Yw.shape[1])))
+    U, _, Vt = np.linalg.svd(Xw.T @ Yw)
+    return Xw @ U, Yw @ Vt.T

@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA
+from sklearn_svcca import CCA, CKA, PWCCA, SVCCA, FourierCCA, Procrustes
 
 # scikit-learn special-cases a class *named* "CCA" as its own
 # cross-decomposition estimator: for that name only, check_transformer_general
@@ -30,7 +30,18 @@ def _expected_failed_checks(estimator):
 
 
 @parametrize_with_checks(
-    [CCA(), SVCCA(), SVCCA(svd_dims="mle"), PWCCA(), FourierCCA()],
+    [
+        CCA(),
+        SVCCA(),
+        SVCCA(svd_dims="mle"),
+        PWCCA(),
+        FourierCCA(),
+        CKA(),
+        CKA(debiased=True),
+        CKA(kernel="rbf"),
+        Procrustes(),
+        Procrustes(alpha=0.5),
+    ],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -94,10 +94,12 @@ def test_every_page_is_in_the_table_of_contents():
 
 
 def test_user_guide_labels_referenced_by_the_docstrings_exist():
-    labels = set(
-        re.findall(r"^\.\. _([\w-]+):", (DOCS / "user_guide.rst").read_text(), re.M)
-    )
-    for name in ("CCA", "SVCCA", "PWCCA"):
+    labels = {
+        label
+        for page in ("user_guide.rst", "measures.rst")
+        for label in re.findall(r"^\.\. _([\w-]+):", (DOCS / page).read_text(), re.M)
+    }
+    for name in ("CCA", "SVCCA", "PWCCA", "CKA", "Procrustes"):
         refs = re.findall(
             r":ref:`[^`<]*<([\w-]+)>`", getattr(sklearn_svcca, name).__doc__
         )

@@ -60,7 +60,8 @@ def test_attributes_are_set_only_by_fit(Estimator, rng):
     est.fit(*_fit_data(rng))
     snapshot = {k: np.copy(v) for k, v in vars(est).items() if k.endswith("_")}
     X, Y = _fit_data(rng)
-    est.transform(X, Y)
+    if hasattr(est, "transform"):  # CKA learns no map
+        est.transform(X, Y)
     est.score(X, Y)
     for k, v in vars(est).items():
         if k.endswith("_"):

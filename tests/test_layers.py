@@ -8,8 +8,10 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_svcca import (
     CCA,
+    CKA,
     PWCCA,
     SVCCA,
+    Procrustes,
     SimilarityMatrixResult,
     _linalg,
     similarity_matrix,
@@ -384,7 +386,15 @@ def _cross_val_matrix(estimator, layers_a, layers_b, cv, scoring=None):
 
 @pytest.mark.parametrize(
     "estimator",
-    [CCA(), SVCCA(svd_dims=3), SVCCA(svd_dims=(2, 4)), PWCCA(), CCA(solver="qr")],
+    [
+        CCA(),
+        SVCCA(svd_dims=3),
+        SVCCA(svd_dims=(2, 4)),
+        PWCCA(),
+        CCA(solver="qr"),
+        CKA(),
+        Procrustes(alpha=0.5),
+    ],
     ids=repr,
 )
 def test_cv_equals_a_loop_over_cross_val_score(estimator):
