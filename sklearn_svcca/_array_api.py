@@ -315,6 +315,45 @@ def frobenius_norm(X):
     return float(to_numpy(xp.linalg.vector_norm(xp.astype(X, float_dtype(xp, device)))))
 
 
+def fourth_powers(X, mean, inv_std, *, block_rows):
+    """``Σ ((x - mean) inv_std)⁴`` per column, as a host vector.
+
+    The ``O(n p)`` work runs in the namespace, block by block.
+    """
+    xp, device = namespace(X)
+    acc = float_dtype(xp, device)
+    mean, inv_std = from_numpy(mean, X), from_numpy(inv_std, X)
+    s4 = xp.zeros(X.shape[1], dtype=acc, device=device)
+    for start, stop in _row_blocks(X.shape[0], block_rows):
+        e = (xp.astype(X[start:stop, ...], acc) - mean) * inv_std
+        e = e * e
+        s4 += xp.sum(e * e, axis=0)
+    return to_numpy(s4)
+
+
+def max_abs(A):
+    """Largest magnitude in ``A`` (NumPy or namespace), as a float.
+
+    Without a temporary ``abs`` copy of the data on NumPy.
+    """
+    if not is_foreign(A):
+        return float(max(np.max(A), -np.min(A))) if A.size else 0.0
+    xp, _ = namespace(A)
+    return float(xp.max(xp.abs(A)))
+
+
+def ldexp(A, e):
+    """``A * 2**e``, exactly, in ``A``'s namespace and dtype (a new array).
+
+    Real or complex. Two factors, each a representable power of two, cover
+    ``|e|`` up to 2046.
+    """
+    half = e // 2
+    out = A * 2.0**half
+    out *= 2.0 ** (e - half)
+    return out
+
+
 def centered(X):
     """``X`` in the accumulation dtype, each column centered."""
     xp, device = namespace(X)

@@ -17,7 +17,6 @@ handled in :mod:`sklearn_svcca._array_api`.
 from __future__ import annotations
 
 import contextlib
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -42,7 +41,12 @@ from sklearn.utils.validation import (
 )
 
 from . import _array_api, _dask, _linalg, _validation
-from .exceptions import ConditioningWarning, SampleSizeWarning
+from .exceptions import (
+    ConditioningWarning,
+    SampleSizeWarning,
+    SparseActivationWarning,
+    _warn,
+)
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -51,6 +55,10 @@ def _float_dtypes(X):
     """float64 and float32 of ``X``'s namespace (NumPy's unless dispatching)."""
     xp, is_array_api = get_namespace(X)
     return (xp.float64, xp.float32) if is_array_api else _FLOAT_DTYPES
+
+
+# At most this many neurons are named in a SparseActivationWarning.
+_LISTED_NEURONS = 20
 
 
 def _check_views(X, y):
@@ -72,12 +80,88 @@ def _check_views(X, y):
 _SAMPLES_PER_DIMENSION = 5
 
 
-def _overflow_error(owner="CCA"):
-    return ValueError(
+def _sample_size_diagnostics(n, rx, ry):
+    """The :class:`SampleSizeWarning` for ``n`` samples and views of these ranks."""
+    trivial = rx + ry - (n - 1)
+    if trivial > 0:
+        return [
+            (
+                SampleSizeWarning,
+                f"Only {n} samples for views of rank {rx} and {ry}: at least "
+                f"{trivial} canonical correlations are 1 whatever the data. Use "
+                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons, reduce "
+                "the dimension (SVCCA), or score on held-out data "
+                "(cross_val_score).",
+            )
+        ]
+    if n < _SAMPLES_PER_DIMENSION * max(rx, ry):
+        return [
+            (
+                SampleSizeWarning,
+                f"Only {n} samples for views of rank {rx} and {ry}: in-sample "
+                "canonical correlations are biased upwards with fewer than "
+                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons. Score "
+                "on held-out data (cross_val_score) or reduce the dimension "
+                "(SVCCA).",
+            )
+        ]
+    return []
+
+
+def _emit(diagnostics):
+    """Emit a fit's ``(category, message)`` diagnostics at the user's call.
+
+    None (a subclass's ``_fit_moments`` that warns itself) emits nothing.
+    """
+    for category, message in diagnostics or ():
+        _warn(message, category)
+
+
+# Views whose largest magnitude is within 2**±_SAFE_EXPONENT are used as they
+# are: their products neither underflow (squares of values below ~1e-154 are
+# subnormal and lose digits) nor overflow (sums of squares of values above
+# ~1e154). Others are scaled by a power of two, which is exact.
+_SAFE_EXPONENT = 100
+
+# Mean squares below this (2**-970, ~1e-292) have squares of their smaller
+# values in float64's subnormal range: digits are lost.
+_TINY_MEAN_SQUARE = 2.0**-970
+
+
+def _safe_exponent(A):
+    """``e`` such that ``A * 2**e`` has its largest magnitude in [0.5, 1).
+
+    0 when ``A``'s magnitudes are within ``2**±_SAFE_EXPONENT`` already, so
+    ordinary data are not copied.
+    """
+    if A.shape[0] == 0:
+        return 0
+    top = _array_api.max_abs(A)
+    if not (np.isfinite(top) and top > 0):
+        return 0
+    exponent = int(np.frexp(top)[1])
+    return 0 if abs(exponent) <= _SAFE_EXPONENT else -exponent
+
+
+def _scatter_rows(a, rows, n_rows):
+    """``a`` as rows ``rows`` of an ``(n_rows, a.shape[1])`` array of zeros."""
+    full = np.zeros((n_rows, a.shape[1]))
+    full[rows] = a
+    return full
+
+
+def _overflow_error(owner="CCA", batch=False):
+    message = (
         "The cross-products of X or y overflowed float64: the activations "
         "are too large in magnitude. Rescale them (e.g. divide by their "
         f"maximum absolute value); {owner} is invariant to scaling."
     )
+    if batch:
+        message += (
+            " This batch was not added: the estimator is as it was before "
+            "this call and accepts further batches."
+        )
+    return ValueError(message)
 
 
 def _check_n_components(n_components, upper, sizes):
@@ -143,16 +227,22 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         """
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            # The data stay with Dask: the Gram route, from the moments.
+            # The data stay with Dask: the Gram route, from the moments, in
+            # the data's own units (_check_magnitude refuses what underflows).
             moments = self._dask_moments(X, y, reset=True)
+            self._exponents = (0, 0)
             data = (None, None)
         else:
             X, Y = self._check_fit_data(X, y, reset=True)
+            self._exponents = (_safe_exponent(X), _safe_exponent(Y))
+            X, Y = self._scaled(X, Y)
             data = (X, Y)
             moments = self._batch_moments(X, Y)
         self._input_eps = precision
         with self._new_solution(moments, like=X):
-            self._fit_moments(moments, *data, warn=True)
+            diagnostics = self._fit_moments(moments, *data, warn=True)
+            self._unscale_fitted()
+        _emit(diagnostics)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -189,16 +279,48 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
                 "solver='qr' needs all samples at once and cannot be used with "
                 "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
             )
+        # A call that fails leaves the stream exactly as it was: the batch is
+        # not counted and later valid batches keep working.
+        state = dict(self.__dict__)
+        try:
+            self._partial_fit(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+        return self
+
+    def _partial_fit(self, X, y):
         first_call = not hasattr(self, "_moments")
         precision = self._input_precision(X, y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+            if first_call:
+                self._exponents = (0, 0)
+            elif self._exponents != (0, 0):
+                raise ValueError(
+                    "This stream's first batch was scaled by a power of two "
+                    f"{self._exponents} for its extreme magnitude, which Dask "
+                    "batches are not: pass in-memory batches, or bring the "
+                    "activations near 1 before streaming."
+                )
             batch = self._dask_moments(X, y, reset=first_call, min_samples=1)
+            # Checked before merging: one overflowing batch would otherwise
+            # turn the merged statistics to NaN for good.
+            self._check_finite(batch, batch=True)
             moments = batch if first_call else self._merge_moments(self._moments, batch)
         else:
             X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
             if first_call:
+                # Later batches share the first one's scale, so that their
+                # statistics can be merged.
+                self._exponents = (_safe_exponent(X), _safe_exponent(Y))
+            X, Y = self._scaled(X, Y)
+            if first_call:
                 moments = self._batch_moments(X, Y)
             else:
+                # Refused before its products are added in place: a batch
+                # the stream's scale cannot hold would overflow or underflow.
+                self._check_batch_scale(X, Y)
                 moments = self._add_batch(self._stream_moments(), X, Y)
         if not first_call:
             # The stream is as precise as its least precise batch.
@@ -271,10 +393,12 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             # Streaming warns about sample size only when a fit call
             # summarises the stream: early batches are small by construction.
             with self._new_solution(self._moments, like=pending[0]):
-                self._fit_moments(self._moments, None, None, warn=False)
+                diagnostics = self._fit_moments(self._moments, None, None, warn=False)
+                self._unscale_fitted()
         except BaseException:
             self._pending_solve = pending
             raise
+        _emit(diagnostics)
 
     def __getattr__(self, name):
         # Only reached when normal lookup fails: a fitted attribute that a
@@ -412,6 +536,104 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
                 f"fitted with y having {self._n_features_y} features."
             )
 
+    # Powers of two applied to (X, y) before any product (see _safe_exponent);
+    # the moments are kept in those units, the public attributes are not.
+    _exponents = (0, 0)
+
+    def _scaled(self, X, Y):
+        """The views times ``2**exponent`` (exact), or as they are."""
+        return tuple(
+            a if e == 0 else _array_api.ldexp(a, e)
+            for a, e in zip((X, Y), self._exponents, strict=True)
+        )
+
+    def _check_batch_scale(self, X, Y):
+        """Refuse a batch whose magnitude the stream's scale cannot hold."""
+        for name, a, e in zip(("X", "y"), (X, Y), self._exponents, strict=True):
+            if _safe_exponent(a) != 0:
+                top = _array_api.max_abs(a)
+                raise ValueError(
+                    f"This batch of {name} is about {top:.0e} times the "
+                    "magnitude of the stream's first batch"
+                    + (f" (which was scaled by 2**{e})" if e else "")
+                    + ": its products with the stream would underflow or "
+                    "overflow float64. Bring all batches to a similar scale. "
+                    "This batch was not added: the estimator is as it was "
+                    "before this call and accepts further batches."
+                )
+
+    def _check_magnitude(self, moments):
+        """Refuse views too small for float64 products (unscaled routes).
+
+        In-memory fits and shared views scale each view by a power of two
+        first; Dask input is used as it is, and squares below ~1e-292 lose
+        digits (subnormal) or vanish.
+        """
+        for name, (mean_square, top_mean) in zip(
+            ("X", "y"), self._magnitudes(moments), strict=True
+        ):
+            # Values near 1e-300 have squares of exactly 0: non-zero means
+            # tell them from all-zero activations.
+            if mean_square < _TINY_MEAN_SQUARE and top_mean > 0:
+                size = max(np.sqrt(mean_square), top_mean)
+                raise ValueError(
+                    f"{name}'s activations are too small in magnitude (about "
+                    f"{size:.0e}): their products "
+                    "underflow float64. Multiply them by a large power of two "
+                    "(e.g. 2.0**500), or pass them as in-memory NumPy arrays, "
+                    "which are scaled automatically; CCA is invariant to scaling."
+                )
+
+    @staticmethod
+    def _magnitudes(moments):
+        """Per view: the largest uncentered mean square of a neuron, and
+        the largest magnitude of a mean."""
+        n = moments.n_samples
+        return tuple(
+            (
+                float(np.max(np.diag(c) / n + mean**2)) if mean.size else 0.0,
+                float(np.max(np.abs(mean))) if mean.size else 0.0,
+            )
+            for c, mean in (
+                (moments.cxx, moments.x_mean),
+                (moments.cyy, moments.y_mean),
+            )
+        )
+
+    def _unscale_fitted(self):
+        """Put the means and weights fitted on scaled views in the data's units.
+
+        With ``Xs = X 2**e``: ``mean = mean_s 2**-e`` and, for the variates
+        ``(X - mean) W`` to be ``(Xs - mean_s) W_s``, ``W = W_s 2**e``.
+        Everything else (correlations, ranks, PWCCA's normalised weights)
+        is invariant to scaling a whole view.
+        """
+        for view, e in zip("xy", self._exponents, strict=True):
+            if e == 0:
+                continue
+            mean, weights = f"{view}_mean_", f"{view}_weights_"
+            setattr(self, mean, _array_api.ldexp(getattr(self, mean), -e))
+            setattr(self, weights, _array_api.ldexp(getattr(self, weights), e))
+            if not np.all(np.isfinite(getattr(self, weights))):
+                name = "X" if view == "x" else "y"
+                raise ValueError(
+                    f"{name}'s activations are too small in magnitude (about "
+                    f"2**{-e}): the weights that map them to unit-variance "
+                    "canonical variates overflow float64. Rescale them (e.g. "
+                    "divide by their maximum absolute value); CCA is invariant "
+                    "to scaling."
+                )
+
+    @staticmethod
+    def _finite(moments):
+        """Whether every statistic in ``moments`` is finite."""
+        return all(np.all(np.isfinite(a)) for a in moments[1:])
+
+    def _check_finite(self, moments, *, batch=False):
+        """Refuse statistics that overflowed float64, saying what to do."""
+        if not self._finite(moments):
+            raise _overflow_error(type(self).__name__, batch=batch)
+
     def _can_solve(self, moments):
         n = moments.n_samples
         return (
@@ -426,13 +648,13 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         partial_fit calls this for every batch, so that a stream that cannot
         be solved fails at the call that made it so, not at first use.
         """
-        if not np.all(np.isfinite(moments.cxx)) or not np.all(np.isfinite(moments.cyy)):
-            raise _overflow_error(type(self).__name__)
+        self._check_finite(moments)
 
     def _varying_columns(self, moments):
         """Non-constant columns of both views; a clear error if none vary."""
         n = moments.n_samples
         self._check_moments(moments)
+        self._check_magnitude(moments)
         cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
         cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
         for name, cols, p in (
@@ -513,7 +735,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         upper = min(moments.cxx.shape[0], moments.cyy.shape[0])
         _check_n_components(self.n_components, upper, "n_features")
 
-    def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
+    def _fit_from_views(self, view_x, view_y, cxy, *, diagnostics=None):
         """Fit from two views whose statistics and decompositions are shared.
 
         Equivalent to ``fit(view_x.data, view_y.data)`` (to rounding), for
@@ -524,7 +746,9 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         products, and memoises its bases (``gram_basis``, ``qr_basis``), so
         it is decomposed once however many pairs it is in; only the pair's
         cross-products ``cxy`` are new. Validating the data is the caller's
-        job.
+        job. The fit's warnings are appended to the list ``diagnostics`` as
+        ``(category, message)`` for the caller to aggregate, or emitted when
+        it is None.
         """
         self._validate_params()
         self.n_features_in_ = view_x.data.shape[1]
@@ -535,13 +759,17 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         self._input_eps = (view_x.eps, view_y.eps)
         self._check_moments(moments)
         with self._new_solution(moments, like=None):
-            self._fit_moments(
+            found = self._fit_moments(
                 moments,
                 view_x.data,
                 view_y.data,
-                warn=warn,
+                warn=True,
                 shared=(view_x, view_y),
             )
+        if diagnostics is None:
+            _emit(found)
+        else:
+            diagnostics.extend(found or ())
         return self
 
     def _view_bases(
@@ -588,20 +816,35 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
     def _fit_moments(self, moments, X, Y, *, warn, shared=None):
         """Set every fitted attribute from the moments (and data, if any).
 
-        ``shared``: the two views of ``_fit_from_views``, or None.
+        ``shared``: the two views of ``_fit_from_views``, or None. Returns
+        the fit's warnings as a list of ``(category, message)``; the public
+        method emits them (``warn=False`` leaves out the sample-size
+        warning, for the early batches of a stream).
         """
         n = moments.n_samples
+        diagnostics = []
         cols_x, cols_y = self._varying_columns(moments)
 
         bx, by, solver, extra = self._decompose_views(
             moments, cols_x, cols_y, X, Y, shared=shared
         )
-        rho, A, B = _linalg.canonical_directions(bx, by, moments.cxy)
-        A_full = np.zeros((moments.cxx.shape[0], rho.shape[0]))
-        B_full = np.zeros((moments.cyy.shape[0], rho.shape[0]))
-        A_full[bx.columns] = A
-        B_full[by.columns] = B
-        rho, A_full, B_full = self._unit_variance(rho, A_full, B_full, moments)
+        self._check_resolvable(n, bx.numerical_rank, by.numerical_rank)
+        rho, A, B, inner_x, inner_y = _linalg.canonical_directions(
+            bx, by, moments.cxy, moments.cxx, moments.cyy
+        )
+        # Dropped (constant) neurons get zero directions and zero inner
+        # products with the variates.
+        A_full, B_full, inner_x, inner_y = (
+            _scatter_rows(a, cols, c.shape[0])
+            for a, cols, c in (
+                (A, bx.columns, moments.cxx),
+                (B, by.columns, moments.cyy),
+                (inner_x, bx.columns, moments.cxx),
+                (inner_y, by.columns, moments.cyy),
+            )
+        )
+        rho, A_full, B_full, order = self._unit_variance(rho, A_full, B_full, moments)
+        inner_x, inner_y = inner_x[:, order], inner_y[:, order]
 
         k = rho.shape[0]
         if self.n_components is not None:
@@ -609,13 +852,14 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             # construction: warn only once that cannot explain the deficit.
             few_samples = n - 1 < max(moments.cxx.shape[0], moments.cyy.shape[0])
             if self.n_components > k and (warn or not few_samples):
-                warnings.warn(
-                    f"n_components={self.n_components} but only {k} canonical "
-                    f"correlations exist (the views have rank {bx.rank} and "
-                    f"{by.rank} after removing constant and dependent neurons); "
-                    f"keeping {k}.",
-                    UserWarning,
-                    stacklevel=4,
+                diagnostics.append(
+                    (
+                        UserWarning,
+                        f"n_components={self.n_components} but only {k} canonical "
+                        f"correlations exist (the views have rank {bx.rank} and "
+                        f"{by.rank} after removing constant and dependent "
+                        f"neurons); keeping {k}.",
+                    )
                 )
             k = min(k, self.n_components)
         # scikit-learn's convention: the entry of largest magnitude in each
@@ -638,12 +882,57 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         for name, value in extra.items():
             setattr(self, name, value)
         self._n_features_out = k
-        self._set_similarity(moments)
+        self._set_similarity(moments, inner=(inner_x[:, :k], inner_y[:, :k]))
 
         if solver == "gram":
-            self._warn_conditioning(bx, by)
+            diagnostics += self._conditioning_diagnostics(bx, by)
         if warn:
-            self._warn_sample_size(n, bx.rank, by.rank)
+            diagnostics += _sample_size_diagnostics(n, bx.rank, by.rank)
+        if X is not None:
+            diagnostics += self._few_sample_diagnostics(
+                X, Y, moments, cols_x, cols_y, shared
+            )
+        return diagnostics
+
+    def _few_sample_diagnostics(self, X, Y, moments, cols_x, cols_y, shared):
+        """The :class:`SparseActivationWarning` of an in-memory fit, if any.
+
+        ``shared``: the views of ``_fit_from_views``, which memoise it.
+        """
+        n = moments.n_samples
+        found = []
+        for i, (name, data, mean, c, kept) in enumerate(
+            (
+                ("X", X, moments.x_mean, moments.cxx, cols_x),
+                ("y", Y, moments.y_mean, moments.cyy, cols_y),
+            )
+        ):
+            if shared is not None:
+                n_eff = shared[i].effective_samples()
+            else:
+                n_eff = _linalg.effective_samples(data, mean, np.diag(c))
+            few = np.intersect1d(_linalg.few_sample_columns(n_eff, n), kept)
+            if few.size:
+                names = getattr(self, "feature_names_in_", None) if i == 0 else None
+                labels = [str(names[j]) if names is not None else str(j) for j in few]
+                shown = ", ".join(labels[:_LISTED_NEURONS])
+                if few.size > _LISTED_NEURONS:
+                    shown += f" and {few.size - _LISTED_NEURONS} more"
+                found.append(f"{few.size} of {name}'s neurons ({shown})")
+        if not found:
+            return []
+        return [
+            (
+                SparseActivationWarning,
+                f"{' and '.join(found)} vary on only a handful of the {n} "
+                "samples (fewer than "
+                f"{_linalg.FEW_SAMPLES} effective samples carry their variance). "
+                "A canonical direction can be fitted to those samples alone and "
+                "will not generalise: held-out scores (cross_val_score) can "
+                "collapse on the folds that hold them. Use shrinkage (reg > 0) "
+                "or drop these neurons.",
+            )
+        ]
 
     def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
         """Rank-revealing bases of both views for plain CCA.
@@ -693,6 +982,9 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
     def _unit_variance(self, rho, A, B, moments):
         """Scale directions to unit-variance variates; fix up shrinkage.
 
+        Returns the correlations and directions, and the order applied to
+        the pairs (the identity without shrinkage).
+
         Without shrinkage the whitened directions already give variates of
         unit norm and their correlations are the singular values. With
         ``reg > 0`` the singular values are those of the shrunk problem, so
@@ -702,54 +994,78 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         """
         n = moments.n_samples
         if self.reg == 0:
-            return rho, A * np.sqrt(n - 1), B * np.sqrt(n - 1)
+            order = np.arange(rho.shape[0])
+            return rho, A * np.sqrt(n - 1), B * np.sqrt(n - 1), order
         r, nx, ny = _linalg.variate_correlations(A, B, moments)
         r = np.clip(r, 0.0, 1.0)
         order = np.argsort(-r, kind="stable")
         A = A / np.where(nx > 0, nx, 1.0) * np.sqrt(n - 1)
         B = B / np.where(ny > 0, ny, 1.0) * np.sqrt(n - 1)
-        return r[order], A[:, order], B[:, order]
+        return r[order], A[:, order], B[:, order], order
 
-    def _warn_conditioning(self, bx, by):
-        for name, b in (("X", bx), ("y", by)):
-            if b.rank and b.s[-1] ** 2 < _linalg.GRAM_RCOND * b.s[0] ** 2:
-                warnings.warn(
-                    f"{name} is ill-conditioned (squared singular values span "
-                    f"{b.s[0] ** 2 / b.s[-1] ** 2:.1e}): on the Gram route its "
-                    "canonical correlations may be accurate to fewer than 8 "
-                    "digits. Fit in memory with solver='auto' or 'qr' for the "
-                    "exact route.",
-                    ConditioningWarning,
-                    stacklevel=5,
+    def _check_resolvable(self, n, rank_x, rank_y):
+        """Refuse a view whose variation is all below its own rounding.
+
+        Such a view passes the constant-neuron test (its values do differ)
+        but every direction is below its :func:`_linalg.noise_floor`: its
+        numerical rank is 0 and no correlation can be computed. Every fit
+        (in memory, streamed, Dask, shared views, FourierCCA) ends here.
+        """
+        for name, rank, eps in zip(
+            ("X", "y"), (rank_x, rank_y), self._input_eps, strict=True
+        ):
+            if rank == 0:
+                raise ValueError(
+                    f"{name} has no variation resolvable at its precision: its "
+                    f"neurons vary over the {n} samples, but by less than the "
+                    "rounding of their values (relative precision "
+                    f"{eps:.1e} of each value's magnitude), so its numerical "
+                    "rank is 0 and nothing can be correlated. This happens "
+                    "with a large offset and a small spread in float32 (e.g. "
+                    "1e8 + noise of 1). Subtract the mean before casting to "
+                    "float32, or pass float64."
                 )
 
-    def _warn_sample_size(self, n, rx, ry):
-        trivial = rx + ry - (n - 1)
-        if trivial > 0:
-            warnings.warn(
-                f"Only {n} samples for views of rank {rx} and {ry}: at least "
-                f"{trivial} canonical correlations are 1 whatever the data. Use "
-                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons, reduce "
-                "the dimension (SVCCA), or score on held-out data "
-                "(cross_val_score).",
-                SampleSizeWarning,
-                stacklevel=5,
-            )
-        elif n < _SAMPLES_PER_DIMENSION * max(rx, ry):
-            warnings.warn(
-                f"Only {n} samples for views of rank {rx} and {ry}: in-sample "
-                "canonical correlations are biased upwards with fewer than "
-                f"{_SAMPLES_PER_DIMENSION}-10x more samples than neurons. Score "
-                "on held-out data (cross_val_score) or reduce the dimension "
-                "(SVCCA).",
-                SampleSizeWarning,
-                stacklevel=5,
-            )
+    def _conditioning_diagnostics(self, bx, by):
+        diagnostics = []
+        for name, b in (("X", bx), ("y", by)):
+            # With shrinkage the QR route is not available, and a direction
+            # of relative variance below 1e-13 is shrunk away anyway.
+            if b.unresolved and self.reg == 0:
+                diagnostics.append(
+                    (
+                        ConditioningWarning,
+                        f"The Gram route dropped {b.unresolved} direction(s) of "
+                        f"{name} that it cannot resolve (squared singular values "
+                        "below ~1e-13 of the largest) but that the data may hold: "
+                        f"{name}'s rank may be {b.rank + b.unresolved} rather than "
+                        f"{b.rank}, and directions correlated with the other view "
+                        "may be missing. Fit in memory with solver='auto' or 'qr', "
+                        "which decide them from the data.",
+                    )
+                )
+            if b.rank and b.s[-1] ** 2 < _linalg.GRAM_RCOND * b.s[0] ** 2:
+                diagnostics.append(
+                    (
+                        ConditioningWarning,
+                        f"{name} is ill-conditioned (squared singular values span "
+                        f"{b.s[0] ** 2 / b.s[-1] ** 2:.1e}): on the Gram route its "
+                        "canonical correlations may be accurate to fewer than 8 "
+                        "digits. Fit in memory with solver='auto' or 'qr' for the "
+                        "exact route.",
+                    )
+                )
+        return diagnostics
 
     # ------------------------------------------------------- summarising
 
-    def _set_similarity(self, moments):
-        """Set ``similarity_`` (and any per-estimator attributes)."""
+    def _set_similarity(self, moments, inner=None):
+        """Set ``similarity_`` (and any per-estimator attributes).
+
+        ``inner`` is the pair ``(inner_x, inner_y)`` of inner products of
+        each view's neurons with its unit-length canonical variates
+        (:func:`_linalg.variate_inner`), shape ``(n_features, n_components_)``.
+        """
         self.similarity_ = float(np.mean(self.canonical_correlations_))
 
     def _aggregate(self, r, Xc, Yc, U, V):

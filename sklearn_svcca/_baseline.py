@@ -23,6 +23,7 @@ from ._views import (
     canonical_correlations_of,
     check_splits,
     cross_validated,
+    emit_aggregated,
     fit_pair,
     similarity_of,
     supports_shared_views,
@@ -322,12 +323,19 @@ def similarity_baseline(
         task, args, n_jobs=n_jobs, progress=progress, desc="similarity_baseline"
     )
 
+    # The null fits' warnings (shared views only; a refit warns itself) are
+    # mostly the observed fit's again: one per kind, counting the resamples.
+    emit_aggregated(
+        [entry for result in results for entry in result[2:]],
+        n_resamples,
+        "null fits",
+    )
     return _result(
         observed,
-        np.array([value for value, _ in results]),
+        np.array([value for value, *_ in results]),
         null,
         canonical_correlations_of(observed_fit),
-        _padded([rho for _, rho in results]),
+        _padded([result[1] for result in results]),
     )
 
 
@@ -379,9 +387,11 @@ def _shared_permutation(estimator, view_x, view_y, seed, scoring):
     permuted = view_y.permuted(
         np.random.RandomState(seed).permutation(view_y.n_samples)
     )
-    fitted = fit_pair(estimator, view_x, permuted)
+    diagnostics = []
+    fitted = fit_pair(estimator, view_x, permuted, diagnostics=diagnostics)
     value = similarity_of(fitted, view_x.data, permuted.data, scoring)
-    return value, canonical_correlations_of(fitted)
+    found = [(f"seed {seed}", *d) for d in diagnostics]
+    return (value, canonical_correlations_of(fitted), *found)
 
 
 def _refit_permutation(estimator, X, y, seed, scoring):

@@ -151,7 +151,7 @@ class CKA(_BaseMeasure):
             )
         return super()._can_solve(moments)
 
-    def _fit_from_views(self, view_x, view_y, cxy, *, warn=True):
+    def _fit_from_views(self, view_x, view_y, cxy, *, diagnostics=None):
         """Fit from two shared views (see :meth:`_BaseCCA._fit_from_views`).
 
         The RBF kernel of each view is computed once per view (it is the
@@ -175,7 +175,8 @@ class CKA(_BaseMeasure):
             moments = _linalg.Moments(
                 n, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
             )
-        self._fit_moments(moments, None, None, warn=warn)
+        # CKA's fit has no warnings to report (``diagnostics`` stays as given).
+        self._fit_moments(moments, None, None, warn=True)
         return self
 
     def _check_moments(self, moments):

@@ -23,8 +23,6 @@ of the centered DFT coefficients, accumulated in complex128.
 from __future__ import annotations
 
 import functools
-import types
-import warnings
 from dataclasses import dataclass
 from numbers import Integral
 from typing import NamedTuple
@@ -40,7 +38,13 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _array_api, _dask, _linalg, _validation
-from ._base import _BaseCCA, _check_n_components, _float_dtypes, _overflow_error
+from ._base import (
+    _BaseCCA,
+    _check_n_components,
+    _float_dtypes,
+    _safe_exponent,
+    _sample_size_diagnostics,
+)
 from .exceptions import ConditioningWarning
 
 # ---------------------------------------------------------------------------
@@ -631,26 +635,6 @@ def _check_score_samples(n):
 # The estimator.
 
 
-def _with_doc(func, doc):
-    """``func`` under another docstring, as a new function object.
-
-    A subclass that only documents an inherited method differently would
-    otherwise wrap it, and the extra frame would point the warnings raised
-    during fit at this module instead of at the caller.
-    """
-    copy = types.FunctionType(
-        func.__code__,
-        func.__globals__,
-        func.__name__,
-        func.__defaults__,
-        func.__closure__,
-    )
-    copy.__kwdefaults__ = func.__kwdefaults__
-    copy.__dict__.update(func.__dict__)
-    copy.__doc__ = doc
-    return copy
-
-
 def _ndim(X):
     """Number of dimensions, without ``np.ndim`` (which array-likes may refuse)."""
     ndim = getattr(X, "ndim", None)
@@ -1056,10 +1040,10 @@ class FourierCCA(_BaseCCA):
     # -------------------------------------------------------------- fit
     # fit and partial_fit are the base class's (validate, per-batch moments,
     # merge, solve), through the hooks below; only their documentation
-    # differs.
+    # differs. Warnings find the user's frame themselves (exceptions._warn),
+    # so these wrappers cost nothing there.
 
-    fit = _with_doc(
-        _BaseCCA.fit,
+    def fit(self, X, y):
         """Compute the per-frequency canonical correlations of two conv layers.
 
         Parameters
@@ -1081,11 +1065,10 @@ class FourierCCA(_BaseCCA):
         -------
         self : object
             The fitted estimator.
-        """,
-    )
+        """
+        return super().fit(X, y)
 
-    partial_fit = _with_doc(
-        _BaseCCA.partial_fit,
+    def partial_fit(self, X, y):
         """Update the fit with one more batch of samples.
 
         Only the per-frequency sufficient statistics (count, mean maps,
@@ -1108,8 +1091,8 @@ class FourierCCA(_BaseCCA):
         -------
         self : object
             The updated estimator.
-        """,
-    )
+        """
+        return super().partial_fit(X, y)
 
     def _moment_functions(self):
         return (
@@ -1132,11 +1115,17 @@ class FourierCCA(_BaseCCA):
             varying_channels(moments.cyy, moments.y_sumsq, np.prod(grid.y_size)),
         )
 
-    @staticmethod
-    def _finite(moments):
-        return all(
-            np.all(np.isfinite(a))
-            for a in (moments.cxx, moments.cyy, moments.x_sumsq, moments.y_sumsq)
+    def _magnitudes(self, moments):
+        n = moments.n_samples
+        return tuple(
+            (
+                float(sumsq.max()) / (n * np.prod(size)),
+                float(np.max(np.abs(mean))) if mean.size else 0.0,
+            )
+            for sumsq, mean, size in (
+                (moments.x_sumsq, moments.x_mean, self._grid.x_size),
+                (moments.y_sumsq, moments.y_mean, self._grid.y_size),
+            )
         )
 
     def _can_solve(self, moments):
@@ -1146,8 +1135,7 @@ class FourierCCA(_BaseCCA):
         return not self._finite(moments) or all(k.any() for k in self._varying(moments))
 
     def _check_moments(self, moments):
-        if not self._finite(moments):
-            raise _overflow_error()
+        self._check_finite(moments)
         _check_n_components(
             self.n_components,
             min(moments.cxx.shape[-1], moments.cyy.shape[-1]),
@@ -1155,12 +1143,14 @@ class FourierCCA(_BaseCCA):
         )
 
     def _fit_moments(self, moments, X, Y, *, warn, shared=None):
-        """Set every fitted attribute from the moments (and data, if any)."""
+        """Set every fitted attribute; return the fit's warnings (see base)."""
         if shared is not None:  # pragma: no cover - supports_shared_views
             raise NotImplementedError("FourierCCA does not share views.")
         grid = self._grid
         n = moments.n_samples
+        diagnostics = []
         self._check_moments(moments)
+        self._check_magnitude(moments)
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
@@ -1214,6 +1204,7 @@ class FourierCCA(_BaseCCA):
             )
             rank_x[exact], rank_y[exact] = qx.rank, qy.rank
         solver = "qr" if exact.all() else ("mixed" if exact.any() else "gram")
+        self._check_resolvable(n, int(rank_x.sum()), int(rank_y.sum()))
 
         A, B = _linalg.align_phases(A * np.sqrt(n - 1), B * np.sqrt(n - 1))
         # The DC and Nyquist problems are real: make their directions exactly so.
@@ -1225,12 +1216,14 @@ class FourierCCA(_BaseCCA):
         if self.n_components is not None:
             most = int(n_pairs.max())
             if self.n_components > most:
-                warnings.warn(
-                    f"n_components={self.n_components} but no frequency has more "
-                    f"than {most} canonical pairs (after removing constant and "
-                    "dependent channels); the others are padded with 0.",
-                    UserWarning,
-                    stacklevel=4,
+                diagnostics.append(
+                    (
+                        UserWarning,
+                        f"n_components={self.n_components} but no frequency has "
+                        f"more than {most} canonical pairs (after removing "
+                        "constant and dependent channels); the others are padded "
+                        "with 0.",
+                    )
                 )
             k = self.n_components
         n_pairs = np.minimum(n_pairs, k)
@@ -1265,17 +1258,35 @@ class FourierCCA(_BaseCCA):
 
         ill = (bx.ill_conditioned_kept() | by.ill_conditioned_kept()) & ~exact
         if ill.any():
-            warnings.warn(
-                f"{int(ill.sum())} of {grid.n_solved} frequencies are "
-                "ill-conditioned (squared singular values spanning more than "
-                f"{1 / _linalg.GRAM_RCOND:.0e}): on the Gram route their "
-                "canonical correlations may be accurate to fewer than 8 digits. "
-                "Fit in memory with solver='auto' or 'qr' for the exact route.",
-                ConditioningWarning,
-                stacklevel=4,
+            diagnostics.append(
+                (
+                    ConditioningWarning,
+                    f"{int(ill.sum())} of {grid.n_solved} frequencies are "
+                    "ill-conditioned (squared singular values spanning more than "
+                    f"{1 / _linalg.GRAM_RCOND:.0e}): on the Gram route their "
+                    "canonical correlations may be accurate to fewer than 8 "
+                    "digits. Fit in memory with solver='auto' or 'qr' for the "
+                    "exact route.",
+                )
+            )
+        lost = ((bx.unresolved > 0) | (by.unresolved > 0)) & ~exact
+        if lost.any():
+            diagnostics.append(
+                (
+                    ConditioningWarning,
+                    f"At {int(lost.sum())} of {grid.n_solved} frequencies the "
+                    "Gram route dropped directions that it cannot resolve "
+                    "(squared singular values below ~1e-13 of the largest) but "
+                    "that the data may hold, so canonical pairs may be missing "
+                    "there. Fit in memory with solver='auto' or 'qr', which "
+                    "decide them from the data.",
+                )
             )
         if warn:
-            self._warn_sample_size(n, int(rank_x.max()), int(rank_y.max()))
+            diagnostics += _sample_size_diagnostics(
+                n, int(rank_x.max()), int(rank_y.max())
+            )
+        return diagnostics
 
     # ---------------------------------------------------- projections
 
@@ -1426,6 +1437,13 @@ class FourierCCA(_BaseCCA):
         A = self._solved_weights(self.x_weights_)
         B = self._solved_weights(self.y_weights_)
         n = X.shape[0]
+        # Maps of extreme magnitude are scaled by a power of two (exact) and
+        # the weights by its inverse, so that the variates are unchanged and
+        # the sums of squares neither underflow nor overflow (as in fit).
+        ex, ey = _safe_exponent(X), _safe_exponent(Y)
+        if ex or ey:
+            X, Y = _array_api.ldexp(X, ex), _array_api.ldexp(Y, ey)
+            A, B = _array_api.ldexp(A, -ex), _array_api.ldexp(B, -ey)
         if _array_api.is_foreign(X):
             sums = _array_api.pair_sums(
                 X,
@@ -1474,8 +1492,8 @@ class FourierCCA(_BaseCCA):
         of the uncentered maps (Parseval) in place of ‖X‖_F².
         """
         norm_x, norm_y = np.sqrt(energy_x), np.sqrt(energy_y)
-        tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * np.linalg.norm(A, axis=1)
-        tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * np.linalg.norm(B, axis=1)
+        tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * _linalg.safe_norm(A, axis=1)
+        tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * _linalg.safe_norm(B, axis=1)
         return _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
 
     def _pair_mask(self):

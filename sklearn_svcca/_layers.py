@@ -25,6 +25,7 @@ from ._views import (
     SharedView,
     check_scoring,
     check_splits,
+    emit_aggregated,
     fit_pair,
     held_out_of,
     similarity_of,
@@ -263,7 +264,7 @@ def similarity_matrix(
 
     if fast:
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=same, mirror=mirror)
-        results = []
+        results, entries = [], []
         # One fold at a time: only one training fold of every layer (and its
         # decompositions) is held in memory.
         for k, (train, test) in enumerate(folds):
@@ -289,9 +290,20 @@ def similarity_matrix(
                 for i, j, both in tasks
             ]
             desc = "similarity" if cv is None else f"similarity, fold {k + 1}"
-            results += parallel_map(
+            found = parallel_map(
                 _shared_pair, args, n_jobs=n_jobs, progress=progress, desc=desc
             )
+            results += [(value, transposed) for value, transposed, _ in found]
+            suffix = "" if cv is None else f" on training fold {k + 1}"
+            entries += [
+                (label + suffix, category, message)
+                for _, _, fold_entries in found
+                for label, category, message in fold_entries
+            ]
+        # One warning per kind for the whole matrix, naming the pairs, rather
+        # than one per pair (12 identical ones on a 4 x 4 grid).
+        n_fits = sum(1 + both for _, _, both in tasks) * len(folds)
+        emit_aggregated(entries, n_fits, "pairs of layers (X, y)")
     else:
         # Without shared cross-products nothing is gained by grouping (i, j)
         # with (j, i): fit the upper triangle if mirrored, else every pair.
@@ -433,9 +445,11 @@ def _shared_views(arrays, labels, n_jobs):
 
 
 def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b, held):
-    """Similarity of (a, b), and of (b, a) if ``both``; held out if ``held``.
+    """The pair's similarity (and its transpose's), and the fits' warnings.
 
-    ``held`` is None (score in sample) or the test samples ``(a, b)``.
+    Held out when ``held`` holds the test samples ``(a, b)``; in sample when
+    it is None. The warnings come back as ``(pair, category, message)`` for
+    :func:`emit_aggregated`, not emitted from the worker.
     """
     cxy = _linalg.cross_products(view_a.data, view_b.data, view_a.mean, view_b.mean)
 
@@ -445,15 +459,20 @@ def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b, hel
         return held_out_of(fitted, x_held, y_held, scoring)
 
     held_a, held_b = (None, None) if held is None else held
+    found = []
+    diagnostics = []
     with _naming(estimator, label_a, label_b):
-        fitted = fit_pair(estimator, view_a, view_b, cxy)
+        fitted = fit_pair(estimator, view_a, view_b, cxy, diagnostics)
         value = value_of(fitted, view_a, view_b, held_a, held_b)
+    found += [(f"({label_a}, {label_b})", *d) for d in diagnostics]
     transposed = None
     if both:
+        diagnostics = []
         with _naming(estimator, label_b, label_a):
-            fitted = fit_pair(estimator, view_b, view_a, cxy.T)
+            fitted = fit_pair(estimator, view_b, view_a, cxy.T, diagnostics)
             transposed = value_of(fitted, view_b, view_a, held_b, held_a)
-    return value, transposed
+        found += [(f"({label_b}, {label_a})", *d) for d in diagnostics]
+    return value, transposed, found
 
 
 def _fitted_pair(estimator, a, b, scoring, label_a, label_b, train, test):

@@ -46,6 +46,11 @@ CONSTANT_RTOL = 1e-13
 # eps / GRAM_RCOND ~ 1e-8 of accuracy, so the exact QR route takes over.
 GRAM_RCOND = 1e-8
 
+# A neuron whose variance is carried by fewer samples than this (its
+# effective number of samples, see `effective_samples`) cannot give a
+# canonical direction that generalises; see `few_sample_columns`.
+FEW_SAMPLES = 5
+
 # Rows per block when forming cross-products: bounds the temporary float64
 # copies to about 32 MiB per call whatever n_samples is, while keeping the
 # inner dimension of each GEMM long enough to run at full speed.
@@ -313,6 +318,71 @@ def _mirror(out, triangle, tile=256):
             out[stop:, start:stop] = out[start:stop, stop:].T
 
 
+def effective_samples(X, mean, sum_squares, *, block_rows=None):
+    """How many samples carry each column's variance.
+
+    With ``d = x - mean`` the participation ratio ``(Σ d²)² / Σ d⁴``: ``n``
+    when every sample deviates equally, ``k`` for a unit active (equally) on
+    ``k`` of ``n`` samples, ``n / 3`` for Gaussian data (``n`` over the
+    kurtosis). Needs the data: fourth moments are not among the
+    sufficient statistics that streaming keeps.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, p)
+        NumPy or another Array API namespace (the pass runs there).
+    mean : ndarray of shape (p,)
+    sum_squares : ndarray of shape (p,)
+        ``Σ d²``, the diagonal of the centered cross-products, which the
+        fit already has: only ``Σ d⁴`` is computed here (one pass).
+    block_rows : int, default=None
+
+    Returns
+    -------
+    n_eff : ndarray of shape (p,)
+        ``inf`` for a column with no variation.
+    """
+    n = X.shape[0]
+    if block_rows is None:
+        block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+    # Standardised deviations e = d / σ have Σ e² = n, so n_eff = n² / Σ e⁴;
+    # they cannot overflow when raised to the fourth power, which lets a
+    # float32 view be processed in float32 (2.3x faster than float64 here,
+    # and a 1e-7 relative error is immaterial to a threshold of 5).
+    with np.errstate(divide="ignore"):
+        inv_std = np.where(sum_squares > 0, np.sqrt(n / sum_squares), 0.0)
+    if _array_api.is_foreign(X):
+        s4 = _array_api.fourth_powers(X, mean, inv_std, block_rows=block_rows)
+    else:
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        mean, inv_std = mean.astype(dtype), inv_std.astype(dtype)
+        s4 = np.zeros(X.shape[1])
+        for start in range(0, n, block_rows):
+            e = np.subtract(X[start : start + block_rows], mean, dtype=dtype)
+            e *= inv_std
+            e *= e
+            e *= e
+            s4 += e.sum(axis=0, dtype=np.float64)
+    n_eff = np.full(X.shape[1], np.inf)
+    np.divide(float(n) * n, s4, out=n_eff, where=s4 > 0)
+    return n_eff
+
+
+def few_sample_columns(n_eff, n_samples):
+    """Columns whose variance is carried by a handful of samples.
+
+    A column is flagged when its :func:`effective_samples` is below
+    ``FEW_SAMPLES`` (a ReLU unit active on 2 of 797 images has about 2) and
+    below ``n_samples / 20``, so that small samples of ordinary data, whose
+    heaviest column can reach ``n / 10``, are not flagged.
+
+    Returns
+    -------
+    columns : ndarray of int
+    """
+    return np.flatnonzero(n_eff < min(FEW_SAMPLES, n_samples / 20))
+
+
 def merge_moments(a, b):
     """Combine the moments of two disjoint sets of samples.
 
@@ -398,6 +468,16 @@ class ViewBasis:
         the decomposition, as SVCCA's ``reg`` does); None means ``s``.
     numerical_rank : int
         Rank before any truncation (``r`` at construction).
+    factors_data : bool
+        Whether ``B S Vᵀ D`` is the view itself (to the rank cut), so that
+        inner products with the view's columns can be read off the factors;
+        False for a shrunk Gram basis, whose ``s`` are not the view's
+        singular values.
+    unresolved : int
+        Directions the Gram route cut although they may be real: their
+        eigenvalues are below what it resolves but above both the level an
+        exact linear dependency rounds to and the data's noise floor. Only
+        the data (the QR route) can decide them.
     """
 
     columns: np.ndarray
@@ -409,6 +489,8 @@ class ViewBasis:
     U: np.ndarray | None = None
     s_white: np.ndarray | None = None
     numerical_rank: int = -1
+    factors_data: bool = True
+    unresolved: int = 0
 
     def __post_init__(self):
         if self.numerical_rank < 0:
@@ -561,11 +643,15 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     V = V[:, ::-1]
     spectrum = np.clip(lam, 0.0, None)
     lam_max = lam[0] if m else 0.0
-    tol = max(
-        lam_max * 100.0 * max(m, np.sqrt(n_samples)) * EPS,
-        noise_floor(energy, d, n_samples, eps) ** 2,
-    )
+    # The Gram matrix resolves eigenvalues to about max(m, sqrt(n)) eps
+    # lam_max (its formation and the eigensolver); an exact dependency
+    # (a duplicated neuron) rounds to below that, and the cut keeps a
+    # safety factor of 100 above it.
+    resolved = lam_max * max(m, np.sqrt(n_samples)) * EPS
+    floor2 = noise_floor(energy, d, n_samples, eps) ** 2
+    tol = max(100.0 * resolved, floor2)
     r = int(np.count_nonzero(lam > tol))
+    unresolved = int(np.count_nonzero(lam[r:] > max(resolved, floor2)))
     V, s = V[:, :r], np.sqrt(lam[:r])
     if reg > 0:
         # Shrink within the column space. A direction's component in the
@@ -581,9 +667,15 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
         G[np.diag_indices(r)] += reg * np.trace(ck) / m
         mu, M = scipy.linalg.eigh(G, check_finite=False)
         return ViewBasis(
-            columns, np.ones(m), B @ M[:, ::-1], np.sqrt(mu[::-1]), spectrum
+            columns,
+            np.ones(m),
+            B @ M[:, ::-1],
+            np.sqrt(mu[::-1]),
+            spectrum,
+            factors_data=False,
+            unresolved=unresolved,
         )
-    return ViewBasis(columns, d, V, s, spectrum)
+    return ViewBasis(columns, d, V, s, spectrum, unresolved=unresolved)
 
 
 def qr_basis(X, mean, *, columns, scale=True, eps=None):
@@ -679,7 +771,7 @@ def cross_matrix(bx, by, cxy):
     return bx.whitener().T @ cxy[np.ix_(bx.columns, by.columns)] @ by.whitener()
 
 
-def canonical_directions(bx, by, cxy):
+def canonical_directions(bx, by, cxy, cxx, cyy):
     """Canonical correlations and directions of two decomposed views.
 
     Parameters
@@ -687,6 +779,9 @@ def canonical_directions(bx, by, cxy):
     bx, by : ViewBasis
     cxy : ndarray of shape (p, q)
         Centered cross-products between the whole views (Gram route).
+    cxx, cyy : ndarray of shape (p, p) and (q, q)
+        Centered cross-products of each view (used only for the inner
+        products of a shrunk basis, see :func:`variate_inner`).
 
     Returns
     -------
@@ -696,13 +791,55 @@ def canonical_directions(bx, by, cxy):
     B : ndarray of shape (len(by.columns), k)
         Directions on the kept columns with ``(Xk A)ᵀ (Xk A) = I`` (unit
         norm, not yet unit variance).
+    inner_x : ndarray of shape (len(bx.columns), k)
+    inner_y : ndarray of shape (len(by.columns), k)
+        ``⟨h_i, x_j⟩`` for the unit-length variates ``h_i`` of each view and
+        its kept centered columns ``x_j`` (:func:`variate_inner`).
     """
     M = cross_matrix(bx, by, cxy)
     P, rho, Tt = svd(M)
     k = min(M.shape)
-    A = bx.whitener() @ P[:, :k]
-    B = by.whitener() @ Tt[:k].T
-    return np.clip(rho[:k], 0.0, 1.0), A, B
+    P, T = P[:, :k], Tt[:k].T
+    return (
+        np.clip(rho[:k], 0.0, 1.0),
+        bx.whitener() @ P,
+        by.whitener() @ T,
+        variate_inner(bx, P, cxx),
+        variate_inner(by, T, cyy),
+    )
+
+
+def variate_inner(basis, P, c):
+    """``⟨h_i, x_j⟩`` for the variates ``h_i ∝ Xk W p_i`` and kept columns ``x_j``.
+
+    PWCCA's weights. Through the directions this is ``Cₖ a_i / ‖Xk a_i‖``,
+    but the directions of a near-collinear view are huge (``1 / s_min``) and
+    ``Cₖ a_i`` cancels to a relative error of ``eps · cond``: 1e-2 on the
+    weights when two neurons differ by 1e-8. The factors avoid it: with
+    ``Xk = B S Vᵀ D`` the variates are ``B G`` with ``G = (S / S_w) P``, so
+    ``Xkᵀ h_i = D V S g_i / ‖g_i‖``, a product of well-scaled factors.
+    A shrunk Gram basis (``reg > 0``) does not factor the data; its
+    directions are bounded by the shrinkage and ``Cₖ`` is used.
+
+    Parameters
+    ----------
+    basis : ViewBasis
+    P : ndarray of shape (r, k)
+        Coefficients of the variates in the whitened basis.
+    c : ndarray of shape (p, p)
+        Centered cross-products of the whole view.
+
+    Returns
+    -------
+    inner : ndarray of shape (len(basis.columns), k)
+    """
+    if not basis.factors_data:
+        ck = c[np.ix_(basis.columns, basis.columns)]
+        return inner_from_moments(ck, basis.whitener() @ P)
+    G = P if basis.s_white is None else P * (basis.s / basis.s_white)[:, None]
+    norms = np.linalg.norm(G, axis=0)
+    inner = ((basis.V * basis.s) * basis.scale[:, None]) @ G
+    return inner / np.where(norms > 0, norms, 1.0)
 
 
 def n_svd_dims(spectrum, svd_dims, rank, n_samples=None):
@@ -789,8 +926,23 @@ def projection_rounding(X, W):
     if _array_api.is_foreign(X):
         norm_x, W = _array_api.frobenius_norm(X), _array_api.to_numpy(W)
     else:
-        norm_x = np.linalg.norm(X)
-    return 10.0 * p * EPS * norm_x * np.linalg.norm(W, axis=0)
+        norm_x = safe_norm(X)
+    return 10.0 * p * EPS * norm_x * safe_norm(W, axis=0)
+
+
+def safe_norm(A, axis=None):
+    """Euclidean norm (Frobenius for ``axis=None``) that cannot over/underflow.
+
+    ``np.linalg.norm`` squares the entries: 0 for magnitudes below 1e-162,
+    inf above 1e154, where the norm itself is representable (weights of
+    activations near 1e-300 are near 1e300). Scaled by the largest entry, as
+    LAPACK's nrm2 is.
+    """
+    top = np.max(np.abs(A), axis=axis, keepdims=True) if A.size else np.zeros(1)
+    top = np.where(top > 0, top, 1.0)
+    with np.errstate(invalid="ignore"):
+        out = np.linalg.norm(A / top, axis=axis, keepdims=True) * top
+    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
 
 
 def projection_weights(inner):
@@ -963,6 +1115,8 @@ class StackedBasis:
         On the QR route, an orthonormal basis of the kept column space is
         ``Q U`` (``Q`` of shape (n_problems, n, m), ``U`` with zero columns
         beyond the rank).
+    unresolved : ndarray of int, shape (n_problems,), or None
+        On the Gram route, per problem, :attr:`ViewBasis.unresolved`.
     """
 
     keep: np.ndarray
@@ -972,6 +1126,7 @@ class StackedBasis:
     rank: np.ndarray
     Q: np.ndarray | None = None
     U: np.ndarray | None = None
+    unresolved: np.ndarray | None = None
 
     def _last_kept(self, count):
         idx = np.maximum(count - 1, 0)[:, None]
@@ -1100,10 +1255,11 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     V = V[:, :, ::-1]
     n_kept = keep.sum(axis=1)
     floor = _stacked_noise_floor(diag, keep, d, energy, n_samples, eps)
-    tol = np.maximum(
-        lam[:, 0] * 100.0 * np.maximum(n_kept, np.sqrt(n_samples)) * EPS, floor**2
-    )
+    # gram_basis's rule: cut at 100x what the Gram route resolves.
+    resolved = lam[:, 0] * np.maximum(n_kept, np.sqrt(n_samples)) * EPS
+    tol = np.maximum(100.0 * resolved, floor**2)
     above = lam > tol[:, None]
+    unresolved = (~above & (lam > np.maximum(resolved, floor**2)[:, None])).sum(axis=1)
     s = np.sqrt(np.where(above, lam, 0.0))
     return StackedBasis(
         keep=keep,
@@ -1111,6 +1267,7 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
         W=_masked_whitener(V, s, keep, d),
         spectrum=np.clip(lam, 0.0, None),
         rank=above.sum(axis=1),
+        unresolved=unresolved,
     )
 
 

@@ -147,8 +147,11 @@ class PWCCA(_BaseCCA):
         super().__init__(n_components, reg=reg, solver=solver)
         self.weights_from = weights_from
 
-    def _set_similarity(self, moments):
-        self.projection_weights_ = self._weights_from_moments(moments)
+    def _set_similarity(self, moments, inner=None):
+        # The fit's own inner products, read off each view's factors: the
+        # moments route, C @ x_weights_, cancels on near-collinear neurons.
+        inner = inner[0] if self.weights_from == "x" else inner[1]
+        self.projection_weights_ = _linalg.projection_weights(inner)
         self.similarity_ = float(
             self.projection_weights_ @ self.canonical_correlations_
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import StrOptions
@@ -183,11 +184,16 @@ class SVCCA(_BaseCCA):
         dims_x, dims_y = self._svd_dims_pair()
         columns, data = (cols_x, cols_y), (X, Y)
 
-        def dims_of(bx, by):
+        def dims_of(bx, by, rank_of=lambda b: b.rank):
             return (
-                _linalg.n_svd_dims(bx.spectrum, dims_x, bx.rank, moments.n_samples),
-                _linalg.n_svd_dims(by.spectrum, dims_y, by.rank, moments.n_samples),
+                _linalg.n_svd_dims(bx.spectrum, dims_x, rank_of(bx), moments.n_samples),
+                _linalg.n_svd_dims(by.spectrum, dims_y, rank_of(by), moments.n_samples),
             )
+
+        def possible_dims(bx, by):
+            # The dimensions svd_dims would keep if the directions the Gram
+            # route could not resolve were real.
+            return dims_of(bx, by, lambda b: b.rank + b.unresolved)
 
         # SVD of the raw activations (scale=False): SVCCA is not invariant
         # to rescaling single neurons.
@@ -196,10 +202,11 @@ class SVCCA(_BaseCCA):
                 moments, columns, data, route="gram", scale=False, shared=shared
             )
             kx, ky = dims_of(bx, by)
+            px, py = possible_dims(bx, by)
         # Only the kept directions need to be accurate: the tail that SVCCA
         # discards may be as ill-conditioned as it likes.
         route = self._choose_route(
-            X, lambda: bx.needs_exact_route(kx) or by.needs_exact_route(ky)
+            X, lambda: bx.needs_exact_route(px) or by.needs_exact_route(py)
         )
         if route == "qr":
             bx, by = self._view_bases(
@@ -212,6 +219,11 @@ class SVCCA(_BaseCCA):
             "x_explained_variance_ratio_": bx.spectrum[:kx] / bx.spectrum.sum(),
             "y_explained_variance_ratio_": by.spectrum[:ky] / by.spectrum.sum(),
         }
+        if route == "gram":
+            # Unresolved directions matter only where svd_dims would keep them.
+            px, py = possible_dims(bx, by)
+            bx = replace(bx, unresolved=bx.unresolved if px > kx else 0)
+            by = replace(by, unresolved=by.unresolved if py > ky else 0)
         bx = bx.truncate(kx).shrink(self.reg)
         by = by.truncate(ky).shrink(self.reg)
         return bx, by, route, extra

@@ -17,14 +17,11 @@ module holds what they leave out, for all of the library's entry points
 - ``data_format``: :func:`as_channels_last` reads 4-D convolutional maps
   in either layout, :func:`check_map_axes` refuses an empty axis and
   :func:`warn_if_channels_first` warns about channels-last maps that look
-  like PyTorch's, at the caller's line (:func:`user_stacklevel`).
+  like PyTorch's, at the caller's line (:func:`exceptions._warn`).
 """
 
 from __future__ import annotations
 
-import inspect
-import os
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -175,10 +172,10 @@ def warn_if_channels_first(maps, name, data_format):
     """
     if data_format != "channels_last" or not looks_channels_first(maps.shape):
         return
-    from .exceptions import DataFormatWarning
+    from .exceptions import DataFormatWarning, _warn
 
     _, a, b, c = (int(v) for v in maps.shape)
-    warnings.warn(
+    _warn(
         f"{name} has shape {tuple(int(v) for v in maps.shape)}, read as "
         f"{map_layout('channels_last')}: {a}x{b} maps of {c} channels. Its "
         f"last two axes are equal, as in PyTorch's (N, C, H, W) layout ({a} "
@@ -186,7 +183,6 @@ def warn_if_channels_first(maps, name, data_format):
         "To silence this warning, filter sklearn_svcca.exceptions."
         "DataFormatWarning.",
         DataFormatWarning,
-        stacklevel=user_stacklevel(),
     )
 
 
@@ -196,26 +192,3 @@ def looks_channels_first(shape):
         return False
     _, a, b, c = (int(v) for v in shape)
     return b == c and a != b
-
-
-def user_stacklevel():
-    """The ``stacklevel`` that points a warning at the caller of this library.
-
-    Counts the frames inside ``sklearn_svcca`` (and scikit-learn's wrappers,
-    such as ``_fit_context``) between the function that calls
-    ``warnings.warn`` and the first frame outside both.
-    """
-    import sklearn
-
-    inside = (
-        os.path.dirname(os.path.abspath(__file__)) + os.sep,
-        os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep,
-    )
-    frame = inspect.currentframe().f_back
-    level = 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-        inside
-    ):
-        frame = frame.f_back
-        level += 1
-    return level

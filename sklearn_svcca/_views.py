@@ -21,13 +21,15 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
-from . import _kernels, _linalg
+from . import _array_api, _kernels, _linalg
+from ._base import _safe_exponent
 from ._cca import CCA
 from ._cka import CKA
 from ._procrustes import Procrustes
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
 from ._validation import host_array
+from .exceptions import _warn
 
 # Only these classes are known to decompose each view on its own, from its
 # moments or data alone. Subclasses may override any of that, so the test is
@@ -59,10 +61,14 @@ class SharedView:
     """
 
     def __init__(self, data, eps=None):
-        self.data = data
+        # As fit does: a view of extreme magnitude is scaled by a power of
+        # two (exact). The pairs' similarities do not depend on it, and
+        # fits and data stay in the same units for a scoring callable.
+        exponent = _safe_exponent(data)
+        self.data = data if exponent == 0 else _array_api.ldexp(data, exponent)
         self.n_samples = data.shape[0]
         self.eps = _linalg.input_eps(data) if eps is None else eps
-        self.mean, self.cross = _linalg.view_moments(data)
+        self.mean, self.cross = _linalg.view_moments(self.data)
         self._memo = {}
         self._lock = threading.Lock()
 
@@ -97,6 +103,15 @@ class SharedView:
         """
         return self._memoised(
             ("rbf", bandwidth), lambda: _kernels.rbf_gram(self.data, bandwidth)
+        )
+
+    def effective_samples(self):
+        """:func:`_linalg.effective_samples` of this view, computed once."""
+        return self._memoised(
+            ("effective_samples",),
+            lambda: _linalg.effective_samples(
+                self.data, self.mean, np.diag(self.cross)
+            ),
         )
 
     def _memoised(self, key, compute):
@@ -134,19 +149,56 @@ class _PermutedView:
         p = self._permutation
         return self._parent.rbf_kernel(bandwidth)[np.ix_(p, p)]
 
+    def effective_samples(self):
+        return self._parent.effective_samples()
+
     def qr_basis(self, **kwargs):
         basis = self._parent.qr_basis(**kwargs)
         return replace(basis, Q=basis.Q[self._permutation])
 
 
-def fit_pair(estimator, view_x, view_y, cxy=None):
+def fit_pair(estimator, view_x, view_y, cxy=None, diagnostics=None):
     """A fitted clone of ``estimator`` on two shared views.
 
-    ``cxy`` (their centered cross-products) is computed when not given.
+    ``cxy`` (their centered cross-products) is computed when not given. The
+    fit's warnings go to the list ``diagnostics`` as ``(category, message)``
+    when one is given (for the caller to aggregate), else are emitted.
     """
     if cxy is None:
         cxy = _linalg.cross_products(view_x.data, view_y.data, view_x.mean, view_y.mean)
-    return clone(estimator)._fit_from_views(view_x, view_y, cxy)
+    return clone(estimator)._fit_from_views(
+        view_x, view_y, cxy, diagnostics=diagnostics
+    )
+
+
+def emit_aggregated(found, total, what):
+    """Emit the warnings of many fits, at most one per category.
+
+    ``found`` is a list of ``(label, category, message)``, one per warning
+    of a fit, ``label`` naming the fit (a pair of layers, a resample);
+    ``total`` is the number of fits and ``what`` names them ("pairs of
+    layers (X, y)"). The first message of each category is quoted and the
+    affected fits are listed.
+    """
+    by_category = {}
+    for label, category, message in found:
+        labels, messages = by_category.setdefault(category, ([], []))
+        if label not in labels:
+            labels.append(label)
+        messages.append(message)
+    for category, (labels, messages) in by_category.items():
+        shown = ", ".join(labels[:_LISTED])
+        if len(labels) > _LISTED:
+            shown += f" and {len(labels) - _LISTED} more"
+        _warn(
+            f"{len(labels)} of {total} {what} warned ({category.__name__}): "
+            f"{shown}. The first said: {messages[0]}",
+            category,
+        )
+
+
+# At most this many fits are named in an aggregated warning.
+_LISTED = 20
 
 
 def similarity_of(fitted, X, y, scoring=None):

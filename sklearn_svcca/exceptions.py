@@ -8,7 +8,16 @@ They subclass :class:`UserWarning`, so the usual ``warnings`` filters apply::
     warnings.simplefilter("ignore", SampleSizeWarning)
 """
 
-__all__ = ["ConditioningWarning", "DataFormatWarning", "SampleSizeWarning"]
+import os
+import sys
+import warnings
+
+__all__ = [
+    "ConditioningWarning",
+    "DataFormatWarning",
+    "SampleSizeWarning",
+    "SparseActivationWarning",
+]
 
 
 class SampleSizeWarning(UserWarning):
@@ -43,3 +52,59 @@ class DataFormatWarning(UserWarning):
     and different from the second, e.g. ``(100, 32, 8, 8)``: far more often
     32 channels of 8x8 than 32x8 maps of 8 channels.
     """
+
+
+class SparseActivationWarning(UserWarning):
+    """Some neurons vary on only a handful of samples.
+
+    A neuron whose variance comes from a few samples (a ReLU unit active on
+    2 of 797 images) lets CCA fit a canonical direction to those samples
+    alone: it is perfectly correlated in-sample and does not generalise, so
+    a held-out score (``cross_val_score``) can collapse on one fold. The
+    test is the neuron's effective number of samples, ``(Σ d²)² / Σ d⁴``
+    for its centered values ``d``, below 5 (and below ``n_samples / 20``);
+    it runs on in-memory ``fit`` (not ``partial_fit`` or Dask, whose
+    statistics do not include fourth moments). Shrinkage (``reg``) or
+    dropping the listed neurons helps.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Emitting warnings at the user's call.
+#
+# Warnings are raised deep inside a fit, which the user may reach through
+# fit, partial_fit, similarity_matrix, stats.similarity_baseline, a Pipeline
+# or cross_val_score: no fixed ``stacklevel`` is right for all of them. The
+# warning is attributed instead to the first frame outside this package and
+# the libraries that call estimators on the user's behalf (scikit-learn,
+# joblib), which is the user's own line.
+
+_INTERNAL_PACKAGES = ("sklearn_svcca", "sklearn", "joblib")
+
+
+def _package_dirs():
+    import importlib.util
+
+    dirs = []
+    for name in _INTERNAL_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            dirs.extend(
+                os.path.join(path, "") for path in spec.submodule_search_locations
+            )
+    return tuple(dirs)
+
+
+_SKIPPED_DIRS = _package_dirs()
+
+
+def _warn(message, category=UserWarning):
+    """``warnings.warn`` attributed to the user's frame (see above)."""
+    if sys.version_info >= (3, 12):
+        warnings.warn(message, category, skip_file_prefixes=_SKIPPED_DIRS)
+        return
+    # Python 3.10/3.11: count the frames to skip, as skip_file_prefixes does.
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_SKIPPED_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
