@@ -454,3 +454,22 @@ def test_cv_bad_input():
         similarity_matrix(layers, cv=1)
     with pytest.raises(ValueError, match="Cannot have number of splits"):
         similarity_matrix(layers, cv=N + 1)
+
+
+def test_cv_warns_once_per_kind_over_pairs_and_folds():
+    import warnings
+
+    from sklearn_svcca.exceptions import SampleSizeWarning
+
+    rng = np.random.RandomState(5)
+    # 60 samples, 40 training ones per fold, for layers of 12 neurons: every
+    # fit warns that in-sample correlations are biased.
+    layers = [rng.normal(size=(60, 12)) for _ in range(3)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        similarity_matrix(layers, estimator=CCA(), cv=3)
+    sample_size = [w for w in caught if issubclass(w.category, SampleSizeWarning)]
+    assert len(sample_size) == 1
+    message = str(sample_size[0].message)
+    assert "of 18 pairs of layers (X, y) warned" in message
+    assert "on training fold 3" in message
