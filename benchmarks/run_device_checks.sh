@@ -43,5 +43,11 @@ run "$PYTHON" benchmarks/bench_gpu.py --backend torch --device cuda "${size[@]}"
 if "$PYTHON" -c "import cupy" 2>/dev/null; then
     run "$PYTHON" benchmarks/bench_gpu.py --backend cupy --skip-cpu --skip-fourier "${size[@]}"
 fi
-run "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_array_api.py -rs
+# 3. sklearn_svcca.torch: compare_models on two ResNet-18-sized CNNs over
+#    50000 inputs against the forward passes alone (and torch-cka if it is
+#    installed there), then the torch tests on the GPU's host.
+torch_n=()
+[ "${QUICK:-0}" = 1 ] && torch_n=(--n 5000)
+run "$PYTHON" benchmarks/bench_torch.py --mode gpu --device cuda --threads 16 "${torch_n[@]}"
+run "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_array_api.py tests/test_torch.py -rs
 exit $status

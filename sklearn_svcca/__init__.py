@@ -15,6 +15,8 @@ from ._layers import SimilarityMatrixResult, similarity_matrix
 from ._plot import (
     CanonicalCorrelationDisplay,
     CanonicalVariatesDisplay,
+    ClassSensitivityDisplay,
+    LearningDynamicsDisplay,
     SimilarityMatrixDisplay,
 )
 from ._procrustes import Procrustes, angular_distance
@@ -30,7 +32,9 @@ __all__ = [
     "SVCCA",
     "CanonicalCorrelationDisplay",
     "CanonicalVariatesDisplay",
+    "ClassSensitivityDisplay",
     "FourierCCA",
+    "LearningDynamicsDisplay",
     "Procrustes",
     "SimilarityMatrixDisplay",
     "SimilarityMatrixResult",

@@ -349,8 +349,11 @@ def ldexp(A, e):
     ``|e|`` up to 2046.
     """
     half = e // 2
-    out = A * 2.0**half
-    out *= 2.0 ** (e - half)
+    # Overflow gives inf, without NumPy's RuntimeWarning: the callers check
+    # for it and raise their own error, which says what to do.
+    with np.errstate(over="ignore"):
+        out = A * 2.0**half
+        out *= 2.0 ** (e - half)
     return out
 
 

@@ -143,6 +143,21 @@ def _safe_exponent(A):
     return 0 if abs(exponent) <= _SAFE_EXPONENT else -exponent
 
 
+def _unit_columns(W):
+    """``W`` with each column scaled by a power of two to a largest entry
+    in [0.5, 1), where some column is beyond ``2**±_SAFE_EXPONENT``.
+
+    Exact; a variate's correlations do not depend on its scale.
+    """
+    if _array_api.is_foreign(W) or W.size == 0:
+        return W
+    top = np.max(np.abs(W), axis=0)
+    exponents = np.frexp(np.where(top > 0, top, 1.0))[1]
+    if np.all(np.abs(exponents) <= _SAFE_EXPONENT):
+        return W
+    return np.ldexp(W, -exponents)
+
+
 def _scatter_rows(a, rows, n_rows):
     """``a`` as rows ``rows`` of an ``(n_rows, a.shape[1])`` array of zeros."""
     full = np.zeros((n_rows, a.shape[1]))
@@ -436,6 +451,47 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         on its workers (FourierCCA's carry its frequency grid in a partial).
         """
         return _linalg.compute_moments, _linalg.merge_moments
+
+    def _moment_functions_for(self, x_shape, y_shape):
+        """Reset for samples of these shapes; return ``_moment_functions()``.
+
+        The first half of fitting from moments computed elsewhere (for
+        example streamed from a model by :mod:`sklearn_svcca.torch`):
+        ``x_shape`` and ``y_shape`` are the shapes of one sample of each
+        view, e.g. ``(p,)`` or FourierCCA's ``(height, width, channels)``.
+        The caller computes the moments of its batches with the returned
+        ``(batch, merge)`` functions and passes the result to
+        :meth:`_fit_from_moments`.
+        """
+        self._reset_shapes(tuple(x_shape), tuple(y_shape))
+        return self._moment_functions()
+
+    def _reset_shapes(self, x_shape, y_shape):
+        self.n_features_in_ = int(np.prod(x_shape))
+        self._n_features_y = int(np.prod(y_shape))
+
+    def _fit_from_moments(self, moments, *, eps=(_linalg.EPS, _linalg.EPS), warn=True):
+        """Set every fitted attribute from moments computed elsewhere.
+
+        The second half of :meth:`_moment_functions_for`; equivalent to
+        ``fit`` on the samples the moments summarise, on the Gram route (no
+        data is at hand for the exact one). ``eps`` is the relative
+        precision of each view as recorded (e.g. float32's for float32
+        activations), which sets the rank tolerance as ``fit`` would.
+        """
+        self._validate_params()
+        self._input_eps = tuple(eps)
+        self._check_moments(moments)
+        with self._new_solution(moments, like=None):
+            diagnostics = self._fit_moments(moments, None, None, warn=warn)
+        _emit(diagnostics)
+        return self
+
+    def _score_moments(self, moments):
+        """``score`` on the samples summarised by ``moments`` (held-out data)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot score held-out data from its moments."
+        )
 
     def _batch_moments(self, X, Y):
         return self._moment_functions()[0](X, Y)
@@ -746,13 +802,15 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         products, and memoises its bases (``gram_basis``, ``qr_basis``), so
         it is decomposed once however many pairs it is in; only the pair's
         cross-products ``cxy`` are new. Validating the data is the caller's
-        job. The fit's warnings are appended to the list ``diagnostics`` as
+        job. Views built from streamed moments alone
+        (``SharedView.from_moments``, ``data`` None) take the Gram route.
+        The fit's warnings are appended to the list ``diagnostics`` as
         ``(category, message)`` for the caller to aggregate, or emitted when
         it is None.
         """
         self._validate_params()
-        self.n_features_in_ = view_x.data.shape[1]
-        self._n_features_y = view_y.data.shape[1]
+        self.n_features_in_ = view_x.n_features
+        self._n_features_y = view_y.n_features
         moments = _linalg.Moments(
             view_x.n_samples, view_x.mean, view_y.mean, view_x.cross, view_y.cross, cxy
         )
@@ -1072,6 +1130,19 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         """Summarise held-out correlations ``r`` of the canonical pairs."""
         return float(np.mean(r))
 
+    def _score_moments(self, moments):
+        """``score`` on the samples summarised by ``moments`` (held-out data).
+
+        The correlations of the canonical pairs and PWCCA's projection
+        weights are functions of the moments of the data, so this equals
+        ``score`` on those samples (used for Dask input and for streamed
+        cross-validation).
+        """
+        r, _, _ = _linalg.variate_correlations(
+            np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
+        )
+        return self._aggregate_moments(r, moments)
+
     def _aggregate_moments(self, r, moments):
         """:meth:`_aggregate` when only the data's moments are at hand (Dask)."""
         return float(np.mean(r))
@@ -1162,10 +1233,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             # pass gives what score computes from data in memory.
             X, Y = self._check_dask_views(X, y, reset=False)
             moments = _dask.reduce_moments(X, Y, *self._moment_functions())
-            r, _, _ = _linalg.variate_correlations(
-                np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
-            )
-            return self._aggregate_moments(r, moments)
+            return self._score_moments(moments)
         X = _validation.check_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
@@ -1175,10 +1243,19 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
                 f"score needs at least 2 samples to compute correlations, got "
                 f"{X.shape[0]}."
             )
+        # Correlations (and PWCCA's normalised weights) are unchanged when a
+        # view or a weight column is multiplied by a power of two: bring
+        # extreme ones near 1, so that activations near 1e-300 and their
+        # weights near 1e300 overflow or underflow no product below.
+        X, Y = (
+            a if (e := _safe_exponent(a)) == 0 else _array_api.ldexp(a, e)
+            for a in (X, Y)
+        )
+        x_weights, y_weights = map(_unit_columns, (self.x_weights_, self.y_weights_))
         # A variate that is constant on these samples must not pick up a
         # correlation from rounding noise: measure noise before centering.
-        tol_u = _linalg.projection_rounding(X, self.x_weights_)
-        tol_v = _linalg.projection_rounding(Y, self.y_weights_)
+        tol_u = _linalg.projection_rounding(X, x_weights)
+        tol_v = _linalg.projection_rounding(Y, y_weights)
         if _array_api.is_foreign(X):
             Xc, Yc = _array_api.centered(X), _array_api.centered(Y)
         else:
@@ -1186,8 +1263,8 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             Xc -= Xc.mean(axis=0)
             Yc = Y.astype(np.float64)
             Yc -= Yc.mean(axis=0)
-        U = Xc @ self.x_weights_
-        V = Yc @ self.y_weights_
+        U = Xc @ x_weights
+        V = Yc @ y_weights
         r = _linalg.pearson_columns(U, V, tol_u, tol_v)
         return self._aggregate(r, Xc, Yc, U, V)
 

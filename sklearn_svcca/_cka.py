@@ -158,8 +158,8 @@ class CKA(_BaseMeasure):
         expensive part: distances, their median, the exponential).
         """
         self._validate_params()
-        self.n_features_in_ = view_x.data.shape[1]
-        self._n_features_y = view_y.data.shape[1]
+        self.n_features_in_ = view_x.n_features
+        self._n_features_y = view_y.n_features
         n = view_x.n_samples
         if self.kernel == "rbf":
             self._check_rbf_views(view_x.data, view_y.data, n)
@@ -201,6 +201,10 @@ class CKA(_BaseMeasure):
         self.similarity_ = self._similarity(moments)
         self._moments = moments
         self.n_samples_seen_ = moments.n_samples
+
+    def _score_moments(self, moments):
+        # CKA learns no map: the score of held-out data is their own CKA.
+        return self._similarity(moments)
 
     def _similarity(self, moments):
         """CKA from a summary (``_moment_functions``'s) of the data."""

@@ -974,11 +974,19 @@ class FourierCCA(_BaseCCA):
     def _fix_maps(self, X, Y, *, reset):
         """On reset, record the map shapes (as ``n_features_in_``); else check."""
         if reset:
-            self._x_map_shape = tuple(int(v) for v in X.shape[1:])
-            self._y_map_shape = tuple(int(v) for v in Y.shape[1:])
+            self._reset_shapes(X.shape[1:], Y.shape[1:])
         else:
             self._check_map_shape("X", X, self._x_map_shape)
             self._check_map_shape("y", Y, self._y_map_shape)
+
+    def _reset_shapes(self, x_shape, y_shape):
+        """Record the map shapes (a dense sample is a 1x1 map), hence the grid."""
+        x_shape, y_shape = (
+            (1, 1, *shape) if len(shape) == 1 else shape for shape in (x_shape, y_shape)
+        )
+        super()._reset_shapes(x_shape, y_shape)
+        self._x_map_shape = tuple(int(v) for v in x_shape)
+        self._y_map_shape = tuple(int(v) for v in y_shape)
 
     def _check_predict_maps(self, X, y=None, *, min_samples=1):
         """Validate data for transform / score against the fitted shapes."""
@@ -1419,14 +1427,17 @@ class FourierCCA(_BaseCCA):
             X, Y = self._check_dask_predict_maps(X, y)
             _check_score_samples(X.shape[0])
             moments = _dask.reduce_moments(X, Y, *self._moment_functions())
-            r = self._moment_correlations(moments)
-        else:
-            X, Y = self._check_predict_maps(X, y)
-            _array_api.check_same_namespace(
-                X, self, attribute="x_weights_", method="score"
-            )
-            _check_score_samples(X.shape[0])
-            r = self._held_out_correlations(X, Y)
+            return self._score_moments(moments)
+        X, Y = self._check_predict_maps(X, y)
+        _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
+        _check_score_samples(X.shape[0])
+        return self._mean_correlation(self._held_out_correlations(X, Y))
+
+    def _score_moments(self, moments):
+        return self._mean_correlation(self._moment_correlations(moments))
+
+    def _mean_correlation(self, r):
+        """Mean of the (n_solved, k) pair correlations, ``-f`` counting like ``f``."""
         weight = self._grid.multiplicity[:, None] * self._pair_mask()
         total = weight.sum()
         return float((weight * r).sum() / total) if total else 0.0

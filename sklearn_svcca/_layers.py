@@ -502,7 +502,7 @@ def _check_not_constant(views, labels):
     for view, label in zip(views, labels, strict=True):
         if _linalg.nonconstant_columns(view.cross, view.mean, view.n_samples).size == 0:
             raise ValueError(
-                f"{label} is constant: all its {view.data.shape[1]} neurons have "
+                f"{label} is constant: all its {view.n_features} neurons have "
                 f"zero variance over the {view.n_samples} samples. Check that its "
                 "activations were recorded, or drop it."
             )

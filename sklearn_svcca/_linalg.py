@@ -318,6 +318,117 @@ def _mirror(out, triangle, tile=256):
             out[stop:, start:stop] = out[start:stop, stop:].T
 
 
+class PairMoments(NamedTuple):
+    """Moments of several views of the same samples, for chosen pairs.
+
+    The statistics :func:`similarity_matrix <sklearn_svcca.similarity_matrix>`
+    needs for many layers: each view's mean and, for each requested pair
+    ``(i, j)`` (``(i, i)`` for a view's own Gram matrix), the centered
+    cross-products. Arrays are NumPy or torch tensors (all on one device).
+
+    Attributes
+    ----------
+    n_samples : int
+    means : tuple of arrays of shape (p_i,)
+    products : dict
+        ``products[i, j] = Σ (a_i - μ_i)ᵀ (a_j - μ_j)``, shape ``(p_i, p_j)``.
+    """
+
+    n_samples: int
+    means: tuple
+    products: dict
+
+
+def _outer(a, b):
+    # Broadcasting rather than np.outer, so that torch tensors stay tensors
+    # (on their device).
+    return a[:, None] * b[None, :]
+
+
+def pair_moments(arrays, pairs):
+    """:class:`PairMoments` of one batch of float64 views.
+
+    As :func:`compute_moments`: centered at the batch mean, with the
+    residual first moment of the centering removed. Written with operators
+    that NumPy arrays and torch tensors share, so that it runs on the
+    tensors' device.
+
+    Parameters
+    ----------
+    arrays : list of arrays of shape (n_samples, p_i)
+        float64, all NumPy or all torch tensors on one device.
+    pairs : iterable of (int, int)
+
+    Returns
+    -------
+    moments : PairMoments
+    """
+    n = arrays[0].shape[0]
+    means = [a.mean(axis=0) for a in arrays]
+    centered = [a - m for a, m in zip(arrays, means, strict=True)]
+    sums = [c.sum(axis=0) for c in centered]
+    products = {
+        (i, j): centered[i].T @ centered[j] - _outer(sums[i], sums[j]) / n
+        for i, j in pairs
+    }
+    means = tuple(m + s / n for m, s in zip(means, sums, strict=True))
+    return PairMoments(n, means, products)
+
+
+def merge_pair_moments(a, b, *, in_place=False):
+    """Combine the :class:`PairMoments` of two disjoint sets of samples.
+
+    The pairwise update of Chan, Golub & LeVeque (1979): with
+    ``δᵢ = μᵢ_b - μᵢ_a``, ``Cᵢⱼ = Cᵢⱼ_a + Cᵢⱼ_b + (n_a n_b / n) δᵢ δⱼᵀ``. It is
+    exact in exact arithmetic and stable in floating point, unlike updating
+    raw (uncentered) sums of squares. NumPy or torch, as
+    :func:`pair_moments`. ``in_place=True`` updates ``a``'s products
+    instead of allocating new ones (a running total that nothing else
+    holds).
+    """
+    if a.n_samples == 0:
+        return b
+    if b.n_samples == 0:
+        return a
+    # Overflow is reported by the estimator from the non-finite result.
+    with np.errstate(over="ignore", invalid="ignore"):
+        n = a.n_samples + b.n_samples
+        deltas = [mb - ma for ma, mb in zip(a.means, b.means, strict=True)]
+        f = a.n_samples * b.n_samples / n
+        means = tuple(
+            m + d * (b.n_samples / n) for m, d in zip(a.means, deltas, strict=True)
+        )
+        if in_place:
+            for (i, j), c in a.products.items():
+                c += b.products[i, j]
+                c += f * _outer(deltas[i], deltas[j])
+            return PairMoments(n, means, a.products)
+        products = {
+            (i, j): c + b.products[i, j] + f * _outer(deltas[i], deltas[j])
+            for (i, j), c in a.products.items()
+        }
+        return PairMoments(n, means, products)
+
+
+def moments_of_pair(moments, i, j):
+    """The :class:`Moments` of views ``i`` and ``j`` of a :class:`PairMoments`.
+
+    ``(i, i)``, ``(j, j)`` and ``(i, j)`` or ``(j, i)`` must have been
+    accumulated.
+    """
+    cxy = moments.products.get((i, j))
+    if cxy is None:
+        cxy = moments.products[j, i].T
+    return Moments(
+        moments.n_samples,
+        moments.means[i],
+        moments.means[j],
+        moments.products[i, i],
+        moments.products[j, j],
+        cxy,
+    )
+
+
 def effective_samples(X, mean, sum_squares, *, block_rows=None):
     """How many samples carry each column's variance.
 
@@ -349,7 +460,9 @@ def effective_samples(X, mean, sum_squares, *, block_rows=None):
     # they cannot overflow when raised to the fourth power, which lets a
     # float32 view be processed in float32 (2.3x faster than float64 here,
     # and a 1e-7 relative error is immaterial to a threshold of 5).
-    with np.errstate(divide="ignore"):
+    # np.where evaluates both branches: a sum of squares that rounding made
+    # 0 or slightly negative (a constant column) must not warn.
+    with np.errstate(divide="ignore", invalid="ignore"):
         inv_std = np.where(sum_squares > 0, np.sqrt(n / sum_squares), 0.0)
     if _array_api.is_foreign(X):
         s4 = _array_api.fourth_powers(X, mean, inv_std, block_rows=block_rows)
@@ -386,10 +499,8 @@ def few_sample_columns(n_eff, n_samples):
 def merge_moments(a, b):
     """Combine the moments of two disjoint sets of samples.
 
-    The pairwise update of Chan, Golub & LeVeque (1979): with
-    ``δ = μ_b - μ_a``, ``C = C_a + C_b + (n_a n_b / n) δ δᵀ``. It is exact in
-    exact arithmetic and stable in floating point, unlike updating raw
-    (uncentered) sums of squares.
+    :func:`merge_pair_moments` (Chan, Golub & LeVeque's pairwise update) for
+    the two views.
 
     Parameters
     ----------
@@ -399,24 +510,12 @@ def merge_moments(a, b):
     -------
     moments : Moments
     """
-    if a.n_samples == 0:
-        return b
-    if b.n_samples == 0:
-        return a
-    n = a.n_samples + b.n_samples
-    dx = b.x_mean - a.x_mean
-    dy = b.y_mean - a.y_mean
-    f = a.n_samples * b.n_samples / n
-    # Overflow is reported by the estimator from the non-finite result.
-    with np.errstate(over="ignore", invalid="ignore"):
-        return Moments(
-            n,
-            a.x_mean + dx * (b.n_samples / n),
-            a.y_mean + dy * (b.n_samples / n),
-            a.cxx + b.cxx + f * np.outer(dx, dx),
-            a.cyy + b.cyy + f * np.outer(dy, dy),
-            a.cxy + b.cxy + f * np.outer(dx, dy),
-        )
+
+    def as_pairs(m):
+        products = {(0, 0): m.cxx, (1, 1): m.cyy, (0, 1): m.cxy}
+        return PairMoments(m.n_samples, (m.x_mean, m.y_mean), products)
+
+    return moments_of_pair(merge_pair_moments(as_pairs(a), as_pairs(b)), 0, 1)
 
 
 def nonconstant_columns(c, mean, n_samples):

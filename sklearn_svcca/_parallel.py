@@ -47,7 +47,8 @@ class _Progress:
     def __init__(self, total, desc, *, enabled):
         self.total = total
         self.desc = desc
-        self.enabled = enabled and total > 0
+        # total None: a stream of unknown length, counted without a percentage.
+        self.enabled = enabled and (total is None or total > 0)
         self.done = 0
         self._tqdm = None
         self._last_draw = -float("inf")
@@ -74,10 +75,14 @@ class _Progress:
         if self.done == self.total or now - self._last_draw >= self._MIN_INTERVAL:
             self._last_draw = now
             elapsed = now - self._start
-            sys.stderr.write(
-                f"\r{self.desc}: {self.done}/{self.total} "
-                f"({100 * self.done / self.total:.0f}%, {elapsed:.1f} s)"
-            )
+            if self.total is None:
+                line = f"{self.done} ({elapsed:.1f} s)"
+            else:
+                line = (
+                    f"{self.done}/{self.total} "
+                    f"({100 * self.done / self.total:.0f}%, {elapsed:.1f} s)"
+                )
+            sys.stderr.write(f"\r{self.desc}: {line}")
             sys.stderr.flush()
 
     def __exit__(self, *exc):

@@ -515,6 +515,219 @@ class SimilarityMatrixDisplay:
         return cls.from_result(result, ax=ax, **plot_kw)
 
 
+class LearningDynamicsDisplay(SimilarityMatrixDisplay):
+    """Heatmap of each layer's similarity to its final self, over training.
+
+    The SVCCA paper's learning-dynamics figure (Raghu et al., 2017, fig. 4)
+    reduced to one pane: rows are layers, columns are checkpoints in
+    training order, and cell ``(i, t)`` is the similarity of layer ``i`` at
+    checkpoint ``t`` with layer ``i`` at the reference (final) checkpoint --
+    the diagonal of the paper's per-step panes. Layers that learn their
+    final representation early turn bright early; the paper found networks
+    converge bottom up. Build it with :meth:`from_checkpoints` or, from a
+    computed :func:`sklearn_svcca.torch.compare_checkpoints` result, with
+    :meth:`from_result`.
+
+    Parameters
+    ----------
+    similarities : array-like of shape (n_layers, n_checkpoints)
+        ``similarities[i, t]`` for layer ``i`` at checkpoint ``t``.
+
+    row_labels : list of str, default=None
+        Names of the layers; None numbers them from 0.
+
+    col_labels : list of str, default=None
+        Names of the checkpoints (e.g. training steps); None numbers them.
+
+    Attributes
+    ----------
+    im_ : matplotlib AxesImage
+        The heatmap; ``im_.get_array()`` is the matrix.
+
+    text_ : ndarray of shape (n_layers, n_checkpoints) of matplotlib Text, or None
+        The values written in the cells, if any.
+
+    colorbar_ : matplotlib Colorbar or None
+        The colorbar, if any.
+
+    ax_ : matplotlib Axes
+        Axes with the heatmap.
+
+    figure_ : matplotlib Figure
+        Figure containing the heatmap.
+
+    See Also
+    --------
+    sklearn_svcca.torch.compare_checkpoints : Computes the matrix.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_svcca import LearningDynamicsDisplay
+    >>> display = LearningDynamicsDisplay(
+    ...     [[0.9, 0.99, 1.0], [0.4, 0.8, 1.0]], row_labels=["conv", "fc"],
+    ...     col_labels=["100", "200", "300"]).plot()
+    >>> display.ax_.get_xlabel()
+    'checkpoint'
+    """
+
+    def plot(self, ax=None, *, xlabel="checkpoint", ylabel="layer", **kwargs):
+        """Draw the heatmap; see :meth:`SimilarityMatrixDisplay.plot`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a figure.
+
+        xlabel, ylabel : str, default="checkpoint", "layer"
+            Axis labels.
+
+        **kwargs : dict
+            Passed to :meth:`SimilarityMatrixDisplay.plot`.
+
+        Returns
+        -------
+        display : LearningDynamicsDisplay
+        """
+        return super().plot(ax, xlabel=xlabel, ylabel=ylabel, **kwargs)
+
+    @classmethod
+    def from_checkpoints(
+        cls, model, checkpoints, inputs, layers, *, ax=None, plot_kw=None, **kwargs
+    ):
+        """Compute :func:`sklearn_svcca.torch.compare_checkpoints` and plot it.
+
+        Parameters
+        ----------
+        model, checkpoints, inputs, layers
+            See :func:`sklearn_svcca.torch.compare_checkpoints`.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a figure.
+
+        plot_kw : dict, default=None
+            Passed to :meth:`plot`.
+
+        **kwargs : dict
+            Passed to :func:`sklearn_svcca.torch.compare_checkpoints`
+            (``reference``, ``estimator``, ...).
+
+        Returns
+        -------
+        display : LearningDynamicsDisplay
+        """
+        from .torch import compare_checkpoints
+
+        _check_matplotlib(f"{cls.__name__}.from_checkpoints")
+        result = compare_checkpoints(model, checkpoints, inputs, layers, **kwargs)
+        return cls.from_result(result, ax=ax, **(plot_kw or {}))
+
+
+class ClassSensitivityDisplay(SimilarityMatrixDisplay):
+    """Heatmap of how much each layer knows about each class.
+
+    The SVCCA paper's class-sensitivity analysis (Raghu et al., 2017,
+    sec. 5): cell ``(i, c)`` is the similarity of layer ``i`` with the
+    logit of class ``c``. Build it with :meth:`from_model` or, from a
+    computed :func:`sklearn_svcca.torch.class_sensitivity` result, with
+    :meth:`from_result`.
+
+    Parameters
+    ----------
+    similarities : array-like of shape (n_layers, n_classes)
+        ``similarities[i, c]`` for layer ``i`` and class ``c``.
+
+    row_labels : list of str, default=None
+        Names of the layers; None numbers them from 0.
+
+    col_labels : list of str, default=None
+        Names of the classes; None numbers them from 0.
+
+    Attributes
+    ----------
+    im_ : matplotlib AxesImage
+        The heatmap; ``im_.get_array()`` is the matrix.
+
+    text_ : ndarray of shape (n_layers, n_classes) of matplotlib Text, or None
+        The values written in the cells, if any.
+
+    colorbar_ : matplotlib Colorbar or None
+        The colorbar, if any.
+
+    ax_ : matplotlib Axes
+        Axes with the heatmap.
+
+    figure_ : matplotlib Figure
+        Figure containing the heatmap.
+
+    See Also
+    --------
+    sklearn_svcca.torch.class_sensitivity : Computes the matrix.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_svcca import ClassSensitivityDisplay
+    >>> display = ClassSensitivityDisplay(
+    ...     [[0.2, 0.3], [0.9, 0.8]], row_labels=["conv", "fc"]).plot()
+    >>> display.ax_.get_xlabel()
+    'class'
+    """
+
+    def plot(self, ax=None, *, xlabel="class", ylabel="layer", **kwargs):
+        """Draw the heatmap; see :meth:`SimilarityMatrixDisplay.plot`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a figure.
+
+        xlabel, ylabel : str, default="class", "layer"
+            Axis labels.
+
+        **kwargs : dict
+            Passed to :meth:`SimilarityMatrixDisplay.plot`.
+
+        Returns
+        -------
+        display : ClassSensitivityDisplay
+        """
+        return super().plot(ax, xlabel=xlabel, ylabel=ylabel, **kwargs)
+
+    @classmethod
+    def from_model(
+        cls, model, inputs, layers, *, logits, ax=None, plot_kw=None, **kwargs
+    ):
+        """Compute :func:`sklearn_svcca.torch.class_sensitivity` and plot it.
+
+        Parameters
+        ----------
+        model, inputs, layers, logits
+            See :func:`sklearn_svcca.torch.class_sensitivity`.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a figure.
+
+        plot_kw : dict, default=None
+            Passed to :meth:`plot`.
+
+        **kwargs : dict
+            Passed to :func:`sklearn_svcca.torch.class_sensitivity`
+            (``estimator``, ``classes``, ...).
+
+        Returns
+        -------
+        display : ClassSensitivityDisplay
+        """
+        from .torch import class_sensitivity
+
+        _check_matplotlib(f"{cls.__name__}.from_model")
+        result = class_sensitivity(model, inputs, layers, logits=logits, **kwargs)
+        return cls.from_result(result, ax=ax, **(plot_kw or {}))
+
+
 class CanonicalVariatesDisplay:
     """Samples projected on the top canonical directions, sorted by class.
 

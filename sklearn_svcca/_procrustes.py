@@ -192,6 +192,15 @@ class Procrustes(_BaseCCA):
         """
         return super().transform(X, y)
 
+    def _score_moments(self, moments):
+        # The held-out score centers with the training means, which centered
+        # moments of the held-out data no longer carry.
+        raise NotImplementedError(
+            "Procrustes cannot score held-out data from its moments (its score "
+            "centers with the training means); record the activations "
+            "(sklearn_svcca.torch.record_activations) and use cross_val_score."
+        )
+
     def score(self, X, y):
         """Cosine of the angle between the two views once aligned.
 

@@ -72,6 +72,25 @@ class SharedView:
         self._memo = {}
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_moments(cls, n_samples, mean, cross, eps=_linalg.EPS):
+        """A view known only by its moments (streamed; no data in memory).
+
+        Fits from such views always take the Gram route; ``data`` is None.
+        """
+        view = cls.__new__(cls)
+        view.data = None
+        view.n_samples = n_samples
+        view.eps = eps
+        view.mean, view.cross = mean, cross
+        view._memo = {}
+        view._lock = threading.Lock()
+        return view
+
+    @property
+    def n_features(self):
+        return self.cross.shape[0]
+
     def gram_basis(self, *, columns, scale, reg=0.0):
         """:func:`_linalg.gram_basis` of this view, computed once per rule."""
         return self._memoised(
@@ -141,6 +160,7 @@ class _PermutedView:
         self.mean = parent.mean
         self.eps = parent.eps
         self.cross = parent.cross
+        self.n_features = parent.n_features
 
     def gram_basis(self, **kwargs):
         return self._parent.gram_basis(**kwargs)

@@ -12,7 +12,9 @@ near-collinear neurons, C- or Fortran-ordered, read-only), every call
   that match the independent reference of ``tests/reference.py`` to 1e-6
   wherever the problem is well posed,
 
-and never modifies its inputs. A well-posed problem must not raise.
+and never modifies its inputs. A well-posed problem must not raise, unless
+a result is beyond float64's range (the weights of activations near
+1e-308), which the error must say.
 
 **Well posed** is decided from the data alone, without knowing how the
 library works, in two steps:
@@ -30,9 +32,11 @@ library works, in two steps:
    distinct unit, constant units left constant, so exact dependencies
    stay exact). Where its answer moves by more than 1e-7, or its rank
    changes, the problem's condition is beyond what float64 settles (the
-   issue's "condition ≤ 1e8"), or ties among canonical correlations leave
-   PWCCA's weights undetermined, or an SVCCA cut falls inside a cluster
-   of equal singular values.
+   issue's "condition ≤ 1e8"), or an SVCCA cut falls inside a cluster of
+   equal singular values. Exact ties among canonical correlations (several
+   at 1 when there are fewer samples than neurons), which no perturbation
+   breaks, leave PWCCA's weights an arbitrary choice: its similarity is
+   compared only where the correlations are distinct.
 
 Elsewhere only the first half of the contract (a clear error, or finite
 numbers) is checked.
@@ -176,8 +180,12 @@ def _perturbed(A, seed):
     return moved[:, inverse.ravel()].reshape(A64.shape)
 
 
-def _resolved(A_in):
-    """Step 1: no direction between float64 rounding and the input's."""
+def _resolved(A_in, *, per_unit=True):
+    """Step 1: no direction between float64 rounding and the input's.
+
+    ``per_unit=False`` judges directions against the whole view's scale
+    instead of each unit's, as SVCCA's variance-ranked truncation does.
+    """
     A = _varying(A_in)
     if A.ndim == 2:
         A = A[:, None, None]
@@ -189,6 +197,8 @@ def _resolved(A_in):
     # Parseval: a channel's energy over all frequencies is h·w times its
     # energy over positions, so this scales each frequency's unit alike.
     scale = np.sqrt(h * w) * np.linalg.norm(A.reshape(-1, c), axis=0)
+    if not per_unit:
+        scale = np.full(c, np.max(scale))
     spectra = reference.spectra(A, A)[0].reshape(n, -1, c)
     for f in range(spectra.shape[1]):
         Z = (spectra[:, f] - spectra[:, f].mean(axis=0)) / scale
@@ -238,7 +248,10 @@ def _reference(name, X, Y, est):
         }
     rho = reference.cca(Xr, Yr, RANK_RTOL)[0]
     out = {"canonical_correlations_": rho}
-    if name == "PWCCA":
+    # Tied correlations (several at 1 when n <= p + q) leave the directions
+    # within the tie, and so PWCCA's weights, an arbitrary choice: exact
+    # ties survive any perturbation, so they are looked for directly.
+    if name == "PWCCA" and np.all(np.diff(-rho) > 1e-6):
         out["similarity_"] = np.array([reference.pwcca(Xr, Yr, RANK_RTOL)[0]])
     return out
 
@@ -260,10 +273,14 @@ def _well_posed_reference(name, X, Y, est):
     """The reference's answer, or None where the data cannot settle it."""
     if not (_resolved(X) and _resolved(Y)):
         return None
+    if name == "SVCCA" and not (
+        _resolved(X, per_unit=False) and _resolved(Y, per_unit=False)
+    ):
+        return None
     expected = _reference(name, X, Y, est)
     for seed in (1, 2):
         moved = _reference(name, _perturbed(X, seed), _perturbed(Y, 10 + seed), est)
-        if _distance(expected, moved) > STABLE:
+        if expected is None or _distance(expected, moved) > STABLE:
             return None
     return expected
 
@@ -298,7 +315,12 @@ def _check_contract(est, X, Y):
         assert NAMES_ARGUMENT.search(message), (
             f"{type(raised).__name__} does not name X or y: {message!r}"
         )
-        assert expected is None, f"{name} raised on a well-posed problem: {message!r}"
+        # The one error allowed on a well-posed problem: a result (such as
+        # the weights of activations near 1e-308, about 1e308) that float64
+        # cannot represent, said as such.
+        assert expected is None or "magnitude" in message, (
+            f"{name} raised on a well-posed problem: {message!r}"
+        )
         return
 
     fitted = {
