@@ -3,7 +3,10 @@
 Times, in the same run and with the BLAS thread count pinned,
 
 - ``similarity_matrix(layers)`` against fitting ``clone(estimator)`` on every
-  ordered pair of layers (what a user writes by hand), and
+  ordered pair of layers (what a user writes by hand),
+- ``similarity_matrix(layers, cv=5)`` against a loop over
+  ``cross_val_score`` for every ordered pair (the held-out matrix by hand),
+  and
 - ``similarity_baseline(..., null="permutation")`` against refitting on each
   permuted copy of the data,
 
@@ -17,6 +20,7 @@ import time
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.model_selection import KFold, cross_val_score
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_svcca import CCA, PWCCA, SVCCA, similarity_matrix
@@ -83,6 +87,22 @@ def main():
                 ],
             )
             print(f"{name:<28}{shared:>8.3f}s{refit:>8.3f}s{refit / shared:>7.1f}x")
+
+        print(f"\n{'held-out matrix':<28}{'shared':>9}{'loop':>9}{'ratio':>8}")
+        cv = KFold(5, shuffle=True, random_state=0)
+        for est in (CCA(), SVCCA(svd_dims=0.99), PWCCA()):
+            shared = best_of(
+                args.repeat,
+                lambda est=est: similarity_matrix(layers, estimator=est, cv=cv),
+            )
+            loop = best_of(
+                args.repeat,
+                lambda est=est: [
+                    [cross_val_score(est, a, b, cv=cv).mean() for b in layers]
+                    for a in layers
+                ],
+            )
+            print(f"{est!r:<28}{shared:>8.3f}s{loop:>8.3f}s{loop / shared:>7.1f}x")
 
         X, Y = layers[0], layers[-1]
         print(f"\n{'permutation baseline':<28}{'shared':>9}{'refit':>9}{'ratio':>8}")

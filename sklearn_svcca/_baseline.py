@@ -17,9 +17,12 @@ from sklearn.utils._param_validation import (
 from . import _validation
 from ._parallel import check_progress, parallel_map
 from ._reprs import result_repr
+from ._tables import Tabular
 from ._views import (
     SharedView,
     canonical_correlations_of,
+    check_splits,
+    cross_validated,
     emit_aggregated,
     fit_pair,
     similarity_of,
@@ -28,7 +31,7 @@ from ._views import (
 
 
 @dataclass(frozen=True, eq=False)
-class BaselineResult:
+class BaselineResult(Tabular):
     """A similarity and its chance level, from :func:`similarity_baseline`.
 
     Attributes
@@ -51,12 +54,13 @@ class BaselineResult:
         Which null was sampled.
     observed_correlations : ndarray of shape (n_components,) or None
         The fitted ``canonical_correlations_``; None for estimators without
-        them.
+        them, and with ``cv`` (the values are then held-out similarities,
+        not in-sample correlations).
     null_correlations : ndarray of shape (n_resamples, max_components) or None
         Canonical correlations of each resample, padded with NaN where a
         resample has fewer (SVCCA with a float ``svd_dims`` on Gaussian
-        data); None for estimators without them. This is the baseline band
-        of :class:`~sklearn_svcca.CanonicalCorrelationDisplay`.
+        data); None for estimators without them, and with ``cv``. This is
+        the baseline band of :class:`~sklearn_svcca.CanonicalCorrelationDisplay`.
     """
 
     observed: float
@@ -72,6 +76,10 @@ class BaselineResult:
     def n_resamples(self):
         """Number of resamples in the null distribution."""
         return self.null_distribution.shape[0]
+
+    def _table(self):
+        names = ("observed", "null_mean", "null_std", "pvalue", "n_resamples", "null")
+        return None, {name: [getattr(self, name)] for name in names}
 
     def __repr__(self):
         return result_repr(
@@ -96,6 +104,7 @@ class BaselineResult:
         "null": [StrOptions({"permutation", "gaussian"})],
         "n_resamples": [_validation.Interval(Integral, 1, None, closed="left")],
         "scoring": [callable, None],
+        "cv": ["cv_object", None],
         "n_jobs": [_validation.Interval(Integral, None, None, closed="neither"), None],
         "random_state": ["random_state"],
         "progress": ["boolean", None],
@@ -110,6 +119,7 @@ def similarity_baseline(
     null="permutation",
     n_resamples=100,
     scoring=None,
+    cv=None,
     n_jobs=None,
     random_state=None,
     progress=None,
@@ -154,6 +164,18 @@ def similarity_baseline(
         fit; None uses ``similarity_`` (or ``score(X, y)`` for estimators
         without it). For example the mean of the top 20 canonical
         correlations, as in the tutorial.
+
+    cv : int, cross-validation generator or iterable, default=None
+        None compares in-sample similarities. Otherwise the observed value
+        and every resample are held-out similarities: the mean over the
+        ``(train, test)`` splits (drawn once, the same for every resample)
+        of the estimator fitted on the training samples and scored on the
+        test samples (``scoring``, or its ``score``), as
+        :func:`~sklearn.model_selection.cross_val_score` computes. Their
+        null is centered near 0; a held-out similarity above it generalises
+        to new samples. ``cv`` costs one fit per fold per resample. For
+        grouped samples, pass the splits:
+        ``cv=list(GroupKFold(5).split(X, groups=groups))``.
 
     n_jobs : int, default=None
         Number of resamples fitted in parallel (joblib, threads by default).
@@ -242,9 +264,33 @@ def similarity_baseline(
     >>> result = similarity_baseline(CCA(), X, noise, n_resamples=50, random_state=0)
     >>> round(result.observed, 2), round(result.null_mean, 2), round(result.pvalue, 2)
     (0.16, 0.16, 0.53)
+
+    Held out, the two shared directions generalise and the chance level is
+    about 0:
+
+    >>> from sklearn.model_selection import KFold
+    >>> cv = KFold(5, shuffle=True, random_state=0)
+    >>> result = similarity_baseline(
+    ...     CCA(n_components=2), X, Y, cv=cv, n_resamples=20, random_state=0)
+    >>> print(result)  # result.to_frame() gives a pandas DataFrame
+    observed  null_mean  null_std  pvalue  n_resamples         null
+       0.872      0.030     0.057   0.048           20  permutation
     """
     progress = check_progress(progress)
     X, y = _validation.check_input(X, "X"), _validation.check_input(y, "y")
+    if cv is not None:
+        return _held_out_baseline(
+            estimator,
+            X,
+            y,
+            null,
+            n_resamples,
+            scoring,
+            cv,
+            n_jobs,
+            random_state,
+            progress,
+        )
     if supports_shared_views(estimator):
         # Each view is decomposed once, on the host (see Notes).
         X, y = _validation.host_array(X), _validation.host_array(y)
@@ -284,17 +330,57 @@ def similarity_baseline(
         n_resamples,
         "null fits",
     )
-    values = np.array([value for value, *_ in results])
+    return _result(
+        observed,
+        np.array([value for value, *_ in results]),
+        null,
+        canonical_correlations_of(observed_fit),
+        _padded([result[1] for result in results]),
+    )
+
+
+def _result(observed, values, null, observed_correlations, null_correlations):
     return BaselineResult(
         observed=observed,
         null_distribution=values,
         null_mean=float(values.mean()),
         null_std=float(values.std()),
-        pvalue=float((1 + np.count_nonzero(values >= observed)) / (1 + n_resamples)),
+        pvalue=float((1 + np.count_nonzero(values >= observed)) / (1 + values.size)),
         null=null,
-        observed_correlations=canonical_correlations_of(observed_fit),
-        null_correlations=_padded([result[1] for result in results]),
+        observed_correlations=observed_correlations,
+        null_correlations=null_correlations,
     )
+
+
+def _held_out_baseline(
+    estimator, X, y, null, n_resamples, scoring, cv, n_jobs, random_state, progress
+):
+    """:func:`similarity_baseline` of the cross-validated similarity."""
+    splits = check_splits(cv, X)
+    observed = cross_validated(estimator, X, y, splits, scoring)
+    seeds = check_random_state(random_state).randint(
+        np.iinfo(np.int32).max, size=n_resamples
+    )
+    shapes = (np.shape(X), np.shape(y))
+    values = parallel_map(
+        _held_out_resample,
+        [(estimator, X, y, null, shapes, seed, splits, scoring) for seed in seeds],
+        n_jobs=n_jobs,
+        progress=progress,
+        desc="similarity_baseline",
+    )
+    return _result(observed, np.array(values), null, None, None)
+
+
+def _held_out_resample(estimator, X, y, null, shapes, seed, splits, scoring):
+    rng = np.random.RandomState(seed)
+    if null == "permutation":
+        X_null = X
+        y_null = _safe_indexing(y, rng.permutation(shapes[0][0]))
+    else:
+        X_null = rng.standard_normal(size=shapes[0])
+        y_null = rng.standard_normal(size=shapes[1])
+    return cross_validated(estimator, X_null, y_null, splits, scoring)
 
 
 def _shared_permutation(estimator, view_x, view_y, seed, scoring):

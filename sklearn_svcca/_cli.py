@@ -145,6 +145,12 @@ columns of the table, for each method:
         which keeps each layer's statistics and destroys only the pairing
 """
 
+_REPORTING = """\
+which number to report (the measure, in-sample or held-out, the baseline) and
+how to choose svd_dims: see the guide "Which number to report" in the
+documentation (docs/reporting.rst in the source tree).
+"""
+
 _COMPARE_EPILOG = """\
 examples:
   sklearn-svcca compare layer_a.npy layer_b.npy
@@ -194,7 +200,7 @@ def _build_parser():
         ),
         epilog=(
             "examples:\n  sklearn-svcca demo\n  sklearn-svcca compare a.npy b.npy\n"
-            "  sklearn-svcca compare -h"
+            "  sklearn-svcca compare -h\n\n" + _REPORTING
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -271,7 +277,7 @@ def _build_parser():
             "similarity and a summary of the canonical correlations (or JSON "
             "with --json)."
         ),
-        epilog=_COMPARE_EPILOG,
+        epilog=_COMPARE_EPILOG + "\n" + _REPORTING,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     compare.add_argument("a", metavar="A", help="first layer's activations, e.g. a.npy")

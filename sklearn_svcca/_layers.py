@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import check_array
+from sklearn.utils import _safe_indexing, check_array
 from sklearn.utils.validation import _num_samples
 
 from . import _linalg
@@ -19,19 +19,22 @@ from ._procrustes import Procrustes
 from ._pwcca import PWCCA
 from ._reprs import result_repr
 from ._svcca import SVCCA
+from ._tables import Tabular
 from ._validation import check_input, host_array
 from ._views import (
     SharedView,
     check_scoring,
+    check_splits,
     emit_aggregated,
     fit_pair,
+    held_out_of,
     similarity_of,
     supports_shared_views,
 )
 
 
 @dataclass(frozen=True, eq=False)
-class SimilarityMatrixResult:
+class SimilarityMatrixResult(Tabular):
     """The similarity of every pair of layers (:func:`similarity_matrix`).
 
     Attributes
@@ -50,6 +53,9 @@ class SimilarityMatrixResult:
     symmetric : bool
         Whether only half the pairs were fitted and the matrix mirrored
         (``layers_b`` None and a symmetric estimator).
+    fold_similarities : ndarray of shape (n_splits, n_layers_a, n_layers_b) or None
+        With ``cv``, the held-out similarity of every pair on each fold
+        (``similarities`` is their mean); None for in-sample similarities.
     """
 
     similarities: np.ndarray
@@ -57,20 +63,27 @@ class SimilarityMatrixResult:
     labels_b: list
     estimator: object
     symmetric: bool
+    fold_similarities: np.ndarray | None = None
+
+    def _table(self):
+        columns = {
+            label: self.similarities[:, j] for j, label in enumerate(self.labels_b)
+        }
+        return self.labels_a, columns
 
     def __repr__(self):
         s = self.similarities
-        return result_repr(
-            self,
-            {
-                "similarities": f"<array of shape {s.shape}, from {s.min():.3g} "
-                f"to {s.max():.3g}>",
-                "labels_a": self.labels_a,
-                "labels_b": self.labels_b,
-                "estimator": self.estimator,
-                "symmetric": self.symmetric,
-            },
-        )
+        fields = {
+            "similarities": f"<array of shape {s.shape}, from {s.min():.3g} "
+            f"to {s.max():.3g}>",
+            "labels_a": self.labels_a,
+            "labels_b": self.labels_b,
+            "estimator": self.estimator,
+            "symmetric": self.symmetric,
+        }
+        if self.fold_similarities is not None:
+            fields["fold_similarities"] = self.fold_similarities
+        return result_repr(self, fields)
 
 
 def similarity_matrix(
@@ -79,6 +92,7 @@ def similarity_matrix(
     *,
     estimator=None,
     scoring=None,
+    cv=None,
     symmetric="auto",
     n_jobs=None,
     progress=None,
@@ -113,6 +127,18 @@ def similarity_matrix(
         a pair from the estimator fitted on it. None uses the estimator's
         ``similarity_`` (or ``score(X, y)`` if it has none).
 
+    cv : int, cross-validation generator or iterable, default=None
+        None: the in-sample similarity of each pair (the estimator fitted
+        on all samples). Otherwise the held-out similarity: for each
+        ``(train, test)`` split (as in
+        :func:`~sklearn.model_selection.cross_val_score`, whose ``cv`` this
+        is; an int is unshuffled ``KFold``), the pair is fitted on the
+        training samples and scored on the test samples (``scoring``, or the
+        estimator's ``score``), and the fold scores are averaged. The splits
+        are drawn once, so every pair is scored on the same folds. For
+        grouped samples (positions of one image), pass the splits:
+        ``cv=list(GroupKFold(5).split(X, groups=groups))``.
+
     symmetric : "auto" or bool, default="auto"
         When ``layers_b`` is None, whether ``similarity(a, b) ==
         similarity(b, a)`` so that only half the pairs need fitting.
@@ -134,7 +160,8 @@ def similarity_matrix(
     Returns
     -------
     result : SimilarityMatrixResult
-        ``result.similarities`` with the row and column labels.
+        ``result.similarities`` with the row and column labels (and
+        ``fold_similarities`` with ``cv``).
 
     See Also
     --------
@@ -155,7 +182,10 @@ def similarity_matrix(
     ``solver="auto"`` moves a pair to the exact QR route, each layer's QR
     factorisation is also computed once and kept (``n_samples × n_neurons``
     floats per layer). The result equals ``clone(estimator).fit(layer_a,
-    layer_b).similarity_`` pair by pair, to rounding.
+    layer_b).similarity_`` pair by pair, to rounding. With ``cv`` the
+    same holds fold by fold: each layer is decomposed once per training
+    fold, and the result equals ``cross_val_score(estimator, layer_a,
+    layer_b, cv=cv).mean()`` pair by pair.
 
     Any other estimator is cloned and fitted on each pair, on the arrays as
     given.
@@ -183,6 +213,22 @@ def similarity_matrix(
     array([[1.  , 0.85, 0.1 ],
            [0.85, 1.  , 0.14],
            [0.1 , 0.14, 1.  ]])
+    >>> print(result)  # result.to_frame() gives a pandas DataFrame
+            input  hidden  noise
+    input   1.000   0.850  0.103
+    hidden  0.850   1.000  0.145
+    noise   0.103   0.145  1.000
+
+    In sample, the unrelated "noise" layer scores 0.1 by chance; held out
+    (5-fold cross-validation), it scores about 0:
+
+    >>> held_out = similarity_matrix(layers, estimator=CCA(), cv=5)
+    >>> held_out.similarities.round(2)
+    array([[ 1.  ,  0.84, -0.02],
+           [ 0.84,  1.  ,  0.03],
+           [-0.02,  0.03,  1.  ]])
+    >>> held_out.fold_similarities.shape
+    (5, 3, 3)
     """
     names_a, arrays_a = _as_layers(layers_a, "layers_a")
     same = layers_b is None
@@ -210,37 +256,70 @@ def similarity_matrix(
         # once): see Notes.
         arrays_a = _validated(names_a, arrays_a, "layers_a")
         arrays_b = arrays_a if same else _validated(names_b, arrays_b, "layers_b")
-        views_a = parallel_map(SharedView, [(a,) for a in arrays_a], n_jobs=n_jobs)
-        views_b = (
-            views_a
-            if same
-            else parallel_map(SharedView, [(b,) for b in arrays_b], n_jobs=n_jobs)
-        )
-        _check_not_constant(views_a, labels_a)
-        _check_not_constant(views_b, labels_b)
+    # (None, None): fit and score on all samples.
+    folds = [(None, None)] if cv is None else check_splits(cv, arrays_a[0])
+
+    def rows(arrays, index):
+        return arrays if index is None else [_safe_indexing(a, index) for a in arrays]
+
+    if fast:
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=same, mirror=mirror)
-        args = [
-            (estimator, views_a[i], views_b[j], both, scoring, labels_a[i], labels_b[j])
-            for i, j, both in tasks
-        ]
-        found = parallel_map(
-            _shared_pair, args, n_jobs=n_jobs, progress=progress, desc="similarity"
-        )
-        results = [(value, transposed) for value, transposed, _ in found]
+        results, entries = [], []
+        # One fold at a time: only one training fold of every layer (and its
+        # decompositions) is held in memory.
+        for k, (train, test) in enumerate(folds):
+            views_a = _shared_views(rows(arrays_a, train), labels_a, n_jobs)
+            views_b = (
+                views_a
+                if same
+                else _shared_views(rows(arrays_b, train), labels_b, n_jobs)
+            )
+            held_a = None if test is None else rows(arrays_a, test)
+            held_b = None if test is None else rows(arrays_b, test)
+            args = [
+                (
+                    estimator,
+                    views_a[i],
+                    views_b[j],
+                    both,
+                    scoring,
+                    labels_a[i],
+                    labels_b[j],
+                    None if test is None else (held_a[i], held_b[j]),
+                )
+                for i, j, both in tasks
+            ]
+            desc = "similarity" if cv is None else f"similarity, fold {k + 1}"
+            found = parallel_map(
+                _shared_pair, args, n_jobs=n_jobs, progress=progress, desc=desc
+            )
+            results += [(value, transposed) for value, transposed, _ in found]
+            suffix = "" if cv is None else f" on training fold {k + 1}"
+            entries += [
+                (label + suffix, category, message)
+                for _, _, fold_entries in found
+                for label, category, message in fold_entries
+            ]
         # One warning per kind for the whole matrix, naming the pairs, rather
         # than one per pair (12 identical ones on a 4 x 4 grid).
-        n_fits = sum(1 + both for _, _, both in tasks)
-        emit_aggregated(
-            [entry for _, _, entries in found for entry in entries],
-            n_fits,
-            "pairs of layers (X, y)",
-        )
+        n_fits = sum(1 + both for _, _, both in tasks) * len(folds)
+        emit_aggregated(entries, n_fits, "pairs of layers (X, y)")
     else:
         # Without shared cross-products nothing is gained by grouping (i, j)
         # with (j, i): fit the upper triangle if mirrored, else every pair.
         tasks = _pair_tasks(len(arrays_a), len(arrays_b), same=mirror, mirror=mirror)
         args = [
-            (estimator, arrays_a[i], arrays_b[j], scoring, labels_a[i], labels_b[j])
+            (
+                estimator,
+                arrays_a[i],
+                arrays_b[j],
+                scoring,
+                labels_a[i],
+                labels_b[j],
+                train,
+                test,
+            )
+            for train, test in folds
             for i, j, _ in tasks
         ]
         results = [
@@ -250,19 +329,23 @@ def similarity_matrix(
             )
         ]
 
-    similarities = np.full((len(arrays_a), len(arrays_b)), np.nan)
-    for (i, j, both), (value, transposed) in zip(tasks, results, strict=True):
-        similarities[i, j] = value
+    per_fold = np.full((len(folds), len(arrays_a), len(arrays_b)), np.nan)
+    for k, ((i, j, both), (value, transposed)) in enumerate(
+        zip(tasks * len(folds), results, strict=True)
+    ):
+        fold = per_fold[k // len(tasks)]
+        fold[i, j] = value
         if mirror:
-            similarities[j, i] = value
+            fold[j, i] = value
         elif both:
-            similarities[j, i] = transposed
+            fold[j, i] = transposed
     return SimilarityMatrixResult(
-        similarities=similarities,
+        similarities=per_fold.mean(axis=0),
         labels_a=list(names_a),
         labels_b=list(names_b),
         estimator=clone(estimator),
         symmetric=mirror,
+        fold_similarities=None if cv is None else per_fold,
     )
 
 
@@ -355,32 +438,53 @@ def _pair_tasks(n_a, n_b, *, same, mirror):
     return [(i, j, not mirror and i != j) for i in range(n_a) for j in range(i, n_a)]
 
 
-def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b):
+def _shared_views(arrays, labels, n_jobs):
+    views = parallel_map(SharedView, [(a,) for a in arrays], n_jobs=n_jobs)
+    _check_not_constant(views, labels)
+    return views
+
+
+def _shared_pair(estimator, view_a, view_b, both, scoring, label_a, label_b, held):
     """The pair's similarity (and its transpose's), and the fits' warnings.
 
-    The warnings come back as ``(pair, category, message)`` for
+    Held out when ``held`` holds the test samples ``(a, b)``; in sample when
+    it is None. The warnings come back as ``(pair, category, message)`` for
     :func:`emit_aggregated`, not emitted from the worker.
     """
     cxy = _linalg.cross_products(view_a.data, view_b.data, view_a.mean, view_b.mean)
+
+    def value_of(fitted, x_view, y_view, x_held, y_held):
+        if held is None:
+            return similarity_of(fitted, x_view.data, y_view.data, scoring)
+        return held_out_of(fitted, x_held, y_held, scoring)
+
+    held_a, held_b = (None, None) if held is None else held
     found = []
     diagnostics = []
     with _naming(estimator, label_a, label_b):
         fitted = fit_pair(estimator, view_a, view_b, cxy, diagnostics)
-        value = similarity_of(fitted, view_a.data, view_b.data, scoring)
+        value = value_of(fitted, view_a, view_b, held_a, held_b)
     found += [(f"({label_a}, {label_b})", *d) for d in diagnostics]
     transposed = None
     if both:
         diagnostics = []
         with _naming(estimator, label_b, label_a):
             fitted = fit_pair(estimator, view_b, view_a, cxy.T, diagnostics)
-            transposed = similarity_of(fitted, view_b.data, view_a.data, scoring)
+            transposed = value_of(fitted, view_b, view_a, held_b, held_a)
         found += [(f"({label_b}, {label_a})", *d) for d in diagnostics]
     return value, transposed, found
 
 
-def _fitted_pair(estimator, a, b, scoring, label_a, label_b):
+def _fitted_pair(estimator, a, b, scoring, label_a, label_b, train, test):
     with _naming(estimator, label_a, label_b):
-        return similarity_of(clone(estimator).fit(a, b), a, b, scoring)
+        if train is None:
+            return similarity_of(clone(estimator).fit(a, b), a, b, scoring)
+        fitted = clone(estimator).fit(
+            _safe_indexing(a, train), _safe_indexing(b, train)
+        )
+        return held_out_of(
+            fitted, _safe_indexing(a, test), _safe_indexing(b, test), scoring
+        )
 
 
 @contextmanager

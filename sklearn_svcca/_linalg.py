@@ -944,23 +944,34 @@ def variate_inner(basis, P, c):
     return inner / np.where(norms > 0, norms, 1.0)
 
 
-def n_svd_dims(spectrum, svd_dims, rank):
+def n_svd_dims(spectrum, svd_dims, rank, n_samples=None):
     """How many leading singular directions SVCCA keeps.
 
     Parameters
     ----------
     spectrum : ndarray
         Squared singular values, descending.
-    svd_dims : int or float
+    svd_dims : int, float or "mle"
         An int keeps that many; a float in (0, 1] keeps the fewest whose
-        explained-variance ratio ``s² / Σ s²`` reaches it (PCA's rule).
+        explained-variance ratio ``s² / Σ s²`` reaches it (PCA's rule);
+        ``"mle"`` takes Minka's estimate (``PCA(n_components="mle")``).
     rank : int
         Numerical rank: never keep more directions than that.
+    n_samples : int, default=None
+        Number of samples, for ``"mle"``.
 
     Returns
     -------
     k : int
     """
+    if isinstance(svd_dims, str):
+        if rank < 2:
+            return int(rank)
+        from sklearn.decomposition._pca import _infer_dimension
+
+        # Minka's evidence over the view's column space; its candidates are
+        # 1 .. rank - 1.
+        return int(_infer_dimension(spectrum[:rank] / (n_samples - 1), n_samples))
     if isinstance(svd_dims, (int, np.integer)):
         return int(min(svd_dims, rank))
     ratio = np.cumsum(spectrum) / np.sum(spectrum)

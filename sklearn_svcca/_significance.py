@@ -12,10 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
 from ._reprs import result_repr
+from ._tables import Tabular
 
 
 @dataclass(frozen=True, eq=False)
-class BartlettLawleyResult:
+class BartlettLawleyResult(Tabular):
     """Sequential tests of canonical correlations (:func:`bartlett_lawley_test`).
 
     Entry ``j`` (0-based) tests the hypothesis that all canonical
@@ -54,6 +55,15 @@ class BartlettLawleyResult:
     n_samples: int
     n_features_x: int
     n_features_y: int
+
+    def _table(self):
+        # Row j: "at most j canonical correlations are non-zero".
+        return range(self.statistics.shape[0]), {
+            "canonical_correlation": self.canonical_correlations,
+            "statistic": self.statistics,
+            "df": self.df,
+            "pvalue": self.pvalues,
+        }
 
     def __repr__(self):
         return result_repr(

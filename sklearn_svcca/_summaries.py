@@ -11,10 +11,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
 from ._reprs import result_repr
+from ._tables import Tabular
 
 
 @dataclass(frozen=True)
-class CorrelationSummary:
+class CorrelationSummary(Tabular):
     """Summaries of canonical correlations, from :func:`summarize_correlations`.
 
     Attributes
@@ -49,6 +50,9 @@ class CorrelationSummary:
     n_thresholded: int
     sum: float
     n_components: int
+
+    def _table(self):
+        return None, {name: [value] for name, value in vars(self).items()}
 
     def __repr__(self):
         return result_repr(self, vars(self))

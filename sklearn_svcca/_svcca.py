@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from numbers import Integral, Real
 
+from sklearn.utils._param_validation import StrOptions
+
 from . import _linalg, _validation
 from ._base import _BaseCCA
 
@@ -25,7 +27,7 @@ class SVCCA(_BaseCCA):
 
     Parameters
     ----------
-    svd_dims : int, float or pair of those, default=0.99
+    svd_dims : int, float, "mle" or pair of those, default=0.99
         Singular directions kept per view.
 
         - int: keep that many, or the whole view if it has fewer directions
@@ -35,6 +37,9 @@ class SVCCA(_BaseCCA):
           ratio ``s² / Σ s²`` reaches it, as :class:`~sklearn.decomposition.PCA`
           does with a float ``n_components``. The default 0.99 is the paper's
           99 %.
+        - ``"mle"``: Minka's estimate of the view's dimension under
+          probabilistic PCA, as ``PCA(n_components="mle")`` chooses it
+          (computed on the view's column space, at least 1).
         - ``(for_x, for_y)``: a different choice per view.
 
     n_components : int, default=None
@@ -156,7 +161,7 @@ class SVCCA(_BaseCCA):
 
     _parameter_constraints: dict = {
         **_BaseCCA._parameter_constraints,
-        "svd_dims": [_INT_DIMS, _FRACTION_DIMS, tuple, list],
+        "svd_dims": [_INT_DIMS, _FRACTION_DIMS, StrOptions({"mle"}), tuple, list],
     }
 
     def __init__(self, svd_dims=0.99, *, n_components=None, reg=0.0, solver="auto"):
@@ -169,7 +174,7 @@ class SVCCA(_BaseCCA):
             if len(dims) != 2 or not all(_valid_dims(d) for d in dims):
                 raise ValueError(
                     "svd_dims given as a pair must be (for_x, for_y), each an "
-                    "int >= 1 or a float in (0, 1]; got "
+                    "int >= 1, a float in (0, 1] or 'mle'; got "
                     f"{dims!r}."
                 )
             return tuple(dims)
@@ -181,8 +186,8 @@ class SVCCA(_BaseCCA):
 
         def dims_of(bx, by, rank_of=lambda b: b.rank):
             return (
-                _linalg.n_svd_dims(bx.spectrum, dims_x, rank_of(bx)),
-                _linalg.n_svd_dims(by.spectrum, dims_y, rank_of(by)),
+                _linalg.n_svd_dims(bx.spectrum, dims_x, rank_of(bx), moments.n_samples),
+                _linalg.n_svd_dims(by.spectrum, dims_y, rank_of(by), moments.n_samples),
             )
 
         def possible_dims(bx, by):
@@ -228,6 +233,8 @@ class SVCCA(_BaseCCA):
 
 
 def _valid_dims(value):
+    if isinstance(value, str):
+        return value == "mle"
     if _validation.is_int(value):
         return value >= 1
     return _validation.is_real(value) and 0 < value <= 1

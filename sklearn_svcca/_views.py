@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils import _safe_indexing
 
 from . import _array_api, _kernels, _linalg
 from ._base import _safe_exponent
@@ -232,6 +233,48 @@ def similarity_of(fitted, X, y, scoring=None):
     if hasattr(fitted, "similarity_"):
         return float(fitted.similarity_)
     return float(fitted.score(X, y))
+
+
+def held_out_of(fitted, X, y, scoring=None):
+    """The similarity a fitted estimator reports for held-out samples.
+
+    ``scoring(fitted, X, y)`` when given, else ``fitted.score(X, y)``: what
+    :func:`~sklearn.model_selection.cross_val_score` computes on a fold.
+    """
+    if scoring is not None:
+        return float(scoring(fitted, X, y))
+    return float(fitted.score(X, y))
+
+
+def check_splits(cv, X):
+    """The ``(train, test)`` index pairs of a ``cv`` argument, as a list.
+
+    Drawn once, so that every pair of views (every resample) is scored on
+    the same folds; ``cv`` is anything
+    :func:`~sklearn.model_selection.check_cv` takes (an int is ``KFold``
+    without shuffling, as in ``cross_val_score``).
+    """
+    from sklearn.model_selection import check_cv
+
+    return list(check_cv(cv).split(X))
+
+
+def cross_validated(estimator, X, y, splits, scoring=None):
+    """Mean held-out similarity over ``splits``, refitting a clone per fold.
+
+    The same number as ``cross_val_score(estimator, X, y, cv=splits,
+    scoring=scoring).mean()``.
+    """
+    values = [
+        held_out_of(
+            clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train)),
+            _safe_indexing(X, test),
+            _safe_indexing(y, test),
+            scoring,
+        )
+        for train, test in splits
+    ]
+    return float(np.mean(values))
 
 
 def check_scoring(scoring):

@@ -69,6 +69,31 @@ def digits_activations():
     return {"h1": (layers[0][0], layers[1][0]), "h2": (layers[0][1], layers[1][1])}
 
 
+@pytest.fixture(scope="session")
+def digits_wide_activations():
+    """The 256-unit ReLU layer of two one-hidden-layer MLPs trained on digits.
+
+    Wider than the training set supports well (1797 samples, rank ~235):
+    the regime where the number of kept directions matters.
+    """
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    layers = []
+    for seed in (0, 1):
+        net = MLPClassifier(hidden_layer_sizes=(256,), max_iter=60, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            net.fit(X, y)
+        layers.append(np.maximum(X @ net.coefs_[0] + net.intercepts_[0], 0))
+    return tuple(layers)
+
+
 def _fitted_attributes(est):
     """Public fitted attributes (trailing underscore), by name.
 

@@ -57,6 +57,39 @@ def pwcca(X, Y, rtol=None):
     return float(alpha @ rho), alpha, rho
 
 
+def svcca_joint_gaussian(X, Y, dims_x, dims_y, n_components=None, reg=0.0):
+    """Mean and dense covariance of SVCCA's joint model, from the definitions.
+
+    Each view: probabilistic PCA of its sample covariance (Tipping & Bishop),
+    ``Σx = Vk Λk Vkᵀ + σ² (I - Vk Vkᵀ)`` with ``σ²`` the mean discarded
+    eigenvalue and ``Λk`` shrunk as SVCCA's ``reg`` does. Cross-covariance:
+    the reduced views' sample cross-covariance, times ``1 - reg``, truncated
+    to its ``n_components`` leading canonical pairs (Bach & Jordan's
+    probabilistic CCA), mapped back. Built as one dense ``(p + q)²`` matrix.
+    """
+
+    def ppca(A, k):
+        A = np.asarray(A, dtype=np.float64)
+        lam, V = np.linalg.eigh(np.cov(A, rowvar=False))
+        lam, V = lam[::-1], V[:, ::-1]
+        kept = (1.0 - reg) * lam[:k] + reg * lam[:k].mean()
+        noise = lam[k:].mean() if k < lam.size else 0.0
+        Vk = V[:, :k]
+        cov = Vk @ np.diag(kept) @ Vk.T + noise * (np.eye(lam.size) - Vk @ Vk.T)
+        return A.mean(axis=0), cov, Vk, kept
+
+    mx, Sx, Vx, lx = ppca(X, dims_x)
+    my, Sy, Vy, ly = ppca(Y, dims_y)
+    p = Sx.shape[0]
+    Sxy = (1.0 - reg) * np.cov(np.hstack([X, Y]), rowvar=False)[:p, p:]
+    K = (Vx / np.sqrt(lx)).T @ Sxy @ (Vy / np.sqrt(ly))
+    P, rho, Tt = np.linalg.svd(K)
+    m = rho.size if n_components is None else n_components
+    Km = (P[:, :m] * rho[:m]) @ Tt[:m]
+    cross = (Vx * np.sqrt(lx)) @ Km @ (Vy * np.sqrt(ly)).T
+    return np.concatenate([mx, my]), np.block([[Sx, cross], [cross.T, Sy]])
+
+
 # --------------------------------------------------------------------- CKA
 # Kornblith et al.'s n × n formulation: Gram matrices, centred explicitly.
 

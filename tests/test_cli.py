@@ -638,6 +638,17 @@ def test_demo_bad_options(args, fragment, capsys):
     assert_usage_error(call_main(capsys, "demo", *args), fragment)
 
 
+@pytest.mark.parametrize("command", [[], ["compare"]])
+def test_help_links_the_reporting_guide(command, capsys):
+    proc = call_main(capsys, *command, "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert 'the guide "Which number to report"' in text
+    assert "docs/reporting.rst" in text
+    page = Path(__file__).resolve().parents[1] / "docs" / "reporting.rst"
+    assert "Which number to report" in page.read_text()
+
+
 # ------------------------------------------- issue 11: items 8, 10 and 15
 
 

@@ -33,6 +33,7 @@ def _expected_failed_checks(estimator):
     [
         CCA(),
         SVCCA(),
+        SVCCA(svd_dims="mle"),
         PWCCA(),
         FourierCCA(),
         CKA(),

@@ -8,8 +8,10 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_svcca import (
     CCA,
+    CKA,
     PWCCA,
     SVCCA,
+    Procrustes,
     SimilarityMatrixResult,
     _linalg,
     similarity_matrix,
@@ -172,6 +174,15 @@ def test_each_layer_is_decomposed_once(monkeypatch):
             "view_moments": n_layers,
             "gram_basis": n_layers,
             "cross_products": n_layers * (n_layers + 1) // 2,
+            "fit": 0,
+        }, estimator
+        # Held out: the same, once per training fold.
+        calls.update(dict.fromkeys(calls, 0))
+        similarity_matrix(layers, estimator=estimator, cv=3)
+        assert calls == {
+            "view_moments": 3 * n_layers,
+            "gram_basis": 3 * n_layers,
+            "cross_products": 3 * n_layers * (n_layers + 1) // 2,
             "fit": 0,
         }, estimator
 
@@ -357,3 +368,108 @@ def test_bad_input():
             [np.zeros((N, 2)), layers["inputs"]],
             estimator=make_pipeline(StandardScaler(), CCA()),
         )
+
+
+def _cross_val_matrix(estimator, layers_a, layers_b, cv, scoring=None):
+    from sklearn.model_selection import cross_val_score
+
+    return np.array(
+        [
+            [
+                cross_val_score(clone(estimator), a, b, cv=cv, scoring=scoring).mean()
+                for b in layers_b
+            ]
+            for a in layers_a
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        CCA(),
+        SVCCA(svd_dims=3),
+        SVCCA(svd_dims=(2, 4)),
+        PWCCA(),
+        CCA(solver="qr"),
+        CKA(),
+        Procrustes(alpha=0.5),
+    ],
+    ids=repr,
+)
+def test_cv_equals_a_loop_over_cross_val_score(estimator):
+    import warnings
+
+    from sklearn.model_selection import KFold
+
+    layers = _layers(1, rank_deficient=False)
+    cv = KFold(4, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _cross_val_matrix(estimator, layers.values(), layers.values(), cv)
+        result = similarity_matrix(layers, estimator=estimator, cv=cv)
+    np.testing.assert_allclose(result.similarities, expected, atol=1e-10)
+    assert result.fold_similarities.shape == (4, len(layers), len(layers))
+    np.testing.assert_allclose(result.fold_similarities.mean(axis=0), expected)
+
+
+def test_cv_with_two_networks_scoring_and_a_generic_estimator():
+    import warnings
+
+    from sklearn_svcca.metrics import svd_dims_scorer
+
+    a = _layers(2, rank_deficient=False)
+    b = _layers(3, rank_deficient=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for estimator, scoring in (
+            (SVCCA(svd_dims=2), svd_dims_scorer),
+            (make_pipeline(StandardScaler(), CCA()), None),
+        ):
+            expected = _cross_val_matrix(estimator, a.values(), b.values(), 3, scoring)
+            result = similarity_matrix(
+                a, b, estimator=estimator, scoring=scoring, cv=3, n_jobs=2
+            )
+            np.testing.assert_allclose(result.similarities, expected, atol=1e-10)
+    assert similarity_matrix(a, estimator=CCA()).fold_similarities is None
+    assert "fold_similarities=<array of shape (3, 4, 4)>" in repr(result)
+    assert "fold_similarities" not in repr(similarity_matrix(a, estimator=CCA()))
+
+
+def test_cv_held_out_similarity_of_unrelated_layers_is_near_zero():
+    # In sample, chance correlations make unrelated layers look similar.
+    rng = np.random.RandomState(0)
+    layers = [rng.normal(size=(2000, 30)) for _ in range(3)]
+    in_sample = similarity_matrix(layers, estimator=CCA()).similarities
+    held_out = similarity_matrix(layers, estimator=CCA(), cv=5).similarities
+    off = ~np.eye(3, dtype=bool)
+    assert np.all(in_sample[off] > 0.05)
+    assert np.all(np.abs(held_out[off]) < 0.02)
+    np.testing.assert_allclose(np.diag(held_out), 1.0)
+
+
+def test_cv_bad_input():
+    layers = _layers(4, rank_deficient=False)
+    with pytest.raises(ValueError, match="n_splits"):
+        similarity_matrix(layers, cv=1)
+    with pytest.raises(ValueError, match="Cannot have number of splits"):
+        similarity_matrix(layers, cv=N + 1)
+
+
+def test_cv_warns_once_per_kind_over_pairs_and_folds():
+    import warnings
+
+    from sklearn_svcca.exceptions import SampleSizeWarning
+
+    rng = np.random.RandomState(5)
+    # 60 samples, 40 training ones per fold, for layers of 12 neurons: every
+    # fit warns that in-sample correlations are biased.
+    layers = [rng.normal(size=(60, 12)) for _ in range(3)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        similarity_matrix(layers, estimator=CCA(), cv=3)
+    sample_size = [w for w in caught if issubclass(w.category, SampleSizeWarning)]
+    assert len(sample_size) == 1
+    message = str(sample_size[0].message)
+    assert "of 18 pairs of layers (X, y) warned" in message
+    assert "on training fold 3" in message

@@ -517,3 +517,51 @@ def test_on_the_tutorials_activations(tutorial_activations):
     # over 1000 images: chi2 with 1 df of about 190).
     assert test.n_significant == 20
     assert test.pvalues[0] < 1e-10
+
+
+@pytest.mark.parametrize("null", ["permutation", "gaussian"])
+def test_cv_null_is_the_held_out_similarity_of_each_resample(null):
+    from sklearn.model_selection import cross_val_score
+
+    rng = np.random.RandomState(0)
+    X, Y = _planted(rng, 300, 6, 5, [0.8, 0.5])
+    cv = KFold(3, shuffle=True, random_state=0)
+    result = similarity_baseline(
+        SVCCA(svd_dims=3), X, Y, null=null, n_resamples=4, cv=cv, random_state=1
+    )
+    assert result.observed == pytest.approx(
+        cross_val_score(SVCCA(svd_dims=3), X, Y, cv=cv).mean()
+    )
+    seeds = np.random.RandomState(1).randint(np.iinfo(np.int32).max, size=4)
+    for value, seed in zip(result.null_distribution, seeds, strict=True):
+        draw = np.random.RandomState(seed)
+        if null == "permutation":
+            Xn, Yn = X, Y[draw.permutation(300)]
+        else:
+            Xn, Yn = draw.standard_normal(size=X.shape), draw.standard_normal(Y.shape)
+        assert value == pytest.approx(
+            cross_val_score(SVCCA(svd_dims=3), Xn, Yn, cv=cv).mean()
+        )
+    assert result.observed_correlations is None
+    assert result.null_correlations is None
+
+
+def test_cv_null_is_centered_near_zero_and_calibrated():
+    rng = np.random.RandomState(1)
+    X, Y = rng.normal(size=(400, 8)), rng.normal(size=(400, 6))
+    held_out = similarity_baseline(CCA(), X, Y, n_resamples=30, cv=4, random_state=0)
+    in_sample = similarity_baseline(CCA(), X, Y, n_resamples=30, random_state=0)
+    assert abs(held_out.null_mean) < 0.03
+    assert in_sample.null_mean > 0.1
+    assert held_out.pvalue > 0.05
+    related = similarity_baseline(
+        CCA(), X, X[:, :6] + rng.normal(size=(400, 6)), n_resamples=30, cv=4
+    )
+    assert related.pvalue == pytest.approx(1 / 31)
+
+
+def test_cv_bad_input():
+    rng = np.random.RandomState(2)
+    X, Y = rng.normal(size=(50, 3)), rng.normal(size=(50, 2))
+    with pytest.raises(ValueError, match="cv"):
+        similarity_baseline(CCA(), X, Y, cv="five")

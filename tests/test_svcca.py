@@ -116,3 +116,22 @@ def test_svhn_layers_match_reference(tutorial_activations):
         svcca = SVCCA(svd_dims=20).fit(a, b)
     expected = reference.svcca(a.astype(np.float64), b.astype(np.float64), 20)
     assert_allclose(svcca.canonical_correlations_, expected, atol=1e-9)
+
+
+def test_svd_dims_mle_is_pcas_minka_estimate():
+    rng = np.random.RandomState(0)
+    for dims in (2, 5):
+        z = rng.normal(size=(1000, dims))
+        X = z @ rng.normal(size=(dims, 20)) + 0.5 * rng.normal(size=(1000, 20))
+        Y = z @ rng.normal(size=(dims, 15)) + 0.5 * rng.normal(size=(1000, 15))
+        svcca = SVCCA(svd_dims="mle").fit(X, Y)
+        assert svcca.x_svd_dims_ == PCA(n_components="mle").fit(X).n_components_
+        assert svcca.y_svd_dims_ == PCA(n_components="mle").fit(Y).n_components_
+        assert svcca.x_svd_dims_ == dims
+        pair = SVCCA(svd_dims=("mle", 1)).fit(X, Y)
+        assert (pair.x_svd_dims_, pair.y_svd_dims_) == (dims, 1)
+    # A view of rank 1 keeps its one direction.
+    one = SVCCA(svd_dims="mle").fit(X[:, :1], Y)
+    assert one.x_svd_dims_ == 1
+    with pytest.raises(ValueError, match="or 'mle'"):
+        SVCCA(svd_dims=("mle", "pca")).fit(X, Y)
