@@ -345,16 +345,29 @@ def max_abs(A):
 def ldexp(A, e):
     """``A * 2**e``, exactly, in ``A``'s namespace and dtype (a new array).
 
-    Real or complex. Two factors, each a representable power of two, cover
-    ``|e|`` up to 2046.
+    Real or complex. ``e`` is an int, or a NumPy array of ints broadcast
+    against ``A`` (one per column, say). Two factors, each a representable
+    power of two, cover ``|e|`` up to 2046.
     """
     half = e // 2
+    factors = [2.0**half, 2.0 ** (e - half)]
+    if np.ndim(e) and is_foreign(A):
+        factors = [from_numpy(np.asarray(f), A) for f in factors]
     # Overflow gives inf, without NumPy's RuntimeWarning: the callers check
     # for it and raise their own error, which says what to do.
     with np.errstate(over="ignore"):
-        out = A * 2.0**half
-        out *= 2.0 ** (e - half)
+        out = A * factors[0]
+        out *= factors[1]
     return out
+
+
+def project(X, mean, weights):
+    """``(X - mean) @ weights`` in float64 (the widest float of X's device)."""
+    if is_foreign(X):
+        xp, device = namespace(X)
+        acc = float_dtype(xp, device)
+        return (xp.astype(X, acc) - xp.astype(mean, acc)) @ xp.astype(weights, acc)
+    return (np.asarray(X, dtype=np.float64) - mean) @ weights
 
 
 def centered(X):

@@ -156,12 +156,7 @@ def _unit_columns(W):
     exponents = -np.frexp(np.where(top > 0, top, 1.0))[1]
     if np.all(np.abs(exponents) <= _SAFE_EXPONENT):
         return W
-    # Two factors, each a representable power of two (as _array_api.ldexp).
-    half = exponents // 2
-    factors = [2.0**half, 2.0 ** (exponents - half)]
-    if _array_api.is_foreign(W):
-        factors = [_array_api.from_numpy(f, like=W) for f in factors]
-    return W * factors[0] * factors[1]
+    return _array_api.ldexp(W, exponents)
 
 
 def _variates(X, mean, weights):
@@ -175,11 +170,7 @@ def _variates(X, mean, weights):
         return (X - _array_api.astype(mean, X.dtype)) @ _array_api.astype(
             weights, X.dtype
         )
-    wide = _array_api.float_dtype(*_array_api.namespace(X))
-    Xt = (_array_api.astype(X, wide) - _array_api.astype(mean, wide)) @ (
-        _array_api.astype(weights, wide)
-    )
-    return _array_api.astype(Xt, X.dtype)
+    return _array_api.astype(_array_api.project(X, mean, weights), X.dtype)
 
 
 # Weights below this are applied in float32 to float32 data.

@@ -239,8 +239,8 @@ class Procrustes(_BaseCCA):
                 X, self, attribute="x_weights_", method="score"
             )
             Y = self._check_y(y, X)
-            Xt = _aligned(X, self.x_mean_, self.x_weights_)
-            Yt = _aligned(Y, self.y_mean_, self.y_weights_)
+            Xt = _array_api.project(X, self.x_mean_, self.x_weights_)
+            Yt = _array_api.project(Y, self.y_mean_, self.y_weights_)
             xp, _ = _array_api.namespace(Xt)
             xy, xx, yy = (
                 float(_array_api.to_numpy(xp.sum(a * b)))
@@ -253,15 +253,6 @@ class Procrustes(_BaseCCA):
                 "samples that vary."
             )
         return float(np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0))
-
-
-def _aligned(X, mean, weights):
-    """``(X - mean) @ weights`` in float64 (the widest float of X's device)."""
-    if _array_api.is_foreign(X):
-        xp, device = _array_api.namespace(X)
-        acc = _array_api.float_dtype(xp, device)
-        return (xp.astype(X, acc) - xp.astype(mean, acc)) @ xp.astype(weights, acc)
-    return (np.asarray(X, dtype=np.float64) - mean) @ weights
 
 
 @validate_params(
