@@ -25,6 +25,7 @@ NumPy input never reaches this module's namespace paths: the NumPy code in
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 try:  # scikit-learn >= 1.6 vendors array-api-compat
     from sklearn.externals import array_api_compat as _compat
@@ -205,6 +206,71 @@ def check_same_namespace(X, estimator, *, attribute, method):
     except ImportError:  # pragma: no cover - scikit-learn < 1.9
         return
     check(X, estimator, attribute=attribute, method=method)
+
+
+# ------------------------------------------------------ linear algebra
+# The decompositions every route needs, dispatched once: NumPy input keeps the
+# LAPACK drivers measured fastest and most robust here; any other namespace
+# runs its own ``linalg`` on the array's device. Both take stacks (a leading
+# batch axis) as well as single matrices.
+
+
+def eigh(a):
+    """Eigenvalues (ascending) and eigenvectors of Hermitian ``a``, in its namespace.
+
+    NumPy: SciPy's divide-and-conquer driver (syevd) for one matrix, 15-20 %
+    faster here than its default MRRR and robust on the clustered spectra of
+    duplicated neurons; NumPy's (also syevd) for a stack.
+    """
+    if is_foreign(a):
+        xp, _ = namespace(a)
+        return xp.linalg.eigh(a)
+    if a.ndim == 2:
+        return scipy.linalg.eigh(a, check_finite=False, driver="evd")
+    return np.linalg.eigh(a)
+
+
+def svd(a, *, full_matrices=False):
+    """SVD that does not give up, in ``a``'s namespace (thin by default).
+
+    NumPy: LAPACK's gesdd, then gesvd. gesdd (divide and conquer) is fast but
+    can report non-convergence on perfectly valid matrices; that is the "SVD
+    did not converge" users of the original code met. gesvd (QR iteration)
+    is slower and converges. A stack is retried matrix by matrix.
+    ``full_matrices=True`` returns square ``U`` and ``Vᴴ`` (the layout of
+    :func:`numpy.linalg.svd`).
+    """
+    if is_foreign(a):
+        xp, _ = namespace(a)
+        return xp.linalg.svd(a, full_matrices=full_matrices)
+    if a.ndim > 2:
+        try:
+            return np.linalg.svd(a, full_matrices=full_matrices)
+        except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
+            parts = [svd(block, full_matrices=full_matrices) for block in a]
+            return tuple(np.stack(arrays) for arrays in zip(*parts, strict=True))
+    try:
+        return scipy.linalg.svd(a, full_matrices=full_matrices, check_finite=False)
+    except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
+        return scipy.linalg.svd(
+            a, full_matrices=full_matrices, check_finite=False, lapack_driver="gesvd"
+        )
+
+
+def qr(a, *, overwrite_a=False):
+    """Thin (economic) QR of ``a`` (or of each matrix of a stack), in its namespace.
+
+    NumPy: SciPy's Householder QR for one matrix, which may factor a
+    temporary in place (``overwrite_a``) instead of copying the data again.
+    """
+    if is_foreign(a):
+        xp, _ = namespace(a)
+        return xp.linalg.qr(a)
+    if a.ndim == 2:
+        return scipy.linalg.qr(
+            a, mode="economic", overwrite_a=overwrite_a, check_finite=False
+        )
+    return np.linalg.qr(a)
 
 
 # --------------------------------------------------------------- numerics

@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg
 from scipy.linalg.blas import dgemm as _dgemm
 from scipy.linalg.blas import dger as _dger
 from scipy.linalg.blas import dsyr as _dsyr
@@ -737,10 +736,7 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
         energy += n_samples * mean[columns] ** 2
     d = np.sqrt(energy) if scale else np.ones(m)
     g = ck / np.outer(d, d)
-    # Divide and conquer (syevd, NumPy's choice too): 15-20 % faster here
-    # than SciPy's default MRRR (syevr) for the full eigendecomposition, and
-    # robust on the clustered spectra of duplicated neurons.
-    lam, V = scipy.linalg.eigh(g, check_finite=False, driver="evd")
+    lam, V = eigh(g)
     lam = lam[::-1]
     V = V[:, ::-1]
     spectrum = np.clip(lam, 0.0, None)
@@ -764,10 +760,10 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
         # scaled eigenvectors decide the rank (scale-invariantly); D V spans
         # the column space in the original coordinates, where the shrinkage
         # is defined.
-        B, _ = np.linalg.qr(V * d[:, None])
+        B, _ = _array_api.qr(V * d[:, None])
         G = (1.0 - reg) * (B.T @ ck @ B)
         G[np.diag_indices(r)] += reg * np.trace(ck) / m
-        mu, M = scipy.linalg.eigh(G, check_finite=False)
+        mu, M = eigh(G)
         return ViewBasis(
             columns,
             np.ones(m),
@@ -822,9 +818,7 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
         xc -= mean[columns]
         if scale:
             xc /= magnitude
-        Q, R = scipy.linalg.qr(
-            xc, mode="economic", overwrite_a=True, check_finite=False
-        )
+        Q, R = _array_api.qr(xc, overwrite_a=True)
     d = magnitude if scale else np.ones(m)
     U, s, _Vt = svd(R)
     V = _Vt.T
@@ -838,23 +832,9 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     return ViewBasis(columns, d, V[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
 
 
-def svd(a, *, full_matrices=False):
-    """SVD that does not give up: LAPACK's gesdd, then gesvd.
-
-    gesdd (divide and conquer) is fast but can report non-convergence on
-    perfectly valid matrices; that is the "SVD did not converge" users of the
-    original code met. gesvd (QR iteration) is slower and converges.
-
-    Thin by default; ``full_matrices=True`` returns square ``U`` and ``Vᴴ``
-    (the layout of :func:`numpy.linalg.svd`, which :mod:`sklearn_svcca.compat`
-    reproduces).
-    """
-    try:
-        return scipy.linalg.svd(a, full_matrices=full_matrices, check_finite=False)
-    except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
-        return scipy.linalg.svd(
-            a, full_matrices=full_matrices, check_finite=False, lapack_driver="gesvd"
-        )
+# One definition of each decomposition, for every namespace (see _array_api).
+svd = _array_api.svd
+eigh = _array_api.eigh
 
 
 def cross_matrix(bx, by, cxy):
@@ -1352,7 +1332,7 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     d = _stacked_scale(diag, keep, energy)
     mask = keep[:, :, None] & keep[:, None, :]
     g = np.where(mask, c / (d[:, :, None] * d[:, None, :]), 0.0)
-    lam, V = _by_realness(np.linalg.eigh, (g,), complex_outputs=(1,))
+    lam, V = _by_realness(eigh, (g,), complex_outputs=(1,))
     lam = lam[:, ::-1]
     V = V[:, :, ::-1]
     n_kept = keep.sum(axis=1)
@@ -1411,7 +1391,7 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
         diag = np.linalg.norm(Z, axis=1) ** 2
         d = _stacked_scale(diag, keep & (diag > 0), energy)
         Z /= d[:, None, :]
-        Q, R = np.linalg.qr(Z)
+        Q, R = _array_api.qr(Z)
     U, s, Vh = stacked_svd(R)
     # With fewer samples than columns the factors are narrower than m: pad
     # them with zero directions so that both routes share one shape.
@@ -1435,21 +1415,8 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
 
 
 def stacked_svd(a):
-    """Stacked thin SVD, falling back to QR iteration problem by problem.
-
-    NumPy's stacked SVD is LAPACK's gesdd, which can report non-convergence on
-    valid matrices (see :func:`svd`); the rare failure is retried per problem
-    with :func:`svd`'s fallback.
-    """
-    return _by_realness(_stacked_svd, (a,), complex_outputs=(0, 2))
-
-
-def _stacked_svd(a):
-    try:
-        return np.linalg.svd(a, full_matrices=False)
-    except np.linalg.LinAlgError:  # pragma: no cover - LAPACK-dependent
-        parts = [svd(block) for block in a]
-        return tuple(np.stack(arrays) for arrays in zip(*parts, strict=True))
+    """Stacked thin SVD (:func:`svd`), in real arithmetic on real problems."""
+    return _by_realness(svd, (a,), complex_outputs=(0, 2))
 
 
 def stacked_canonical_directions(bx, by, cxy=None):
