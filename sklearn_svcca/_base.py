@@ -922,7 +922,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         )
         rho, A_full, B_full, order = self._unit_variance(rho, A_full, B_full, moments)
         inner_x, inner_y = (
-            _array_api.take(a, order, axis=1) for a in (inner_x, inner_y)
+            _linalg._take(a, order, axis=1) for a in (inner_x, inner_y)
         )
 
         k = rho.shape[0]
@@ -1083,7 +1083,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         A = A / _linalg._nonzero_or_one(nx) * math.sqrt(n - 1)
         B = B / _linalg._nonzero_or_one(ny) * math.sqrt(n - 1)
         r, A, B = (
-            _array_api.take(a, order, axis=a.ndim - 1) for a in (r, A, B)
+            _linalg._take(a, order, axis=a.ndim - 1) for a in (r, A, B)
         )
         return r, A, B, order
 

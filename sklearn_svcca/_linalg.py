@@ -78,6 +78,18 @@ def _host(a):
     return _array_api.to_numpy(a) if _array_api.is_foreign(a) else a
 
 
+def _take(a, index, axis):
+    """``a`` at host integer ``index`` along ``axis`` (a copy), in its namespace.
+
+    NumPy arrays are indexed as they always were (``a[:, index]`` is
+    Fortran-ordered): the layout decides the order of later reductions, so
+    NumPy fits keep their numbers to the last bit.
+    """
+    if _array_api.is_foreign(a):
+        return _array_api.take(a, index, axis=axis)
+    return a[(slice(None),) * axis + (index,)]
+
+
 def _submatrix(c, rows, cols):
     """``c[np.ix_(rows, cols)]`` (host index arrays), in ``c``'s namespace."""
     return _array_api.take(_array_api.take(c, rows, axis=0), cols, axis=1)
@@ -950,7 +962,7 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     xp, device = _namespace(mean)
     if _array_api.is_foreign(X) != _array_api.is_foreign(mean):
         X = _array_api.move_like(X, mean)
-    xc = xp.astype(_array_api.take(X, columns, axis=1), mean.dtype, copy=True)
+    xc = xp.astype(_take(X, columns, axis=1), mean.dtype, copy=True)
     magnitude = xp.linalg.vector_norm(xc, axis=0)
     xc -= _array_api.take(mean, columns, axis=0)
     if scale:

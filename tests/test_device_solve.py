@@ -33,7 +33,13 @@ pytestmark = pytest.mark.skipif(
     reason="array API dispatch needs SCIPY_ARRAY_API=1 before scipy is imported",
 )
 
-NAMESPACES = [("array_api_strict", "device1"), ("torch", "cpu")]
+# CUDA torch and CuPy run where present (benchmarks/run_device_checks.sh).
+NAMESPACES = [
+    ("array_api_strict", "device1"),
+    ("torch", "cpu"),
+    ("torch", "cuda"),
+    ("cupy", None),
+]
 
 _LINALG = ("eigh", "eigvalsh", "svd", "qr", "solve", "inv", "lstsq", "cholesky", "pinv")
 
