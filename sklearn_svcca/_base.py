@@ -152,8 +152,8 @@ def _unit_columns(W):
     """
     if W.shape[0] * W.shape[1] == 0:
         return W
-    xp, _ = _linalg._namespace(W)
-    top = _linalg._host(xp.max(xp.abs(W), axis=0))
+    xp, _ = _linalg.namespace_of(W)
+    top = _linalg.to_host(xp.max(xp.abs(W), axis=0))
     exponents = -np.frexp(np.where(top > 0, top, 1.0))[1]
     if np.all(np.abs(exponents) <= _SAFE_EXPONENT):
         return W
@@ -659,10 +659,12 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         """Per view: the largest uncentered mean square of a neuron, and
         the largest magnitude of a mean."""
         n = moments.n_samples
-        xp, _ = _linalg._namespace(moments.cxx)
+        xp, _ = _linalg.namespace_of(moments.cxx)
         return tuple(
             (
-                float(xp.max(xp.linalg.diagonal(c) / n + mean**2)) if c.shape[0] else 0.0,
+                float(xp.max(xp.linalg.diagonal(c) / n + mean**2))
+                if c.shape[0]
+                else 0.0,
                 float(xp.max(xp.abs(mean))) if c.shape[0] else 0.0,
             )
             for c, mean in (
@@ -699,7 +701,7 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     def _finite(moments):
         """Whether every statistic in ``moments`` is finite (any namespace)."""
         for a in moments[1:]:
-            xp, _ = _linalg._namespace(a)
+            xp, _ = _linalg.namespace_of(a)
             if not bool(xp.all(xp.isfinite(xp.asarray(a)))):
                 return False
         return True
@@ -921,9 +923,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             )
         )
         rho, A_full, B_full, order = self._unit_variance(rho, A_full, B_full, moments)
-        inner_x, inner_y = (
-            _linalg._take(a, order, axis=1) for a in (inner_x, inner_y)
-        )
+        inner_x, inner_y = (_linalg.take(a, order, axis=1) for a in (inner_x, inner_y))
 
         k = rho.shape[0]
         if self.n_components is not None:
@@ -988,7 +988,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             if shared is not None:
                 n_eff = shared[i].effective_samples()
             else:
-                xp, _ = _linalg._namespace(c)
+                xp, _ = _linalg.namespace_of(c)
                 n_eff = _linalg.effective_samples(data, mean, xp.linalg.diagonal(c))
             few = np.intersect1d(_linalg.few_sample_columns(n_eff, n), kept)
             if few.size:
@@ -1075,16 +1075,14 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         if self.reg == 0:
             order = np.arange(rho.shape[0])
             return rho, A * math.sqrt(n - 1), B * math.sqrt(n - 1), order
-        xp, _ = _linalg._namespace(A)
+        xp, _ = _linalg.namespace_of(A)
         r, nx, ny = _linalg.variate_correlations(A, B, moments)
         r = xp.clip(r, 0.0, 1.0)
         # The order of the k pairs is decided on the host.
-        order = np.argsort(-_linalg._host(r), kind="stable")
-        A = A / _linalg._nonzero_or_one(nx) * math.sqrt(n - 1)
-        B = B / _linalg._nonzero_or_one(ny) * math.sqrt(n - 1)
-        r, A, B = (
-            _linalg._take(a, order, axis=a.ndim - 1) for a in (r, A, B)
-        )
+        order = np.argsort(-_linalg.to_host(r), kind="stable")
+        A = A / _linalg.safe_divisor(nx) * math.sqrt(n - 1)
+        B = B / _linalg.safe_divisor(ny) * math.sqrt(n - 1)
+        r, A, B = (_linalg.take(a, order, axis=a.ndim - 1) for a in (r, A, B))
         return r, A, B, order
 
     def _check_resolvable(self, n, rank_x, rank_y):
@@ -1151,12 +1149,12 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         each view's neurons with its unit-length canonical variates
         (:func:`_linalg.variate_inner`), shape ``(n_features, n_components_)``.
         """
-        xp, _ = _linalg._namespace(self.canonical_correlations_)
+        xp, _ = _linalg.namespace_of(self.canonical_correlations_)
         self.similarity_ = float(xp.mean(self.canonical_correlations_))
 
     def _aggregate(self, r, Xc, Yc, U, V):
         """Summarise held-out correlations ``r`` of the canonical pairs."""
-        xp, _ = _linalg._namespace(r)
+        xp, _ = _linalg.namespace_of(r)
         return float(xp.mean(r))
 
     def _score_moments(self, moments):

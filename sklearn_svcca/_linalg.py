@@ -66,19 +66,19 @@ _BLOCK_ELEMENTS = 1 << 22
 # column indices) come to the host: a few hundred numbers, never a matrix.
 
 
-def _namespace(a):
+def namespace_of(a):
     """``(xp, device)`` of ``a``: NumPy itself for a NumPy array."""
     if _array_api.is_foreign(a):
         return _array_api.namespace(a)
     return np, "cpu"
 
 
-def _host(a):
+def to_host(a):
     """A small array (per-column numbers) as a NumPy array on the host."""
     return _array_api.to_numpy(a) if _array_api.is_foreign(a) else a
 
 
-def _take(a, index, axis):
+def take(a, index, axis):
     """``a`` at host integer ``index`` along ``axis`` (a copy), in its namespace.
 
     NumPy arrays are indexed as they always were (``a[:, index]`` is
@@ -103,9 +103,9 @@ def _column_dots(A, B):
     return np.einsum("ij,ij->j", A, B)
 
 
-def _nonzero_or_one(a):
+def safe_divisor(a):
     """``a`` with its zeros (and negatives) replaced by 1: safe divisors."""
-    xp, _ = _namespace(a)
+    xp, _ = namespace_of(a)
     return xp.where(a > 0, a, xp.ones_like(a))
 
 
@@ -584,7 +584,7 @@ def effective_samples(X, mean, sum_squares, *, block_rows=None):
     if block_rows is None:
         block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1]))
     # Per-column numbers: the host decides the threshold.
-    mean, sum_squares = _host(mean), _host(sum_squares)
+    mean, sum_squares = to_host(mean), to_host(sum_squares)
     # Standardised deviations e = d / σ have Σ e² = n, so n_eff = n² / Σ e⁴;
     # they cannot overflow when raised to the fourth power, which lets a
     # float32 view be processed in float32 (2.3x faster than float64 here,
@@ -668,11 +668,9 @@ def nonconstant_columns(c, mean, n_samples):
     columns : ndarray of int
         On the host (NumPy), whatever the namespace of ``c``.
     """
-    xp, _ = _namespace(c)
+    xp, _ = namespace_of(c)
     ss = xp.linalg.diagonal(c)
-    return np.flatnonzero(
-        _host(ss > n_samples * (CONSTANT_RTOL * xp.abs(mean)) ** 2)
-    )
+    return np.flatnonzero(to_host(ss > n_samples * (CONSTANT_RTOL * xp.abs(mean)) ** 2))
 
 
 @dataclass
@@ -768,7 +766,7 @@ class ViewBasis:
         """Whiten with ``(1 - reg) s² + reg mean(s²)`` instead of ``s²``."""
         if reg == 0:
             return self
-        xp, _ = _namespace(self.s)
+        xp, _ = namespace_of(self.s)
         s2 = self.s**2
         return replace(self, s_white=xp.sqrt((1.0 - reg) * s2 + reg * xp.mean(s2)))
 
@@ -866,7 +864,7 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     and the eigensolver) and the square of the data's own
     :func:`noise_floor`.
     """
-    xp, device = _namespace(c)
+    xp, device = namespace_of(c)
     m = columns.shape[0]
     ck = _submatrix(c, columns, columns)
     energy = xp.linalg.diagonal(ck)
@@ -882,7 +880,7 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     lam = xp.flip(lam)
     V = xp.flip(V, axis=1)
     # The rank is decided on the host, from the m eigenvalues.
-    lam_h = _host(lam)
+    lam_h = to_host(lam)
     spectrum = np.clip(lam_h, 0.0, None)
     lam_max = lam_h[0] if m else 0.0
     # The Gram matrix resolves eigenvalues to about max(m, sqrt(n)) eps
@@ -890,7 +888,7 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     # (a duplicated neuron) rounds to below that, and the cut keeps a
     # safety factor of 100 above it.
     resolved = lam_max * max(m, np.sqrt(n_samples)) * EPS
-    floor2 = noise_floor(_host(energy), _host(d), n_samples, eps) ** 2
+    floor2 = noise_floor(to_host(energy), to_host(d), n_samples, eps) ** 2
     tol = max(100.0 * resolved, floor2)
     r = int(np.count_nonzero(lam_h > tol))
     unresolved = int(np.count_nonzero(lam_h[r:] > max(resolved, floor2)))
@@ -959,10 +957,10 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     n, m = X.shape[0], columns.shape[0]
     if eps is None:
         eps = input_eps(X)
-    xp, device = _namespace(mean)
+    xp, device = namespace_of(mean)
     if _array_api.is_foreign(X) != _array_api.is_foreign(mean):
         X = _array_api.move_like(X, mean)
-    xc = xp.astype(_take(X, columns, axis=1), mean.dtype, copy=True)
+    xc = xp.astype(take(X, columns, axis=1), mean.dtype, copy=True)
     magnitude = xp.linalg.vector_norm(xc, axis=0)
     xc -= _array_api.take(mean, columns, axis=0)
     if scale:
@@ -971,10 +969,10 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     d = magnitude if scale else xp.ones(m, dtype=xc.dtype, device=device)
     U, s, Vt = svd(R)
     # The rank is decided on the host, from the m singular values.
-    s_h = _host(s)
+    s_h = to_host(s)
     tol = max(
         (s_h[0] if s_h.size else 0.0) * max(n, m) * EPS,
-        noise_floor(_host(magnitude) ** 2, _host(d), n, eps),
+        noise_floor(to_host(magnitude) ** 2, to_host(d), n, eps),
     )
     r = int(np.count_nonzero(s_h > tol))
     spectrum = np.zeros(m)
@@ -1028,7 +1026,7 @@ def canonical_directions(bx, by, cxy, cxx, cyy):
         ``⟨h_i, x_j⟩`` for the unit-length variates ``h_i`` of each view and
         its kept centered columns ``x_j`` (:func:`variate_inner`).
     """
-    xp, _ = _namespace(cxy)
+    xp, _ = namespace_of(cxy)
     M = cross_matrix(bx, by, cxy)
     P, rho, Tt = svd(M)
     k = min(M.shape)
@@ -1069,11 +1067,11 @@ def variate_inner(basis, P, c):
     if not basis.factors_data:
         ck = _submatrix(c, basis.columns, basis.columns)
         return inner_from_moments(ck, basis.whitener() @ P)
-    xp, _ = _namespace(P)
+    xp, _ = namespace_of(P)
     G = P if basis.s_white is None else P * (basis.s / basis.s_white)[:, None]
     norms = xp.linalg.vector_norm(G, axis=0)
     inner = ((basis.V * basis.s) * basis.scale[:, None]) @ G
-    return inner / _nonzero_or_one(norms)
+    return inner / safe_divisor(norms)
 
 
 def scatter_rows(a, rows, n_rows):
@@ -1082,7 +1080,7 @@ def scatter_rows(a, rows, n_rows):
     By one ``take`` from ``a`` with a zero row appended, in ``a``'s namespace
     (Array API arrays have no integer-array assignment).
     """
-    xp, device = _namespace(a)
+    xp, device = namespace_of(a)
     source = xp.concat([a, xp.zeros((1, a.shape[1]), dtype=a.dtype, device=device)])
     index = np.full(n_rows, a.shape[0])
     index[rows] = np.arange(a.shape[0])
@@ -1164,7 +1162,7 @@ def pearson_columns(U, V, tol_u=0.0, tol_v=0.0):
     -------
     r : array of shape (k,)
     """
-    xp, _ = _namespace(U)
+    xp, _ = namespace_of(U)
     U = U - xp.mean(U, axis=0)
     V = V - xp.mean(V, axis=0)
     nu = xp.linalg.vector_norm(U, axis=0)
@@ -1201,7 +1199,7 @@ def safe_norm(A, axis=None):
         xp, _ = _array_api.namespace(A)
         if 0 in A.shape:
             return xp.linalg.vector_norm(A, axis=axis)
-        top = _nonzero_or_one(xp.max(xp.abs(A), axis=axis, keepdims=True))
+        top = safe_divisor(xp.max(xp.abs(A), axis=axis, keepdims=True))
         out = xp.linalg.vector_norm(A / top, axis=axis, keepdims=True) * top
         return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
     top = np.max(np.abs(A), axis=axis, keepdims=True) if A.size else np.zeros(1)
@@ -1226,7 +1224,7 @@ def projection_weights(inner):
         ``α_i = Σ_j |⟨h_i, x_j⟩|``, normalised to sum to 1 (in the namespace
         of ``inner``).
     """
-    xp, _ = _namespace(inner)
+    xp, _ = namespace_of(inner)
     alpha = xp.sum(xp.abs(inner), axis=0)
     total = xp.sum(alpha)
     if not float(total) > 0:
@@ -1238,10 +1236,10 @@ def projection_weights(inner):
 
 def inner_from_moments(c, A):
     """``⟨h_i, x_j⟩`` from cross-products: ``C A / sqrt(diag(Aᵀ C A))``."""
-    xp, _ = _namespace(c)
+    xp, _ = namespace_of(c)
     CA = c @ A
     norms = xp.sqrt(xp.clip(_column_dots(A, CA), 0.0, None))
-    return CA / _nonzero_or_one(norms)
+    return CA / safe_divisor(norms)
 
 
 def inner_from_data(Xc, H):
@@ -1250,10 +1248,10 @@ def inner_from_data(Xc, H):
     ``H`` is centered here. Both in one namespace, where the ``O(n p k)``
     product runs and the result stays.
     """
-    xp, _ = _namespace(H)
+    xp, _ = namespace_of(H)
     H = H - xp.mean(H, axis=0)
     norms = xp.linalg.vector_norm(H, axis=0)
-    return Xc.T @ (H / _nonzero_or_one(norms))
+    return Xc.T @ (H / safe_divisor(norms))
 
 
 def variate_correlations(A, B, moments):
@@ -1271,14 +1269,14 @@ def variate_correlations(A, B, moments):
     nx, ny : array of shape (k,)
         ``‖u_i‖`` and ``‖v_i‖``.
     """
-    xp, _ = _namespace(moments.cxx)
+    xp, _ = namespace_of(moments.cxx)
     vx = _column_dots(A, moments.cxx @ A)
     vy = _column_dots(B, moments.cyy @ B)
     cov = _column_dots(A, moments.cxy @ B)
     nx = xp.sqrt(xp.clip(vx, 0.0, None))
     ny = xp.sqrt(xp.clip(vy, 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = xp.where(nx * ny > 0, cov / _nonzero_or_one(nx * ny), 0.0)
+        r = xp.where(nx * ny > 0, cov / safe_divisor(nx * ny), 0.0)
     return xp.clip(r, -1.0, 1.0), nx, ny
 
 

@@ -28,8 +28,8 @@ except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
 
 import sklearn_svcca._array_api as array_api
-import sklearn_svcca._linalg as linalg
 import sklearn_svcca._fourier as fourier
+import sklearn_svcca._linalg as linalg
 from sklearn_svcca import CCA, CKA, PWCCA, SVCCA, FourierCCA, Procrustes
 
 pytestmark = pytest.mark.skipif(
