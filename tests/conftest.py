@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import synthetic
+
 SHARED_DATA = (
     Path(__file__).resolve().parents[1].parent
     / "shared"
@@ -158,16 +160,10 @@ def reference_correlations():
     return _reference_correlations
 
 
-def make_views(seed, n, p, q, *, latent=2, noise=1.0, offset=0.0, dtype=np.float64):
-    """Two views sharing ``latent`` Gaussian factors, plus Gaussian noise."""
-    rng = np.random.RandomState(seed)
-    Z = rng.normal(size=(n, latent))
-    X = Z @ rng.normal(size=(latent, p)) + noise * rng.normal(size=(n, p)) + offset
-    Y = Z @ rng.normal(size=(latent, q)) + noise * rng.normal(size=(n, q)) - offset
-    return X.astype(dtype), Y.astype(dtype)
-
-
 @pytest.fixture(scope="session")
 def views():
-    """``views(seed, n, p, q, latent=2, noise=1.0, offset=0.0, dtype)``."""
-    return make_views
+    """``views(seed, n, p, q, latent=2, noise=1.0, offset=0.0, dtype)``.
+
+    The suite's one generator of two related views (``synthetic.views``).
+    """
+    return synthetic.views
