@@ -48,17 +48,21 @@ class Case:
     def name(self):
         return repr(self.estimator)
 
-    def data(self, seed, n, p=5, q=4, **kwargs):
+    def data(self, seed, n, p=None, q=None, **kwargs):
         """Views (or conv maps) of ``n`` samples for this measure.
 
-        For FourierCCA, ``p`` and ``q`` are the channels of 3x4 and 4x2 maps
-        (different, non-square maps; 12 and 8 frequencies).
+        ``p`` and ``q`` default to 5 and 4 features. For FourierCCA they are
+        the channels (default 3 and 2) of 3x5 and 4x7 maps
+        (different, non-square maps; never with equal last axes, which read
+        as an ambiguous layout).
         """
         if self.maps:
             kwargs.pop("latent", None)
             kwargs.pop("rank_deficient", None)
-            return synthetic.maps(seed, n, (3, 4, p), (4, 2, q), **kwargs)
-        return synthetic.views(seed, n, p, q, **kwargs)
+            p, q = p or 3, q or 2
+            assert p not in (5, 7) and q not in (5, 7)
+            return synthetic.maps(seed, n, (3, 5, p), (4, 7, q), **kwargs)
+        return synthetic.views(seed, n, p or 5, q or 4, **kwargs)
 
 
 # Theorems (see test_invariances.py for their statements).
