@@ -351,15 +351,7 @@ def test_tags_declare_array_api_support(case):
 
 def _maps(seed=0, n=263, x_shape=(5, 4, 3), y_shape=(4, 6, 2), dependent=False):
     """Two layers of conv maps sharing a signal; different, non-square maps."""
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, *x_shape)) + 2.0
-    Y = rng.normal(size=(n, *y_shape)) - 1.0
-    Y[..., 0] += np.resize(X[..., 0], (n, *y_shape[:2]))
-    if dependent:
-        # Dependent at every frequency but DC: auto takes the exact route
-        # there only ("mixed").
-        X[..., 2] = X[..., 0] + rng.normal(size=(n, 1, 1))
-    return X, Y
+    return synthetic.maps(seed, n, x_shape, y_shape, dependent=dependent)
 
 
 FOURIER_CASES = [

@@ -20,6 +20,7 @@ from test_fourier import WRONG_NDIM_CASES, wrong_ndim_message
 from sklearn_svcca import CCA, PWCCA, FourierCCA
 from sklearn_svcca.exceptions import ConditioningWarning, SampleSizeWarning
 
+import synthetic
 from estimators import CASES, Case, ids
 
 da = pytest.importorskip("dask.array")
@@ -341,12 +342,7 @@ def test_distributed_worker_processes(views, assert_same_fit):
 
 def _maps(seed, n, x_shape, y_shape, *, offset=1.5):
     """Two layers of conv maps (n, h, w, c) sharing a signal, with means."""
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, *x_shape)) + offset
-    Y = rng.normal(size=(n, *y_shape)) - offset
-    # y's first channel sees X's first channel (resized to y's map).
-    Y[..., 0] += np.resize(X[..., 0], (n, *y_shape[:2]))
-    return X, Y
+    return synthetic.maps(seed, n, x_shape, y_shape, offset=offset)
 
 
 FOURIER_SHAPES = [
