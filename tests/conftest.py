@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import reference
 import synthetic
 
 SHARED_DATA = (
@@ -140,24 +141,13 @@ def assert_same_fit():
     return _assert_same_fit
 
 
-def _reference_correlations(X, Y):
-    """Canonical correlations from the definition, in plain NumPy.
-
-    Center, take orthonormal bases of both column spaces by Householder QR,
-    and return the singular values of ``Qxᵀ Qy``. Independent of the
-    library; for full-rank, well-conditioned views only.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    qx, _ = np.linalg.qr(X - X.mean(axis=0))
-    qy, _ = np.linalg.qr(Y - Y.mean(axis=0))
-    return np.linalg.svd(qx.T @ qy, compute_uv=False)
-
-
 @pytest.fixture(scope="session")
 def reference_correlations():
-    """Plain-NumPy canonical correlations (QR of both views, SVD)."""
-    return _reference_correlations
+    """Plain-NumPy canonical correlations (QR of both views, SVD).
+
+    ``reference.qr_correlations``: the QR reference of the accuracy targets.
+    """
+    return reference.qr_correlations
 
 
 @pytest.fixture(scope="session")
