@@ -180,3 +180,19 @@ def rng_free_offsets(basis, n):
     # pure rounding noise.
     coef = np.linspace(-1.0, 1.0, n * basis.shape[0]).reshape(n, -1) * 100
     return coef @ basis
+
+
+def test_every_public_measure_is_in_the_table_of_cases():
+    # The cross-cutting suites cover what estimators.CASES lists: a new
+    # measure must be added there (with its expectations) to be covered.
+    from sklearn.base import BaseEstimator
+
+    import sklearn_svcca
+
+    public = {
+        name
+        for name in sklearn_svcca.__all__
+        if isinstance(getattr(sklearn_svcca, name), type)
+        and issubclass(getattr(sklearn_svcca, name), BaseEstimator)
+    }
+    assert public == {type(c.estimator).__name__ for c in CASES}
