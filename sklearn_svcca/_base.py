@@ -209,9 +209,10 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
 
     - ``batch, merge = est._moment_functions()``: two plain picklable
       functions. ``batch(X, Y)`` summarises validated 2-D views of the same
-      samples (NumPy, or another Array API namespace: the summary is always
-      on the host); ``merge(a, b)`` combines the summaries of disjoint sets
-      of samples, associatively and exactly, in any split.
+      samples (NumPy, or another Array API namespace: the dense moments
+      then stay in it, on its device; FourierCCA's and debiased CKA's
+      summaries are on the host); ``merge(a, b)`` combines the summaries
+      of disjoint sets of samples, associatively and exactly, in any split.
     - ``est._fit_moments(summary, X, Y, *, warn)`` sets every fitted
       attribute, ``similarity_`` included, from a summary; ``X`` and ``Y``
       are the data when they are in memory (some routes use them), else

@@ -215,3 +215,27 @@ def test_without_float64_the_solve_runs_on_the_host(estimator, monkeypatch):
     np.testing.assert_allclose(
         _host(est.canonical_correlations_), ref.canonical_correlations_, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_moments_and_their_merge_stay_on_the_device(namespace, device):
+    # Chan et al.'s merge of two device batches equals the moments of all
+    # the samples, on the device, and the NumPy moments to rounding.
+    from sklearn_svcca._linalg import compute_moments, merge_moments
+
+    X, Y = _data(kind="deficient")
+    xp, device = _xp(namespace, device)
+    Xd, Yd = xp.asarray(X, device=device), xp.asarray(Y, device=device)
+    whole = compute_moments(Xd, Yd)
+    merged = merge_moments(
+        compute_moments(Xd[:40, ...], Yd[:40, ...]),
+        compute_moments(Xd[40:, ...], Yd[40:, ...]),
+    )
+    expected = compute_moments(X, Y)
+    assert whole.n_samples == merged.n_samples == X.shape[0]
+    for got_w, got_m, want in zip(whole[1:], merged[1:], expected[1:], strict=True):
+        for got in (got_w, got_m):
+            assert _kind(got) == _kind(Xd)
+            np.testing.assert_allclose(
+                _host(got), want, rtol=0, atol=1e-12 * np.max(np.abs(want))
+            )
