@@ -20,6 +20,11 @@ split of work is:
 
 NumPy input never reaches this module's namespace paths: the NumPy code in
 ``_linalg`` runs unchanged.
+
+FourierCCA goes further: its per-frequency statistics stay on the device and
+its stacked decompositions (``_linalg``'s ``stacked_*`` functions, written
+against the Array API) run there through :func:`eigh`, :func:`svd` and
+:func:`qr`; see the FourierCCA section below.
 """
 
 from __future__ import annotations
@@ -174,10 +179,11 @@ def as_view(Y, like):
 def fitted_to_namespace(estimator, like):
     """Move the public floating (or complex) fitted arrays next to ``like``.
 
-    ``_fit_moments`` computes every attribute on the host; this makes them
-    arrays of the input's kind, on its device, so that ``transform`` and
-    ``score`` run there. Private state (the moments that ``partial_fit``
-    merges) stays on the host.
+    The dense estimators' ``_fit_moments`` computes every attribute on the
+    host; this makes them arrays of the input's kind, on its device, so that
+    ``transform`` and ``score`` run there. Private state (the moments that
+    ``partial_fit`` merges) stays on the host. FourierCCA computes its
+    attributes on the device already: there is nothing to move for it.
     """
     if not is_foreign(like):
         return
@@ -456,11 +462,11 @@ def centered(X):
 
 
 # ------------------------------------------------------------- FourierCCA
-# The same split for FourierCCA's maps (n_samples, height, width, channels):
-# centering, the FFT and every per-frequency product over samples run in the
-# namespace (complex128 where the device has float64); the per-frequency
-# sums come to the host, where _fourier finishes them exactly as for NumPy
-# input. Frequencies are given as host "bins" ``(index, conj, real)``: each
+# FourierCCA's maps (n_samples, height, width, channels): centering, the FFT
+# and every per-frequency product over samples run in the namespace
+# (complex128 where the device has float64), and the per-frequency sums stay
+# there, where _fourier finishes and solves them with the same code as for
+# NumPy input. Frequencies are given as host "bins" ``(index, conj, real)``: each
 # solved frequency's flat position in the ``rfftn`` output over (height,
 # width), whether it must be conjugated, and whether it is real.
 

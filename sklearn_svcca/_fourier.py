@@ -17,7 +17,8 @@ Conventions: maps are ``(n_samples, height, width, channels)``; the DFT is
 NumPy's unnormalised forward ``fft2`` over (height, width); frequencies along
 an axis of length ``m`` are listed in NumPy's order ``0, 1, ..., -1`` (as
 ``np.fft.fftfreq(m, 1 / m)``). Cross-products are ``Zᴴ Z`` sums over samples
-of the centered DFT coefficients, accumulated in complex128.
+of the centered DFT coefficients, accumulated in complex128 (for Array API
+input, in its namespace and on its device, where they are also solved).
 """
 
 from __future__ import annotations
@@ -308,6 +309,9 @@ class SpectralMoments(NamedTuple):
         Uncentered ``Σ x²`` of each channel over samples and positions: the
         scale against which a channel counts as zero at a frequency.
     y_sumsq : ndarray of shape (q,)
+
+    For an Array API input every array is of the input's namespace and on
+    its device (complex128 / float64 where the device has float64).
     """
 
     n_samples: int
@@ -906,8 +910,8 @@ class FourierCCA(_BaseCCA):
     **Large data.** Everything is learnt from per-frequency sufficient
     statistics, so :meth:`partial_fit` streams, Dask arrays of maps chunked
     by samples are reduced on the workers, and Array API arrays (PyTorch,
-    CuPy) are transformed and multiplied on their device, with only the
-    statistics decomposed on the host (see :ref:`scaling`).
+    CuPy) are transformed, multiplied and decomposed on their device, where
+    the fitted arrays stay (see :ref:`scaling`).
 
     References
     ----------
