@@ -667,8 +667,8 @@ def _solves_on_host(like):
     return _array_api.float_dtype(xp, device) != xp.float64
 
 
-def _moments_on_host(moments):
-    """``moments`` as host float64 / complex128 NumPy arrays."""
+def moments_to_host(moments):
+    """``moments`` as host float64 / complex128 NumPy arrays (copies)."""
     return SpectralMoments(
         moments.n_samples,
         *(_host64(a) for a in moments[1:]),
@@ -1252,7 +1252,7 @@ class FourierCCA(_BaseCCA):
             # A device without float64 (Apple MPS): decompose on the host in
             # float64, then put the fitted arrays on the device. The exact
             # route's spectra are formed on the device and copied over.
-            diagnostics = self._solve(_moments_on_host(moments), X, Y, warn, like)
+            diagnostics = self._solve(moments_to_host(moments), X, Y, warn, like)
             for name in self._DEVICE_ARRAYS:
                 setattr(self, name, _array_api.from_numpy(getattr(self, name), like))
             return diagnostics
