@@ -237,7 +237,7 @@ def test_partial_fit_solves_on_the_device(namespace, device, assert_same_fit):
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 @pytest.mark.parametrize("one_dimensional_y", [False, True])
 def test_dense_layers_solve_on_the_device(
-    namespace, device, one_dimensional_y, stacked_ranks, assert_same_fit
+    namespace, device, one_dimensional_y, stacked_ranks, assert_same_fit, monkeypatch
 ):
     # 2-D input is a 1x1 map: one real problem, the real-arithmetic path.
     xp, device = _xp(namespace, device)
@@ -249,11 +249,22 @@ def test_dense_layers_solve_on_the_device(
     ref = FourierCCA().fit(X, y)
     ref_ranks = [r for _, r in stacked_ranks]
     stacked_ranks.clear()
+    # The problem is exactly real: it must be solved in real arithmetic.
+    dtypes = []
+    for name in ("eigh", "svd"):
+        original = getattr(linalg, name)
+
+        def spy(a, *args, _original=original, **kwargs):
+            dtypes.append(str(a.dtype))
+            return _original(a, *args, **kwargs)
+
+        monkeypatch.setattr(linalg, name, spy)
     with host_linalg_forbidden(), sklearn.config_context(array_api_dispatch=True):
         est = FourierCCA().fit(
             xp.asarray(X, device=device), xp.asarray(y, device=device)
         )
         Xt = est.transform(xp.asarray(X, device=device))
+    assert dtypes and all("float64" in d for d in dtypes), dtypes
     assert est.solver_ == ref.solver_ == "qr"
     for got, want in zip(stacked_ranks, ref_ranks, strict=True):
         np.testing.assert_array_equal(got[1], want)
