@@ -765,12 +765,16 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         # Every public method that needs the solution starts here.
         self._solve_pending()
 
-    def _check_y(self, y, X):
+    def _require_y(self, y):
+        """score's check for a missing second view, before any conversion."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__}.score requires y, the second view, but "
                 "the target y is None."
             )
+
+    def _check_y(self, y, X):
+        self._require_y(y)
         y = _validation.check_input(y, "y")
         Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
         Y = self._as_view(Y, like=X)

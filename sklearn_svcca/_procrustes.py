@@ -222,6 +222,8 @@ class Procrustes(_BaseCCA):
             In [-1, 1]; higher is more similar.
         """
         self._check_is_fitted()
+        # Before the Dask branch, whose view checks take y for granted.
+        self._require_y(y)
         if _dask.is_dask_array(X) or _dask.is_dask_array(y):
             import dask
 
