@@ -688,7 +688,7 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             mean, weights = f"{view}_mean_", f"{view}_weights_"
             setattr(self, mean, _array_api.ldexp(getattr(self, mean), -e))
             setattr(self, weights, _array_api.ldexp(getattr(self, weights), e))
-            if not self._finite((None, getattr(self, weights))):
+            if not _array_api.all_finite(getattr(self, weights)):
                 name = "X" if view == "x" else "y"
                 raise ValueError(
                     f"{name}'s activations are too small in magnitude (about "
@@ -701,11 +701,7 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     @staticmethod
     def _finite(moments):
         """Whether every statistic in ``moments`` is finite (any namespace)."""
-        for a in moments[1:]:
-            xp, _ = _linalg.namespace_of(a)
-            if not bool(xp.all(xp.isfinite(xp.asarray(a)))):
-                return False
-        return True
+        return all(_array_api.all_finite(a) for a in moments[1:])
 
     def _check_finite(self, moments, *, batch=False):
         """Refuse statistics that overflowed float64, saying what to do."""
