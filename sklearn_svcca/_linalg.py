@@ -66,6 +66,32 @@ _BLOCK_ELEMENTS = 1 << 22
 # column indices) come to the host: a few hundred numbers, never a matrix.
 
 
+# Python floats: strict namespaces refuse NumPy scalars next to their arrays.
+_EPS = float(EPS)
+
+
+def _ns(a):
+    return _array_api.namespace(a)[0]
+
+
+def _is_complex(a):
+    return _ns(a).isdtype(a.dtype, "complex floating")
+
+
+def _real_part(a):
+    return _ns(a).real(a) if _is_complex(a) else a
+
+
+def _host(a):
+    """A per-problem vector that drives a decision, as a host NumPy array."""
+    return np.asarray(_array_api.to_numpy(a))
+
+
+def _count(mask):
+    """``True`` entries along the last axis of a stacked mask, in its namespace."""
+    return _ns(mask).count_nonzero(mask, axis=-1)
+
+
 def namespace_of(a):
     """``(xp, device)`` of ``a``: NumPy itself for a NumPy array."""
     if _array_api.is_foreign(a):
@@ -791,7 +817,7 @@ def input_eps(A):
     return max(float(np.finfo(dtype).eps), EPS)
 
 
-def noise_floor(energy, scale, n_samples, eps):
+def noise_floor(energy, scale, n_samples, eps, keep=None):
     """Size of a view's rounding noise, in its decomposition's coordinates.
 
     Each stored activation is known to about ``eps`` relative to its own
@@ -804,25 +830,107 @@ def noise_floor(energy, scale, n_samples, eps):
     ``1 + sqrt(m / n)``; twice that is the floor below which a singular
     value cannot be told from an exact linear dependency.
 
+    Batched: the columns are the last axis, and any leading axes are
+    problems, each with its own floor. In the namespace of ``energy``.
+
     Parameters
     ----------
-    energy : ndarray of shape (m,)
-        Uncentered sums of squares of the kept columns.
-    scale : ndarray of shape (m,)
+    energy : array of shape (..., m)
+        Uncentered sums of squares of the columns.
+    scale : array of shape (..., m)
         Column scaling of the decomposition.
     n_samples : int
     eps : float
         See :func:`input_eps`.
+    keep : array of bool, shape (..., m), default=None
+        Columns that count (per problem); None: all of them. ``m`` is then
+        the number of kept columns.
 
     Returns
     -------
-    floor : float
+    floor : array of shape (...)
+        0 for a problem with no columns.
     """
-    m = energy.shape[0]
-    if m == 0:
-        return 0.0
-    col = eps * np.sqrt(energy) / scale
-    return 2.0 * float(np.sqrt(np.mean(col**2))) * (1.0 + np.sqrt(m / n_samples))
+    xp, _ = namespace_of(energy)
+    eps, n_samples = float(eps), int(n_samples)
+    col2 = eps**2 * energy / scale**2
+    if keep is None:
+        m = float(energy.shape[-1])
+        total = xp.sum(col2, axis=-1)
+        rms = xp.sqrt(total / max(m, 1.0))
+    else:
+        m = xp.astype(_count(keep), col2.dtype)
+        total = xp.sum(xp.where(keep, col2, 0.0), axis=-1)
+        rms = xp.sqrt(total / xp.clip(m, min=1.0))
+    spread = np.sqrt(m / n_samples) if keep is None else xp.sqrt(m / n_samples)
+    return 2.0 * rms * (1.0 + spread)
+
+
+def gram_rank_cut(lam, m, n_samples, floor):
+    """The Gram route's rank cut, per problem: which eigenvalues are kept.
+
+    The Gram matrix resolves eigenvalues to about ``max(m, sqrt(n)) eps64
+    λ_max`` (its formation and the eigensolver); an exact dependency (a
+    duplicated neuron) rounds to below that. An eigenvalue is kept above
+    the larger of 100 times that (a safety factor) and the square of the
+    data's :func:`noise_floor`. Batched over leading axes, in the
+    namespace of ``lam``.
+
+    Parameters
+    ----------
+    lam : array of shape (..., m_max)
+        Eigenvalues of the scaled Gram matrices, descending.
+    m : int or array of shape (...)
+        Number of columns of each problem.
+    n_samples : int
+    floor : float or array of shape (...)
+        :func:`noise_floor` of each problem.
+
+    Returns
+    -------
+    above : array of bool, shape (..., m_max)
+        The eigenvalues kept.
+    unresolved : array of bool, shape (..., m_max)
+        Eigenvalues cut although they may be real (see
+        :attr:`ViewBasis.unresolved`): below what the route resolves but
+        above both an exact dependency's rounding and the noise floor.
+    """
+    xp, _ = namespace_of(lam)
+    if lam.shape[-1] == 0:
+        return lam > 0, lam > 0
+    resolved = lam[..., 0] * xp.clip(m, min=float(np.sqrt(n_samples))) * _EPS
+    floor2 = floor**2
+    above = lam > xp.maximum(100.0 * resolved, floor2)[..., None]
+    unresolved = ~above & (lam > xp.maximum(resolved, floor2)[..., None])
+    return above, unresolved
+
+
+def qr_rank_cut(s, m, n_samples, floor):
+    """The QR route's rank cut, per problem: which singular values are kept.
+
+    A singular value is kept above the larger of numpy's ``matrix_rank``
+    tolerance (``s_max max(n, m) eps64``: what the factorisation resolves)
+    and the data's own :func:`noise_floor`. Batched as
+    :func:`gram_rank_cut`.
+
+    Parameters
+    ----------
+    s : array of shape (..., k)
+        Singular values of the scaled data, descending.
+    m : int or array of shape (...)
+        Number of columns of each problem.
+    n_samples : int
+    floor : float or array of shape (...)
+
+    Returns
+    -------
+    above : array of bool, shape (..., k)
+    """
+    xp, _ = namespace_of(s)
+    if s.shape[-1] == 0:
+        return s > 0
+    tol = s[..., 0] * xp.clip(m, min=float(n_samples)) * _EPS
+    return s > xp.maximum(tol, floor)[..., None]
 
 
 def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS):
@@ -882,16 +990,10 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     # The rank is decided on the host, from the m eigenvalues.
     lam_h = to_host(lam)
     spectrum = np.clip(lam_h, 0.0, None)
-    lam_max = lam_h[0] if m else 0.0
-    # The Gram matrix resolves eigenvalues to about max(m, sqrt(n)) eps
-    # lam_max (its formation and the eigensolver); an exact dependency
-    # (a duplicated neuron) rounds to below that, and the cut keeps a
-    # safety factor of 100 above it.
-    resolved = lam_max * max(m, np.sqrt(n_samples)) * EPS
-    floor2 = noise_floor(to_host(energy), to_host(d), n_samples, eps) ** 2
-    tol = max(100.0 * resolved, floor2)
-    r = int(np.count_nonzero(lam_h > tol))
-    unresolved = int(np.count_nonzero(lam_h[r:] > max(resolved, floor2)))
+    floor = noise_floor(to_host(energy), to_host(d), n_samples, eps)
+    above, unresolved = gram_rank_cut(lam_h, m, n_samples, floor)
+    r = int(np.count_nonzero(above))
+    unresolved = int(np.count_nonzero(unresolved))
     V, s = V[:, :r], xp.sqrt(lam[:r])
     if reg > 0:
         # Shrink within the column space. A direction's component in the
@@ -970,11 +1072,8 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     U, s, Vt = svd(R)
     # The rank is decided on the host, from the m singular values.
     s_h = to_host(s)
-    tol = max(
-        (s_h[0] if s_h.size else 0.0) * max(n, m) * EPS,
-        noise_floor(to_host(magnitude) ** 2, to_host(d), n, eps),
-    )
-    r = int(np.count_nonzero(s_h > tol))
+    floor = noise_floor(to_host(magnitude) ** 2, to_host(d), n, eps)
+    r = int(np.count_nonzero(qr_rank_cut(s_h, m, n, floor)))
     spectrum = np.zeros(m)
     spectrum[: s_h.shape[0]] = s_h**2
     return ViewBasis(columns, d, Vt.T[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
@@ -1362,32 +1461,6 @@ def shape_alignment(zx, zy, moments, cols_x, cols_y):
 # route choices) -- comes to the host.
 
 
-# Python floats: strict namespaces refuse NumPy scalars next to their arrays.
-_EPS = float(EPS)
-
-
-def _ns(a):
-    return _array_api.namespace(a)[0]
-
-
-def _is_complex(a):
-    return _ns(a).isdtype(a.dtype, "complex floating")
-
-
-def _real_part(a):
-    return _ns(a).real(a) if _is_complex(a) else a
-
-
-def _host(a):
-    """A per-problem vector that drives a decision, as a host NumPy array."""
-    return np.asarray(_array_api.to_numpy(a))
-
-
-def _count(mask):
-    """``True`` entries of each row of a stacked mask, in the namespace."""
-    return _ns(mask).count_nonzero(mask, axis=1)
-
-
 def _pad_columns(a, m):
     """``a`` (n_problems, ..., r) with ``m - r`` zero columns appended."""
     xp, device = _array_api.namespace(a)
@@ -1496,17 +1569,6 @@ def _stacked_scale(diag, keep, energy):
     return xp.where(keep, xp.sqrt(xp.where(keep, ref, 1.0)), 1.0)
 
 
-def _stacked_noise_floor(diag, keep, scale, energy, n_samples, eps):
-    """:func:`noise_floor` of each problem's kept columns."""
-    xp = _ns(diag)
-    eps, n_samples = float(eps), int(n_samples)
-    ref = _stacked_reference(diag, energy)
-    m = xp.astype(_count(keep), diag.dtype)
-    col2 = xp.sum(xp.where(keep, eps**2 * ref / scale**2, 0.0), axis=1)
-    rms = xp.sqrt(col2 / xp.clip(m, min=1.0))
-    return 2.0 * rms * (1.0 + xp.sqrt(m / n_samples))
-
-
 def _exactly_real(*arrays):
     """Per problem (leading axis): whether every array is exactly real there."""
     xp, device = _array_api.namespace(arrays[0])
@@ -1592,12 +1654,9 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     lam = xp.flip(lam, axis=1)
     V = xp.flip(V, axis=2)
     n_kept = xp.astype(_count(keep), lam.dtype)
-    floor = _stacked_noise_floor(diag, keep, d, energy, n_samples, eps)
-    # gram_basis's rule: cut at 100x what the Gram route resolves.
-    resolved = lam[:, 0] * xp.clip(n_kept, min=float(np.sqrt(n_samples))) * _EPS
-    tol = xp.maximum(100.0 * resolved, floor**2)
-    above = lam > tol[:, None]
-    unresolved = ~above & (lam > xp.maximum(resolved, floor**2)[:, None])
+    ref = _stacked_reference(diag, energy)
+    floor = noise_floor(ref, d, n_samples, eps, keep=keep)
+    above, unresolved = gram_rank_cut(lam, n_kept, n_samples, floor)
     s = xp.sqrt(xp.where(above, lam, 0.0))
     return StackedBasis(
         keep=keep,
@@ -1646,10 +1705,8 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
     s = _pad_columns(s, m)
     U = _pad_columns(U, m)
     V = _pad_columns(_array_api.conj_t(Vh), m)
-    floor = _stacked_noise_floor(diag, keep, d, energy, n, eps)
-    n_kept = xp.astype(_count(keep), s.dtype)
-    tol = xp.maximum(s[:, 0] * xp.clip(n_kept, min=float(n)) * _EPS, floor)
-    above = s > tol[:, None]
+    floor = noise_floor(_stacked_reference(diag, energy), d, n, eps, keep=keep)
+    above = qr_rank_cut(s, xp.astype(_count(keep), s.dtype), n, floor)
     return StackedBasis(
         keep=keep,
         scale=d,

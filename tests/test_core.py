@@ -188,6 +188,51 @@ def test_rank_cut_at_the_noise_floor_of_the_stored_precision():
     assert gram64.rank == 3 and gram64.needs_exact_route()
 
 
+@core_settings
+@given(seed=st.integers(0, 2**16), m=st.integers(1, 6), eps_exp=st.integers(7, 16))
+def test_batched_noise_floor_and_rank_cuts_are_the_dense_ones_per_problem(
+    seed, m, eps_exp
+):
+    # One floor and one cut of each route serve both engines: a batch of
+    # problems with masked columns gives, problem by problem, what the
+    # unbatched call gives on that problem's kept columns alone.
+    rng = np.random.RandomState(seed)
+    n, eps = 50, 10.0**-eps_exp
+    energy = rng.uniform(0.5, 2.0, size=(3, m)) * 10.0 ** rng.randint(-3, 4, (3, m))
+    scale = np.sqrt(energy) * rng.uniform(0.5, 2.0, size=(3, m))
+    keep = rng.uniform(size=(3, m)) < 0.7
+    keep[0] = True
+    floors = _a(_linalg.noise_floor(energy, scale, n, eps, keep=keep))
+    lam = -np.sort(-rng.uniform(0, 1, size=(3, m)) ** 8, axis=1) * 1e3
+    lam[:, 0] = 1e3
+    # An eigenvalue at each side of both thresholds.
+    if m > 2:
+        lam[:, 1] = floors**2 * (1 + 1e-9)
+        lam[:, 2] = floors**2 * (1 - 1e-9)
+    kept = keep.sum(axis=1).astype(float)
+    above, unresolved = _linalg.gram_rank_cut(lam, kept, n, floors)
+    s_above = _linalg.qr_rank_cut(np.sqrt(lam), kept, n, floors)
+    for t in range(3):
+        cols = np.flatnonzero(keep[t])
+        floor = float(_linalg.noise_floor(energy[t, cols], scale[t, cols], n, eps))
+        assert floors[t] == pytest.approx(floor, rel=1e-12)
+        # The definition, written out.
+        want = 0.0
+        if cols.size:
+            col2 = energy[t, cols] / scale[t, cols] ** 2
+            want = 2 * eps * np.sqrt(np.mean(col2)) * (1 + np.sqrt(cols.size / n))
+        assert floor == pytest.approx(want, rel=1e-12, abs=0.0)
+        a1, u1 = _linalg.gram_rank_cut(lam[t], int(cols.size), n, floor)
+        assert _a(a1).tolist() == _a(above)[t].tolist()
+        assert _a(u1).tolist() == _a(unresolved)[t].tolist()
+        resolved = lam[t, 0] * max(cols.size, np.sqrt(n)) * np.finfo(float).eps
+        assert _a(above)[t].tolist() == (lam[t] > max(100 * resolved, floor**2)).tolist()
+        tol_qr = np.sqrt(lam[t, 0]) * max(n, cols.size) * np.finfo(float).eps
+        s1 = _linalg.qr_rank_cut(np.sqrt(lam[t]), int(cols.size), n, floor)
+        assert _a(s1).tolist() == _a(s_above)[t].tolist()
+        assert _a(s1).tolist() == (np.sqrt(lam[t]) > max(tol_qr, floor)).tolist()
+
+
 # -------------------------------------------------- canonical directions
 
 
