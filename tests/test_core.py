@@ -203,7 +203,7 @@ def test_batched_noise_floor_and_rank_cuts_are_the_dense_ones_per_problem(
     keep = rng.uniform(size=(3, m)) < 0.7
     keep[0] = True
     floors = _a(_linalg.noise_floor(energy, scale, n, eps, keep=keep))
-    lam = -np.sort(-rng.uniform(0, 1, size=(3, m)) ** 8, axis=1) * 1e3
+    lam = -np.sort(-(rng.uniform(0, 1, size=(3, m)) ** 8), axis=1) * 1e3
     lam[:, 0] = 1e3
     # An eigenvalue at each side of both thresholds.
     if m > 2:
@@ -226,7 +226,9 @@ def test_batched_noise_floor_and_rank_cuts_are_the_dense_ones_per_problem(
         assert _a(a1).tolist() == _a(above)[t].tolist()
         assert _a(u1).tolist() == _a(unresolved)[t].tolist()
         resolved = lam[t, 0] * max(cols.size, np.sqrt(n)) * np.finfo(float).eps
-        assert _a(above)[t].tolist() == (lam[t] > max(100 * resolved, floor**2)).tolist()
+        assert (
+            _a(above)[t].tolist() == (lam[t] > max(100 * resolved, floor**2)).tolist()
+        )
         tol_qr = np.sqrt(lam[t, 0]) * max(n, cols.size) * np.finfo(float).eps
         s1 = _linalg.qr_rank_cut(np.sqrt(lam[t]), int(cols.size), n, floor)
         assert _a(s1).tolist() == _a(s_above)[t].tolist()
