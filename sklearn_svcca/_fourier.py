@@ -1637,7 +1637,7 @@ class FourierCCA(_BaseCCA):
         tol_u = 10.0 * A.shape[1] * eps * norm_x * _linalg.safe_norm(A, axis=1)
         tol_v = 10.0 * B.shape[1] * eps * norm_y * _linalg.safe_norm(B, axis=1)
         # The (n_solved, k) correlations are the result: they come to the host.
-        r = _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
+        r = _linalg.correlations_from_sums(suv, suu, svv, tol_u, tol_v)
         return np.asarray(_array_api.to_numpy(r), dtype=np.float64)
 
     def _pair_mask(self):

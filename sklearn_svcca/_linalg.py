@@ -1264,12 +1264,9 @@ def pearson_columns(U, V, tol_u=0.0, tol_v=0.0):
     xp, _ = namespace_of(U)
     U = U - xp.mean(U, axis=0)
     V = V - xp.mean(V, axis=0)
-    nu = xp.linalg.vector_norm(U, axis=0)
-    nv = xp.linalg.vector_norm(V, axis=0)
-    num = _column_dots(U, V)
-    ok = (nu > tol_u) & (nv > tol_v)
-    r = xp.where(ok, num / xp.where(ok, nu * nv, xp.ones_like(nu)), 0.0)
-    return xp.clip(r, -1.0, 1.0)
+    return correlations_from_sums(
+        _column_dots(U, V), _column_dots(U, U), _column_dots(V, V), tol_u, tol_v
+    )
 
 
 def projection_rounding(X, W):
@@ -1368,15 +1365,12 @@ def variate_correlations(A, B, moments):
     nx, ny : array of shape (k,)
         ``‖u_i‖`` and ``‖v_i‖``.
     """
-    xp, _ = namespace_of(moments.cxx)
-    vx = _column_dots(A, moments.cxx @ A)
-    vy = _column_dots(B, moments.cyy @ B)
-    cov = _column_dots(A, moments.cxy @ B)
-    nx = xp.sqrt(xp.clip(vx, 0.0, None))
-    ny = xp.sqrt(xp.clip(vy, 0.0, None))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = xp.where(nx * ny > 0, cov / safe_divisor(nx * ny), 0.0)
-    return xp.clip(r, -1.0, 1.0), nx, ny
+    return correlations_from_sums(
+        _column_dots(A, moments.cxy @ B),
+        _column_dots(A, moments.cxx @ A),
+        _column_dots(B, moments.cyy @ B),
+        return_norms=True,
+    )
 
 
 def partial_whitener(columns, basis, alpha):
@@ -1801,33 +1795,47 @@ def align_phases(A, B):
     return A * rot, B * rot
 
 
-def stacked_pearson(sxy, sxx, syy, tol_u=0.0, tol_v=0.0):
-    """Correlations from stacked centered inner products, 0 where undefined.
+def correlations_from_sums(sxy, sxx, syy, tol_u=0.0, tol_v=0.0, *, return_norms=False):
+    """Correlations of pairs of variates from their centered sums, 0 where undefined.
 
-    ``r = Re(sxy) / sqrt(sxx syy)``: for complex variates ``u``, ``v`` with
-    ``sxy = Σ ū v``, this is the Pearson correlation of the real vectors
-    ``(Re u, Im u)`` and ``(Re v, Im v)``, so it is negative for opposed
-    variates and near 0 for unrelated ones (the modulus would not be). As in
-    :func:`pearson_columns`, a variate whose centered norm is at most its
-    tolerance is constant to working precision and gives 0.
+    ``r = Re(sxy) / sqrt(sxx syy)``. For real variates ``u``, ``v`` this is
+    their Pearson correlation; for complex ones with ``sxy = Σ ū v`` it is
+    the Pearson correlation of the real vectors ``(Re u, Im u)`` and
+    ``(Re v, Im v)``, so it is negative for opposed variates and near 0 for
+    unrelated ones (the modulus would not be). A variate whose centered
+    norm is at most its tolerance (or 0) is constant to working precision:
+    its correlation is undefined and counts as 0 (no linear relationship
+    can be seen), never NaN nor rounding noise. The one formula behind
+    :func:`pearson_columns` (from data), :func:`variate_correlations` (from
+    moments) and FourierCCA's per-frequency scores; any leading axes are
+    problems.
 
     Parameters
     ----------
-    sxy : array of shape (n_problems, k)
+    sxy : array of shape (..., k)
         ``Σ ū v`` over samples, centered.
-    sxx, syy : array of shape (n_problems, k)
+    sxx, syy : array of shape (..., k)
         ``Σ |u|²`` and ``Σ |v|²``, centered.
-    tol_u, tol_v : float or array of shape (n_problems, k), default=0.0
-        Rounding level of the norms of ``u`` and ``v``.
+    tol_u, tol_v : float or array of shape (..., k), default=0.0
+        Rounding level of the norms of ``u`` and ``v`` (see
+        :func:`projection_rounding`).
+    return_norms : bool, default=False
+        Also return the norms ``sqrt(sxx)`` and ``sqrt(syy)``.
 
     Returns
     -------
-    r : array of shape (n_problems, k)
-        In the namespace and on the device of ``sxx``.
+    r : array of shape (..., k)
+        Clipped to [-1, 1], in the namespace and on the device of ``sxx``.
+    nu, nv : array of shape (..., k)
+        Only with ``return_norms``.
     """
-    xp = _ns(sxx)
+    xp, _ = namespace_of(sxx)
     nu = xp.sqrt(xp.clip(sxx, min=0.0))
     nv = xp.sqrt(xp.clip(syy, min=0.0))
-    ok = (nu > tol_u) & (nv > tol_v)
-    r = xp.where(ok, _real_part(sxy) / xp.where(ok, nu * nv, 1.0), 0.0)
-    return xp.clip(r, min=-1.0, max=1.0)
+    den = nu * nv
+    # den > 0 as well: two tiny norms whose product underflows.
+    ok = (nu > tol_u) & (nv > tol_v) & (den > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = xp.where(ok, _real_part(sxy) / xp.where(ok, den, 1.0), 0.0)
+    r = xp.clip(r, min=-1.0, max=1.0)
+    return (r, nu, nv) if return_norms else r

@@ -420,7 +420,7 @@ def test_align_phases_makes_the_pivot_real_and_keeps_correlations():
     assert_allclose(after, before, atol=1e-12)
 
 
-def test_stacked_pearson_equals_pearson_columns_on_real_variates():
+def test_correlations_from_sums_equals_pearson_columns_on_real_variates():
     X, Y = synthetic.views(8, 120, 5, 4, latent=3, offset=1.5)
     _, (_, A, B, *_) = _dense_solution(X, Y, "gram")
     U, V = X @ A, Y @ B  # uncentered: both routines center
@@ -430,7 +430,29 @@ def test_stacked_pearson_equals_pearson_columns_on_real_variates():
     sxy = np.sum(Uc * Vc, axis=0)[None]
     sxx = np.sum(Uc * Uc, axis=0)[None]
     syy = np.sum(Vc * Vc, axis=0)[None]
-    stacked = _a(_linalg.stacked_pearson(sxy, sxx, syy, tol_u=1e-9))[0]
+    stacked = _a(_linalg.correlations_from_sums(sxy, sxx, syy, tol_u=1e-9))[0]
     dense = _a(_linalg.pearson_columns(U, V, tol_u=1e-9))
     assert_allclose(stacked, dense, rtol=1e-12, atol=1e-15)
     assert stacked[-1] == 0.0
+
+
+def test_correlations_from_sums_is_zero_where_undefined_never_nan():
+    # Zero or negative (rounding) sums of squares and norms at their
+    # tolerance are undefined, so 0; tiny but exact sums are not.
+    sxx = np.array([0.0, -1e-30, 4.0, 1e-300, 1.0])
+    syy = np.array([1.0, 1.0, 1.0, 1e-300, 1.0])
+    sxy = np.array([0.0, 0.0, 1.0, 1e-300, 2.0])
+    r = _a(_linalg.correlations_from_sums(sxy, sxx, syy, tol_u=np.r_[0, 0, 2, 0, 0]))
+    assert r.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]  # the last one clipped
+    # The moments route gives the same numbers as the data route.
+    X, Y = synthetic.views(9, 80, 4, 3, latent=2, offset=1.0)
+    _, (_, A, B, *_) = _dense_solution(X, Y, "gram")
+    A = np.c_[A, np.zeros(4)]  # a variate with no variation
+    B = np.c_[B, np.ones(3)]
+    r_m, nx, ny = (
+        _a(o) for o in _linalg.variate_correlations(A, B, _linalg.compute_moments(X, Y))
+    )
+    assert_allclose(r_m, _a(_linalg.pearson_columns(X @ A, Y @ B)), atol=1e-12)
+    assert r_m[-1] == 0.0 and nx[-1] == 0.0
+    assert_allclose(nx, np.linalg.norm((X - X.mean(0)) @ A, axis=0), rtol=1e-10)
+    assert_allclose(ny, np.linalg.norm((Y - Y.mean(0)) @ B, axis=0), rtol=1e-10)
