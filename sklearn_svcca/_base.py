@@ -945,7 +945,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         # scikit-learn's convention: the entry of largest magnitude in each
         # column of A is positive, and B's matching column follows, so the
         # pair's correlation keeps its sign whatever route found it.
-        A_full, B_full = _linalg.flip_signs(A_full[:, :k], B_full[:, :k])
+        A_full, B_full = _linalg.align_phases(A_full[:, :k], B_full[:, :k])
 
         self._moments = moments
         self.n_samples_seen_ = n

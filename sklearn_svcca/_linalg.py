@@ -1186,23 +1186,6 @@ def scatter_rows(a, rows, n_rows):
     return _array_api.take(source, index, axis=0)
 
 
-def flip_signs(A, B):
-    """scikit-learn's sign convention for paired directions, in their namespace.
-
-    ``svd_flip``: the entry of largest magnitude in each column of ``A`` is
-    made positive and ``B``'s matching column follows, so that a pair's
-    correlation keeps its sign whatever route found it. scikit-learn's
-    ``svd_flip`` follows the Array API only while dispatch is on; a solve
-    deferred by ``partial_fit`` may run after the user's
-    ``config_context`` has closed, so it is switched on here for arrays of
-    another namespace.
-    """
-    dispatch = _array_api.is_foreign(A)
-    with config_context(array_api_dispatch=True) if dispatch else nullcontext():
-        A, Bt = svd_flip(A, B.T)
-    return A, Bt.T
-
-
 def n_svd_dims(spectrum, svd_dims, rank, n_samples=None):
     """How many leading singular directions SVCCA keeps.
 
@@ -1764,34 +1747,47 @@ def _whitened_cross(Wx, cxy, Wy):
 
 
 def align_phases(A, B):
-    """Make the phase of each pair of complex directions deterministic.
+    """Make the sign (real) or phase (complex) of paired directions deterministic.
 
-    The complex counterpart of scikit-learn's ``svd_flip`` (which the
-    real estimators use on ``(A, Bᵀ)``): each column pair is
-    multiplied by the unit complex number that makes the entry of largest
-    magnitude in the column of ``A`` real and positive. Complex directions are
-    defined up to such a common phase, which leaves the pair's correlation
-    unchanged; on real problems this is exactly ``svd_flip``.
+    scikit-learn's convention, ``svd_flip`` on ``(A, Bᵀ)``: each column of
+    ``A`` and the matching column of ``B`` are multiplied by the unit
+    number that makes the entry of largest magnitude in the column of ``A``
+    real and positive. Directions are defined up to such a common factor,
+    which leaves the pair's correlation unchanged. One problem of real
+    directions (the dense estimators) goes through scikit-learn's
+    ``svd_flip`` itself; stacked or complex directions (FourierCCA) through
+    the same rule written for a leading problem axis and complex phases,
+    which on real problems is exactly ``svd_flip``.
 
     Parameters
     ----------
-    A : array of shape (n_problems, p, k)
-    B : array of shape (n_problems, q, k)
+    A : array of shape (p, k) or (n_problems, p, k)
+    B : array of shape (q, k) or (n_problems, q, k)
 
     Returns
     -------
     A, B : arrays
-        In the namespace and on the device of ``A``.
+        In the namespace and on the device of ``A``. Real 2-D input may be
+        flipped in place.
     """
-    xp = _ns(A)
-    idx = xp.argmax(xp.abs(A), axis=1)
-    pivot = xp.take_along_axis(A, idx[:, None, :], axis=1)[:, 0, :]
+    xp, _ = namespace_of(A)
+    if A.ndim == 2 and not _is_complex(A):
+        # svd_flip follows the Array API only while dispatch is on; a solve
+        # deferred by partial_fit may run after the user's config_context
+        # has closed, so it is switched on here for arrays of another
+        # namespace.
+        dispatch = _array_api.is_foreign(A)
+        with config_context(array_api_dispatch=True) if dispatch else nullcontext():
+            A, Bt = svd_flip(A, B.T)
+        return A, Bt.T
+    idx = xp.argmax(xp.abs(A), axis=-2)
+    pivot = xp.take_along_axis(A, idx[..., None, :], axis=-2)[..., 0, :]
     mag = xp.abs(pivot)
     nonzero = mag > 0
     phase = xp.where(
         nonzero, pivot / xp.astype(xp.where(nonzero, mag, 1.0), pivot.dtype), 1.0
     )
-    rot = (xp.conj(phase) if _is_complex(phase) else phase)[:, None, :]
+    rot = (xp.conj(phase) if _is_complex(phase) else phase)[..., None, :]
     return A * rot, B * rot
 
 

@@ -403,6 +403,15 @@ def test_align_phases_on_real_directions_is_svd_flip(seed, p, k):
     A_d, Bt_d = svd_flip(A.copy(), B.T.copy(), u_based_decision=True)
     assert_allclose(A_s[0], A_d, rtol=0, atol=0)
     assert_allclose(B_s[0], Bt_d.T, rtol=0, atol=0)
+    # One problem (the dense estimators' case): the same function, the same
+    # numbers; and complex input with zero imaginary parts, the same up to
+    # the rounding of complex division (pivot / |pivot|).
+    A_1, B_1 = (_a(o) for o in _linalg.align_phases(A.copy(), B.copy()))
+    assert_allclose(A_1, A_d, rtol=0, atol=0)
+    assert_allclose(B_1, Bt_d.T, rtol=0, atol=0)
+    A_c, B_c = (_a(o) for o in _linalg.align_phases(A + 0j, B + 0j))
+    assert_allclose(A_c, A_d, rtol=1e-15, atol=0)
+    assert_allclose(B_c, Bt_d.T, rtol=1e-15, atol=0)
 
 
 def test_align_phases_makes_the_pivot_real_and_keeps_correlations():
