@@ -115,7 +115,7 @@ class FrequencyGrid:
         paired, positions = _hartley_positions(self)
         partners = _array_api.take(values, paired, axis=0)
         if conjugate:
-            partners = _conj(partners)
+            partners = _linalg.conj(partners)
         xp, _ = _array_api.namespace(values)
         return _array_api.take(xp.concat([values, partners], axis=0), positions, 0)
 
@@ -324,17 +324,6 @@ class SpectralMoments(NamedTuple):
     y_sumsq: np.ndarray
 
 
-def _conj(a):
-    """``ā`` in ``a``'s namespace (``a`` itself when real)."""
-    xp, _ = _array_api.namespace(a)
-    return xp.conj(a) if xp.isdtype(a.dtype, "complex floating") else a
-
-
-def _hermitian_outer(a, b):
-    """Stacked ``āᵀ b``: ``out[t, i, j] = conj(a[t, i]) * b[t, j]``."""
-    return _conj(a)[:, :, None] * b[:, None, :]
-
-
 def _accumulate_cross_products(cxx, cyy, cxy, zx, zy, real):
     """Add ``zxᴴ zx`` (lower triangle), ``zyᴴ zy`` (lower) and ``zxᴴ zy``.
 
@@ -466,9 +455,9 @@ def _finish_spectral_moments(n, x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy, g
     xp, _ = _array_api.namespace(x_map)
     sx = _map_spectrum(rx, grid, x_view=True)
     sy = _map_spectrum(ry, grid, x_view=False)
-    cxx -= _hermitian_outer(sx, sx) / n
-    cyy -= _hermitian_outer(sy, sy) / n
-    cxy -= _hermitian_outer(sx, sy) / n
+    cxx -= _linalg.outer(sx, sx) / n
+    cyy -= _linalg.outer(sy, sy) / n
+    cxy -= _linalg.outer(sx, sy) / n
     x_mean = x_map + rx / n
     y_mean = y_map + ry / n
     x_sumsq = ssx + n * xp.sum(x_map * x_map, axis=(0, 1))
@@ -479,12 +468,12 @@ def _finish_spectral_moments(n, x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy, g
 def merge_spectral_moments(a, b, grid):
     """Combine the moments of two disjoint batches of samples.
 
-    The update of :func:`~sklearn_svcca._linalg.merge_moments` (Chan, Golub &
-    LeVeque, 1979) at every solved frequency, with Hermitian outer products:
-    with ``δ`` the DFT of the difference of the mean maps,
-    ``C = C_a + C_b + (n_a n_b / n) δ̄ δᵀ``. Uncentered sums of squares add.
-    Computed in the moments' namespace, on their device; neither input is
-    modified.
+    :func:`~sklearn_svcca._linalg.merge_moments` (Chan, Golub & LeVeque,
+    1979) at every solved frequency: its differences of means are the DFT
+    of the difference of the mean maps, ``δ``, and its outer products
+    Hermitian, ``C = C_a + C_b + (n_a n_b / n) δ̄ δᵀ``. Only the uncentered
+    sums of squares are merged here (they add). Computed in the moments'
+    namespace, on their device; neither input is modified.
 
     Parameters
     ----------
@@ -499,24 +488,14 @@ def merge_spectral_moments(a, b, grid):
         return b
     if b.n_samples == 0:
         return a
-    n = a.n_samples + b.n_samples
-    dx_map = b.x_mean - a.x_mean
-    dy_map = b.y_mean - a.y_mean
-    dx = _map_spectrum(dx_map, grid, x_view=True)
-    dy = _map_spectrum(dy_map, grid, x_view=False)
-    f = a.n_samples * b.n_samples / n
+
+    def to_problems(view, delta_map):
+        return _map_spectrum(delta_map, grid, x_view=view == 0)
+
+    merged = _linalg.merge_moments(a, b, to_problems=to_problems)
     # Overflowed statistics stay non-finite, and the estimator says so.
     with np.errstate(over="ignore", invalid="ignore"):
-        return SpectralMoments(
-            n,
-            a.x_mean + dx_map * (b.n_samples / n),
-            a.y_mean + dy_map * (b.n_samples / n),
-            a.cxx + b.cxx + f * _hermitian_outer(dx, dx),
-            a.cyy + b.cyy + f * _hermitian_outer(dy, dy),
-            a.cxy + b.cxy + f * _hermitian_outer(dx, dy),
-            a.x_sumsq + b.x_sumsq,
-            a.y_sumsq + b.y_sumsq,
-        )
+        return SpectralMoments(*merged, a.x_sumsq + b.x_sumsq, a.y_sumsq + b.y_sumsq)
 
 
 def varying_channels(c, sumsq, n_bins):

@@ -275,9 +275,9 @@ def _namespace_moments(X, Y, *, block_rows):
         n,
         x_mean + sx / n,
         y_mean + sy / n,
-        cxx - _outer(sx, sx) / n,
-        cyy - _outer(sy, sy) / n,
-        cxy - _outer(sx, sy) / n,
+        cxx - outer(sx, sx) / n,
+        cyy - outer(sy, sy) / n,
+        cxy - outer(sx, sy) / n,
     )
 
 
@@ -492,10 +492,19 @@ class PairMoments(NamedTuple):
     products: dict
 
 
-def _outer(a, b):
-    # Broadcasting rather than np.outer, so that torch tensors stay tensors
-    # (on their device).
-    return a[:, None] * b[None, :]
+def conj(a):
+    """``ā`` in ``a``'s namespace (``a`` itself when real)."""
+    xp, _ = namespace_of(a)
+    return xp.conj(a) if xp.isdtype(a.dtype, "complex floating") else a
+
+
+def outer(a, b):
+    """``āᵀ b`` per problem: ``out[..., i, j] = conj(a[..., i]) b[..., j]``.
+
+    Broadcasting rather than np.outer, so that torch tensors stay tensors
+    (on their device); leading axes are problems (FourierCCA's frequencies).
+    """
+    return conj(a)[..., :, None] * b[..., None, :]
 
 
 def pair_moments(arrays, pairs):
@@ -521,23 +530,40 @@ def pair_moments(arrays, pairs):
     centered = [a - m for a, m in zip(arrays, means, strict=True)]
     sums = [c.sum(axis=0) for c in centered]
     products = {
-        (i, j): centered[i].T @ centered[j] - _outer(sums[i], sums[j]) / n
+        (i, j): centered[i].T @ centered[j] - outer(sums[i], sums[j]) / n
         for i, j in pairs
     }
     means = tuple(m + s / n for m, s in zip(means, sums, strict=True))
     return PairMoments(n, means, products)
 
 
-def merge_pair_moments(a, b, *, in_place=False):
+def merge_pair_moments(a, b, *, in_place=False, to_problems=None):
     """Combine the :class:`PairMoments` of two disjoint sets of samples.
 
     The pairwise update of Chan, Golub & LeVeque (1979): with
-    ``δᵢ = μᵢ_b - μᵢ_a``, ``Cᵢⱼ = Cᵢⱼ_a + Cᵢⱼ_b + (n_a n_b / n) δᵢ δⱼᵀ``. It is
+    ``δᵢ = μᵢ_b - μᵢ_a``, ``Cᵢⱼ = Cᵢⱼ_a + Cᵢⱼ_b + (n_a n_b / n) δ̄ᵢ δⱼᵀ``. It is
     exact in exact arithmetic and stable in floating point, unlike updating
-    raw (uncentered) sums of squares. NumPy or torch, as
+    raw (uncentered) sums of squares. The one merge of the package: dense
+    moments, the layer pairs of ``similarity_matrix`` and FourierCCA's
+    per-frequency moments all go through it. NumPy or torch, as
     :func:`pair_moments`. ``in_place=True`` updates ``a``'s products
     instead of allocating new ones (a running total that nothing else
     holds).
+
+    Parameters
+    ----------
+    a, b : PairMoments
+    in_place : bool, default=False
+    to_problems : callable, default=None
+        ``to_problems(i, δᵢ)``: view ``i``'s difference of means in the
+        coordinates of its products, with a leading problem axis
+        (FourierCCA: the DFT of the difference of the mean maps at the
+        solved frequencies, complex, hence the conjugate above); None: the
+        means are those coordinates.
+
+    Returns
+    -------
+    moments : PairMoments
     """
     if a.n_samples == 0:
         return b
@@ -551,13 +577,15 @@ def merge_pair_moments(a, b, *, in_place=False):
         means = tuple(
             m + d * (b.n_samples / n) for m, d in zip(a.means, deltas, strict=True)
         )
+        if to_problems is not None:
+            deltas = [to_problems(i, d) for i, d in enumerate(deltas)]
         if in_place:
             for (i, j), c in a.products.items():
                 c += b.products[i, j]
-                c += f * _outer(deltas[i], deltas[j])
+                c += f * outer(deltas[i], deltas[j])
             return PairMoments(n, means, a.products)
         products = {
-            (i, j): c + b.products[i, j] + f * _outer(deltas[i], deltas[j])
+            (i, j): c + b.products[i, j] + f * outer(deltas[i], deltas[j])
             for (i, j), c in a.products.items()
         }
         return PairMoments(n, means, products)
@@ -654,8 +682,8 @@ def few_sample_columns(n_eff, n_samples):
     return np.flatnonzero(n_eff < min(FEW_SAMPLES, n_samples / 20))
 
 
-def merge_moments(a, b):
-    """Combine the moments of two disjoint sets of samples.
+def merge_moments(a, b, *, to_problems=None):
+    """Combine the moments of two views over two disjoint sets of samples.
 
     :func:`merge_pair_moments` (Chan, Golub & LeVeque's pairwise update) for
     the two views.
@@ -663,6 +691,11 @@ def merge_moments(a, b):
     Parameters
     ----------
     a, b : Moments
+        Or any moments whose first six fields are those of
+        :class:`Moments` (FourierCCA's ``SpectralMoments``, whose extra
+        fields its own wrapper merges).
+    to_problems : callable, default=None
+        See :func:`merge_pair_moments`.
 
     Returns
     -------
@@ -673,7 +706,8 @@ def merge_moments(a, b):
         products = {(0, 0): m.cxx, (1, 1): m.cyy, (0, 1): m.cxy}
         return PairMoments(m.n_samples, (m.x_mean, m.y_mean), products)
 
-    return moments_of_pair(merge_pair_moments(as_pairs(a), as_pairs(b)), 0, 1)
+    merged = merge_pair_moments(as_pairs(a), as_pairs(b), to_problems=to_problems)
+    return moments_of_pair(merged, 0, 1)
 
 
 def nonconstant_columns(c, mean, n_samples):
@@ -983,7 +1017,7 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     if mean is not None:
         energy = energy + n_samples * _array_api.take(mean, columns, axis=0) ** 2
     d = xp.sqrt(energy) if scale else xp.ones(m, dtype=energy.dtype, device=device)
-    g = ck / _outer(d, d)
+    g = ck / outer(d, d)
     lam, V = eigh(g)
     lam = xp.flip(lam)
     V = xp.flip(V, axis=1)

@@ -99,6 +99,50 @@ def test_merge_is_associative_and_commutative_up_to_rounding():
     _assert_moments_equal(left, tuple(right), rtol=1e-13)
 
 
+@pytest.mark.parametrize("cut", [1, 17, 39])
+def test_one_merge_serves_batched_complex_problems(cut):
+    # FourierCCA's per-frequency moments go through the same merge: a batch
+    # of complex problems (leading axis), with Hermitian cross-products
+    # C[t] = Zc[t]ᴴ Wc[t], merged from two parts equals the definition on
+    # the whole. to_problems maps a difference of means to the problems'
+    # coordinates (here a fixed complex linear map per problem, as the DFT
+    # of the mean maps is).
+    rng = np.random.RandomState(cut)
+    n, t, p, q = 40, 3, 4, 2
+    X = rng.normal(size=(n, p)) + 5.0
+    Y = rng.normal(size=(n, q)) - 2.0
+    Fx = rng.normal(size=(t, p, p)) + 1j * rng.normal(size=(t, p, p))
+    Fy = rng.normal(size=(t, q, q)) + 1j * rng.normal(size=(t, q, q))
+
+    def problems(F, A):  # (n, p) data -> (t, n, p) per problem
+        return np.einsum("tij,nj->tni", F, A)
+
+    def moments(A, B):
+        Zx, Zy = problems(Fx, A), problems(Fy, B)
+        Zx = Zx - Zx.mean(axis=1, keepdims=True)
+        Zy = Zy - Zy.mean(axis=1, keepdims=True)
+        herm = "tni,tnj->tij"
+        return _linalg.Moments(
+            A.shape[0],
+            A.mean(axis=0),
+            B.mean(axis=0),
+            np.einsum(herm, Zx.conj(), Zx),
+            np.einsum(herm, Zy.conj(), Zy),
+            np.einsum(herm, Zx.conj(), Zy),
+        )
+
+    def to_problems(view, delta):
+        return np.einsum("tij,j->ti", Fx if view == 0 else Fy, delta)
+
+    merged = _linalg.merge_moments(
+        moments(X[:cut], Y[:cut]), moments(X[cut:], Y[cut:]), to_problems=to_problems
+    )
+    whole = moments(X, Y)
+    assert merged.n_samples == n
+    for got, want in zip(merged[1:], whole[1:], strict=True):
+        assert_allclose(got, want, rtol=1e-12, atol=1e-10 * np.abs(want).max())
+
+
 # ---------------------------------------------------------- constant columns
 
 
