@@ -967,6 +967,80 @@ def qr_rank_cut(s, m, n_samples, floor):
     return s > xp.maximum(tol, floor)[..., None]
 
 
+def column_scale(ref, keep=None):
+    """Column scaling of a decomposition: ``sqrt(ref)``, 1 outside ``keep``.
+
+    ``ref`` is the squared magnitude each column's rounding is relative to
+    (its uncentered sum of squares, see :func:`gram_basis`); batched over
+    leading axes, in ``ref``'s namespace.
+    """
+    xp, _ = namespace_of(ref)
+    if keep is None:
+        return xp.sqrt(ref)
+    return xp.where(keep, xp.sqrt(xp.where(keep, ref, 1.0)), 1.0)
+
+
+def gram_eigen(c, ref, n_samples, eps, *, scale=True, keep=None):
+    """The Gram route's decomposition and rank cut, written once.
+
+    The symmetric (Hermitian) eigendecomposition of the column-scaled Gram
+    matrix ``D⁻¹ C D⁻¹`` with :func:`noise_floor` and :func:`gram_rank_cut`:
+    the computation behind both :func:`gram_basis` (one problem, ``c``
+    restricted to its kept columns) and :func:`stacked_gram_bases` (a
+    stack, the dropped columns of each problem masked by ``keep``). In
+    ``c``'s namespace, on its device; the exactly real problems of a
+    complex stack in real arithmetic.
+
+    Parameters
+    ----------
+    c : array of shape (m, m) or (n_problems, m, m)
+        Centered cross-products of the columns.
+    ref : array of shape (m,) or (n_problems, m)
+        Squared magnitude each column's rounding is relative to.
+    n_samples : int
+    eps : float
+        Relative precision of the stored data (:func:`input_eps`).
+    scale : bool, default=True
+        Scale the columns by ``sqrt(ref)`` (see :func:`gram_basis`).
+    keep : array of bool, shape (n_problems, m), default=None
+        Columns that count in each problem (a stack); None: all.
+
+    Returns
+    -------
+    d : array of shape (..., m)
+        Column scaling.
+    lam : array of shape (..., m)
+        Eigenvalues, descending.
+    V : array of shape (..., m, m)
+        Eigenvectors, in the same order.
+    above, unresolved : array of bool, shape (..., m)
+        :func:`gram_rank_cut`'s masks; for one problem (``keep=None``) on
+        the host, decided from its ``m`` eigenvalues.
+    """
+    xp, device = namespace_of(c)
+    if not scale:
+        d = xp.ones(ref.shape, dtype=ref.dtype, device=device)
+    else:
+        d = column_scale(ref, keep)
+    g = c / xp.astype(outer(d, d), c.dtype, copy=False)
+    if keep is None:
+        lam, V = eigh(g)
+    else:
+        g = xp.where(keep[:, :, None] & keep[:, None, :], g, 0.0)
+        lam, V = _by_realness(eigh, (g,), complex_outputs=(1,))
+    lam = xp.flip(lam, axis=-1)
+    V = xp.flip(V, axis=-1)
+    if keep is None:
+        # One problem: its m eigenvalues decide, on the host.
+        lam_c, ref_c, d_c, m = to_host(lam), to_host(ref), to_host(d), c.shape[-1]
+    else:
+        lam_c, ref_c, d_c = lam, ref, d
+        m = xp.astype(_count(keep), lam.dtype)
+    floor = noise_floor(ref_c, d_c, n_samples, eps, keep=keep)
+    above, unresolved = gram_rank_cut(lam_c, m, n_samples, floor)
+    return d, lam, V, above, unresolved
+
+
 def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS):
     """Decompose a view from its cross-product matrix (symmetric eigensolver).
 
@@ -1016,16 +1090,8 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     energy = energy + 0.0
     if mean is not None:
         energy = energy + n_samples * _array_api.take(mean, columns, axis=0) ** 2
-    d = xp.sqrt(energy) if scale else xp.ones(m, dtype=energy.dtype, device=device)
-    g = ck / outer(d, d)
-    lam, V = eigh(g)
-    lam = xp.flip(lam)
-    V = xp.flip(V, axis=1)
-    # The rank is decided on the host, from the m eigenvalues.
-    lam_h = to_host(lam)
-    spectrum = np.clip(lam_h, 0.0, None)
-    floor = noise_floor(to_host(energy), to_host(d), n_samples, eps)
-    above, unresolved = gram_rank_cut(lam_h, m, n_samples, floor)
+    d, lam, V, above, unresolved = gram_eigen(ck, energy, n_samples, eps, scale=scale)
+    spectrum = np.clip(to_host(lam), 0.0, None)
     r = int(np.count_nonzero(above))
     unresolved = int(np.count_nonzero(unresolved))
     V, s = V[:, :r], xp.sqrt(lam[:r])
@@ -1568,18 +1634,6 @@ def _stacked_reference(diag, energy):
     return _ns(diag).broadcast_to(energy, diag.shape)
 
 
-def _stacked_scale(diag, keep, energy):
-    """Column scaling of stacked problems: the core's rule, per problem.
-
-    Each column is scaled by the magnitude its rounding is relative to
-    (``sqrt(energy)``, see :func:`gram_basis`), or by its own norm when that
-    is not known; dropped columns get 1.
-    """
-    xp = _ns(diag)
-    ref = _stacked_reference(diag, energy)
-    return xp.where(keep, xp.sqrt(xp.where(keep, ref, 1.0)), 1.0)
-
-
 def _exactly_real(*arrays):
     """Per problem (leading axis): whether every array is exactly real there."""
     xp, device = _array_api.namespace(arrays[0])
@@ -1658,16 +1712,8 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     """
     xp = _ns(c)
     diag = _real_part(xp.linalg.diagonal(c))
-    d = _stacked_scale(diag, keep, energy)
-    mask = keep[:, :, None] & keep[:, None, :]
-    g = xp.where(mask, c / xp.astype(d[:, :, None] * d[:, None, :], c.dtype), 0.0)
-    lam, V = _by_realness(eigh, (g,), complex_outputs=(1,))
-    lam = xp.flip(lam, axis=1)
-    V = xp.flip(V, axis=2)
-    n_kept = xp.astype(_count(keep), lam.dtype)
     ref = _stacked_reference(diag, energy)
-    floor = noise_floor(ref, d, n_samples, eps, keep=keep)
-    above, unresolved = gram_rank_cut(lam, n_kept, n_samples, floor)
+    d, lam, V, above, unresolved = gram_eigen(c, ref, n_samples, eps, keep=keep)
     s = xp.sqrt(xp.where(above, lam, 0.0))
     return StackedBasis(
         keep=keep,
@@ -1707,7 +1753,7 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
     Z = Z - xp.mean(Z, axis=1, keepdims=True)
     Z *= xp.astype(keep, Z.dtype)[:, None, :]
     diag = xp.linalg.vector_norm(Z, axis=1) ** 2
-    d = _stacked_scale(diag, keep & (diag > 0), energy)
+    d = column_scale(_stacked_reference(diag, energy), keep & (diag > 0))
     Z /= xp.astype(d, Z.dtype)[:, None, :]
     Q, R = _array_api.qr(Z)
     U, s, Vh = stacked_svd(R)

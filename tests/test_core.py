@@ -279,6 +279,34 @@ def test_batched_noise_floor_and_rank_cuts_are_the_dense_ones_per_problem(
         assert _a(s1).tolist() == (np.sqrt(lam[t]) > max(tol_qr, floor)).tolist()
 
 
+def test_gram_eigen_of_a_masked_stack_is_the_unbatched_one_per_problem():
+    # The Gram route's decomposition is written once: a stack whose
+    # problems drop different columns (masked) gives, problem by problem,
+    # the eigenvalues and rank cut of one problem restricted to its kept
+    # columns (as gram_basis calls it).
+    X, _ = synthetic.views(4, 150, 6, 2, offset=3.0, rank_deficient=True)
+    X = np.c_[X, X[:, 0] + X[:, 1]]  # an exact dependency
+    m = _linalg.compute_moments(X, X[:, :2])
+    c, n = _a(m.cxx), X.shape[0]
+    ref = np.diag(c) + n * _a(m.x_mean) ** 2
+    keep = np.ones((3, 7), dtype=bool)
+    keep[1, [2, 4]] = False
+    keep[2, 6] = False  # drops the dependency
+    stack = _linalg.gram_eigen(
+        np.broadcast_to(c, (3, 7, 7)), np.broadcast_to(ref, (3, 7)), n, 1e-7, keep=keep
+    )
+    for t in range(3):
+        cols = np.flatnonzero(keep[t])
+        one = _linalg.gram_eigen(c[np.ix_(cols, cols)], ref[cols], n, 1e-7)
+        k = cols.size
+        assert_allclose(_a(stack[1])[t, :k], _a(one[1]), rtol=1e-10, atol=1e-13)
+        assert _a(stack[3])[t].sum() == _a(one[3]).sum()
+        assert _a(stack[4])[t].sum() == _a(one[4]).sum()
+        # ... and that cut is the data's rank (the reference's SVD).
+        rank = reference.orthonormal_basis(X[:, cols])[0].shape[1]
+        assert _a(stack[3])[t].sum() == rank
+
+
 # -------------------------------------------------- canonical directions
 
 
