@@ -42,10 +42,6 @@ from .exceptions import (
     _warn,
 )
 
-# float64 and float32 of an array's namespace (conv.py and the estimators).
-_float_dtypes = _validation.float_dtypes
-
-
 # At most this many neurons are named in a SparseActivationWarning.
 _LISTED_NEURONS = 20
 

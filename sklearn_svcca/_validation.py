@@ -5,6 +5,11 @@ module holds what they leave out, for all of the library's entry points
 (estimators, :func:`~sklearn_svcca.similarity_matrix`, :mod:`~sklearn_svcca.stats`,
 :mod:`~sklearn_svcca.conv`, :mod:`~sklearn_svcca.compat`):
 
+- :func:`check_views`: both views of every estimator call (and of
+  :mod:`~sklearn_svcca.metrics`), NumPy, Array API or Dask alike, through
+  :func:`check_view` and the one message per defect written below it
+  (:func:`missing_y_error`, :func:`constant_error`, :func:`scale_error`,
+  :func:`check_score_samples`, :func:`check_solver`, ...).
 - :func:`check_input`: a missing view (``None``) is named, a sparse matrix
   gets scikit-learn's "dense data is required" ``TypeError`` whichever
   argument it is (``check_X_y`` lets a sparse ``y`` through to NumPy, which
@@ -295,11 +300,11 @@ def check_views(estimator, X, y, *, reset, min_samples=1, method="fit", allow_nd
     the caller checks; feature counts are checked here for 2-D views only).
     """
     owner = type(estimator).__name__
-    if y is None and method != "transform":
-        raise missing_y_error(owner, method)
     X = X_given = check_input(
         X, "X", what="the first view, an array of shape (n_samples, n_features)"
     )
+    if y is None and method != "transform":
+        raise missing_y_error(owner, method)
     y = None if y is None else check_input(y, "y")
     lazy = is_dask_array(X) or is_dask_array(y)
     if lazy:
