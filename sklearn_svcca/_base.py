@@ -549,9 +549,9 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             # tell them from all-zero activations.
             if mean_square < _TINY_MEAN_SQUARE and top_mean > 0:
                 size = max(np.sqrt(mean_square), top_mean)
-                raise _validation.scale_error(
-                    f"{name}'s activations are too small in magnitude (about "
-                    f"{size:.0e})",
+                raise _validation.too_small_error(
+                    name,
+                    f"{size:.0e}",
                     "their products underflow float64",
                     owner=type(self).__name__,
                     remedy="Multiply them by a large power of two (e.g. "
@@ -591,8 +591,9 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             setattr(self, weights, _array_api.ldexp(getattr(self, weights), e))
             if not np.all(np.isfinite(getattr(self, weights))):
                 name = "X" if view == "x" else "y"
-                raise _validation.scale_error(
-                    f"{name}'s activations are too small in magnitude (about 2**{-e})",
+                raise _validation.too_small_error(
+                    name,
+                    f"2**{-e}",
                     "the weights that map them to unit-variance canonical "
                     "variates overflow float64",
                     owner=type(self).__name__,

@@ -170,6 +170,19 @@ def overflow_error(owner, *, batch=False, views="X or y", what="cross-products")
     )
 
 
+def too_small_error(name, size, consequence, *, owner, remedy=RESCALE):
+    """The error for a view whose activations are too small for float64.
+
+    ``size`` says about how small, as text ("1e-160", "2**-600").
+    """
+    return scale_error(
+        f"{name}'s activations are too small in magnitude (about {size})",
+        consequence,
+        owner=owner,
+        remedy=remedy,
+    )
+
+
 def _dtype_kind(a):
     """NumPy's kind letter of ``a``'s dtype, or None when it has none."""
     dtype = getattr(a, "dtype", None)
