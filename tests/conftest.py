@@ -19,6 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import reference
+import synthetic
+
 SHARED_DATA = (
     Path(__file__).resolve().parents[1].parent
     / "shared"
@@ -138,36 +141,19 @@ def assert_same_fit():
     return _assert_same_fit
 
 
-def _reference_correlations(X, Y):
-    """Canonical correlations from the definition, in plain NumPy.
-
-    Center, take orthonormal bases of both column spaces by Householder QR,
-    and return the singular values of ``Qxᵀ Qy``. Independent of the
-    library; for full-rank, well-conditioned views only.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    qx, _ = np.linalg.qr(X - X.mean(axis=0))
-    qy, _ = np.linalg.qr(Y - Y.mean(axis=0))
-    return np.linalg.svd(qx.T @ qy, compute_uv=False)
-
-
 @pytest.fixture(scope="session")
 def reference_correlations():
-    """Plain-NumPy canonical correlations (QR of both views, SVD)."""
-    return _reference_correlations
+    """Plain-NumPy canonical correlations (QR of both views, SVD).
 
-
-def make_views(seed, n, p, q, *, latent=2, noise=1.0, offset=0.0, dtype=np.float64):
-    """Two views sharing ``latent`` Gaussian factors, plus Gaussian noise."""
-    rng = np.random.RandomState(seed)
-    Z = rng.normal(size=(n, latent))
-    X = Z @ rng.normal(size=(latent, p)) + noise * rng.normal(size=(n, p)) + offset
-    Y = Z @ rng.normal(size=(latent, q)) + noise * rng.normal(size=(n, q)) - offset
-    return X.astype(dtype), Y.astype(dtype)
+    ``reference.qr_correlations``: the QR reference of the accuracy targets.
+    """
+    return reference.qr_correlations
 
 
 @pytest.fixture(scope="session")
 def views():
-    """``views(seed, n, p, q, latent=2, noise=1.0, offset=0.0, dtype)``."""
-    return make_views
+    """``views(seed, n, p, q, latent=2, noise=1.0, offset=0.0, dtype)``.
+
+    The suite's one generator of two related views (``synthetic.views``).
+    """
+    return synthetic.views

@@ -33,6 +33,20 @@ def cca(X, Y, rtol=None):
     return np.clip(rho[:k], 0, 1), Qx @ P[:, :k], Qy @ Tt[:k].T
 
 
+def qr_correlations(X, Y):
+    """Canonical correlations by Householder QR of both centered views.
+
+    The singular values of ``Qxᵀ Qy``: the "QR reference" of the accuracy
+    targets (1e-8 in float64). No rank cut, so for full-rank views only;
+    ``cca`` handles rank deficiency.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    qx, _ = np.linalg.qr(X - X.mean(axis=0))
+    qy, _ = np.linalg.qr(Y - Y.mean(axis=0))
+    return np.linalg.svd(qx.T @ qy, compute_uv=False)
+
+
 def svd_reduce(X, dims, rtol=None):
     """SVCCA's first step: the top singular directions of the centered X."""
     U, s, _ = orthonormal_basis(X, rtol)

@@ -31,6 +31,13 @@ import sklearn_svcca._array_api as array_api
 import sklearn_svcca._fourier as fourier
 from sklearn_svcca import CCA, CKA, PWCCA, SVCCA, FourierCCA, Procrustes
 
+import synthetic
+from estimators import CASES, Case, ids
+
+# The measures whose input is a 2-D view (all but FourierCCA's conv maps,
+# which have their own section below).
+DENSE = [c for c in CASES if not c.maps]
+
 pytestmark = pytest.mark.skipif(
     os.environ.get("SCIPY_ARRAY_API") != "1",
     reason="array API dispatch needs SCIPY_ARRAY_API=1 before scipy is imported",
@@ -79,20 +86,21 @@ def _to_numpy(a):
 
 
 def _data(seed=0, n=257, p=7, q=5, rank_deficient=False):
-    rng = np.random.RandomState(seed)
-    Z = rng.normal(size=(n, 3))
-    X = Z @ rng.normal(size=(3, p)) + rng.normal(size=(n, p)) + 2.0
-    Y = Z @ rng.normal(size=(3, q)) + rng.normal(size=(n, q)) - 1.0
-    if rank_deficient:
-        X[:, -1] = X[:, 0] - X[:, 1]  # exactly dependent: auto takes QR
-        X[:, -2] = 3.0  # a dead neuron
-    return X, Y
+    # With rank_deficient, X has an exactly dependent neuron (auto takes QR)
+    # and a dead one.
+    return synthetic.views(
+        seed, n, p, q, latent=3, offset=(2.0, -1.0), rank_deficient=rank_deficient
+    )
 
 
 @pytest.mark.parametrize(
     "namespace, device, dtype", list(yield_namespace_device_dtype_combinations())
 )
-@pytest.mark.parametrize("estimator", [CCA(), SVCCA(), PWCCA(), FourierCCA()], ids=repr)
+@pytest.mark.parametrize(
+    "estimator",
+    [CCA(), SVCCA(), PWCCA(), FourierCCA(), CKA(), CKA(debiased=True), Procrustes()],
+    ids=repr,
+)
 def test_check_array_api_input_and_values(estimator, namespace, device, dtype):
     # scikit-learn's own check, with values compared to the NumPy fit too.
     # Its data have two redundant features which, cast to float32, are
@@ -141,22 +149,30 @@ def test_fit_transform_score_match_numpy(
     assert abs(score - ref.score(X2, Y2)) < 1e-12
 
 
+@pytest.mark.parametrize("case", DENSE, ids=ids)
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
-def test_float32_input(namespace, device):
+def test_float32_input(case, namespace, device):
     xp, device = _xp(namespace, device, "float32")
     X, Y = (a.astype(np.float32) for a in _data())
-    ref = PWCCA().fit(X, Y)
+    ref = case.make().fit(X, Y)
     with sklearn.config_context(array_api_dispatch=True):
-        est = PWCCA().fit(xp.asarray(X, device=device), xp.asarray(Y, device=device))
-        Xt = est.transform(xp.asarray(X, device=device))
+        est = case.make().fit(
+            xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        )
+        Xt = est.transform(xp.asarray(X, device=device)) if case.transform else None
     # Accumulated and decomposed in float64 (where the device has it), like
     # NumPy; the variates come out in the input's dtype.
-    assert est.x_weights_.dtype == array_api.float_dtype(xp, device)
-    assert Xt.dtype == xp.float32
-    np.testing.assert_allclose(
-        _to_numpy(est.canonical_correlations_), ref.canonical_correlations_, atol=1e-12
-    )
-    np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
+    assert abs(est.similarity_ - ref.similarity_) < 1e-12
+    if case.family == "cca":
+        np.testing.assert_allclose(
+            _to_numpy(est.canonical_correlations_),
+            ref.canonical_correlations_,
+            atol=1e-12,
+        )
+    if Xt is not None:
+        assert est.x_weights_.dtype == array_api.float_dtype(xp, device)
+        assert Xt.dtype == xp.float32
+        np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
 
 
 @pytest.fixture
@@ -173,90 +189,139 @@ def host_transfers(monkeypatch):
     return moved
 
 
+# RBF CKA forms its n x n kernels on the host by design (see
+# test_cka_and_procrustes_match_numpy).
+NO_HOST_DATA = [c for c in DENSE if getattr(c.estimator, "kernel", None) != "rbf"]
+
+
+@pytest.mark.parametrize("case", NO_HOST_DATA, ids=ids)
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_no_data_sized_array_reaches_the_host(
-    namespace, device, monkeypatch, host_transfers
+    case, namespace, device, monkeypatch, host_transfers
 ):
     # Spy on every explicit host transfer and forbid SciPy's QR: with the
-    # rank-deficient data auto takes the exact QR route, which must run in
-    # the namespace too.
+    # rank-deficient data the CCA family's auto takes the exact QR route,
+    # which must run in the namespace too.
     xp, device = _xp(namespace, device)
     n = 311
     X, Y = _data(n=n, rank_deficient=True)
     moved = host_transfers
+    exact_route = _route_on_rank_deficient(case, X, Y)  # NumPy: before the spy
+    moved.clear()
 
     def no_scipy_qr(*args, **kwargs):
         raise AssertionError("scipy.linalg.qr called on device data")
 
     monkeypatch.setattr(scipy.linalg, "qr", no_scipy_qr)
-    _use_every_method(PWCCA(), X, Y, xp, device, exact_route="qr")
+    _use_every_method(case.make(), X, Y, xp, device, exact_route=exact_route)
     assert moved, "nothing was transferred: the spy is not wired"
     assert all(n not in shape for shape in moved), moved
 
 
+def _route_on_rank_deficient(case, X, Y):
+    """The route auto takes for NumPy input (None: CKA, Procrustes have none).
+
+    The exact one, except for SVCCA, whose kept top directions are
+    well-conditioned: its Gram route is exact there.
+    """
+    if case.family != "cca":
+        return None
+    route = case.make().fit(X, Y).solver_
+    assert route == ("gram" if isinstance(case.estimator, SVCCA) else "qr")
+    return route
+
+
 def _use_every_method(est, X, Y, xp, device, *, exact_route):
-    """fit (on the exact route), score, transform, then partial_fit, on device."""
+    """fit (on the exact route), score, transform, then partial_fit, on device.
+
+    ``exact_route=None``: the measure has no routes (CKA, Procrustes).
+    """
     with sklearn.config_context(array_api_dispatch=True):
         Xx, Yx = xp.asarray(X, device=device), xp.asarray(Y, device=device)
         est.fit(Xx, Yx)
-        assert est.solver_ == exact_route
+        if exact_route is not None:
+            assert est.solver_ == exact_route
         est.score(Xx, Yx)
-        est.transform(Xx, Yx)
+        if hasattr(est, "transform"):
+            est.transform(Xx, Yx)
         est.partial_fit(Xx, Yx)
-    assert est.solver_ == "gram"  # partial_fit never holds the data
+        _ = est.similarity_  # partial_fit's solve runs here
+    if exact_route is not None:
+        assert est.solver_ == "gram"  # partial_fit never holds the data
     return est
 
 
+@pytest.mark.parametrize("case", [Case(SVCCA(svd_dims=4)), *DENSE], ids=ids)
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
-def test_partial_fit_matches_fit(namespace, device, assert_same_fit):
+def test_partial_fit_matches_fit(case, namespace, device, assert_same_fit):
     xp, device = _xp(namespace, device)
     X, Y = _data(n=200)
-    est = SVCCA(svd_dims=4)
+    est = case.make()
     with sklearn.config_context(array_api_dispatch=True):
         for a, b in [(0, 1), (1, 2), (2, 120), (120, 200)]:
             est.partial_fit(
                 xp.asarray(X[a:b], device=device), xp.asarray(Y[a:b], device=device)
             )
-    assert _kind(est.x_weights_) == _kind(xp.asarray(X, device=device))
-    assert_same_fit(
-        move_estimator_to(est, np, "cpu"), SVCCA(svd_dims=4).fit(X, Y), rtol=1e-10
-    )
+        _ = est.similarity_  # solved on first use, in the namespace
+    if case.transform:
+        assert _kind(est.x_weights_) == _kind(xp.asarray(X, device=device))
+    assert_same_fit(move_estimator_to(est, np, "cpu"), case.make().fit(X, Y), 1e-10)
 
 
-def test_mixed_inputs_follow_x(assert_same_fit):
+@pytest.mark.parametrize("case", DENSE, ids=ids)
+def test_mixed_inputs_follow_x(case, assert_same_fit):
     torch = pytest.importorskip("torch")
     X, Y = _data()
-    ref = CCA().fit(X, Y)
+    ref = case.make().fit(X, Y)
     with sklearn.config_context(array_api_dispatch=True):
-        est = CCA().fit(torch.asarray(X), Y)  # y is moved to X's namespace
-        assert isinstance(est.x_weights_, torch.Tensor)
-        Xt, Yt = est.transform(torch.asarray(X), Y)
-        assert isinstance(Xt, torch.Tensor) and isinstance(Yt, torch.Tensor)
-        est_np = CCA().fit(X, torch.asarray(Y))
-        assert isinstance(est_np.x_weights_, np.ndarray)
+        est = case.make().fit(torch.asarray(X), Y)  # y is moved to X's namespace
+        assert abs(est.similarity_ - ref.similarity_) < 1e-12
+        if case.transform:
+            assert isinstance(est.x_weights_, torch.Tensor)
+            Xt, Yt = est.transform(torch.asarray(X), Y)
+            assert isinstance(Xt, torch.Tensor) and isinstance(Yt, torch.Tensor)
+        est_np = case.make().fit(X, torch.asarray(Y))
+        if case.transform:
+            assert isinstance(est_np.x_weights_, np.ndarray)
     assert_same_fit(est_np, ref, rtol=1e-12)
 
 
-def test_namespace_mismatch_after_fit_is_an_error():
+@pytest.mark.parametrize("case", DENSE, ids=ids)
+def test_namespace_mismatch_after_fit_is_an_error(case):
     xp, device = _xp("array_api_strict", "device1")
     X, Y = _data()
+    name = type(case.estimator).__name__
     with sklearn.config_context(array_api_dispatch=True):
-        est = CCA().fit(xp.asarray(X, device=device), xp.asarray(Y, device=device))
-        with pytest.raises(ValueError, match=r"CCA.transform\(\) must use the same"):
+        est = case.make().fit(
+            xp.asarray(X, device=device), xp.asarray(Y, device=device)
+        )
+        if not case.transform:
+            # CKA keeps no fitted arrays: any data can be scored, and the
+            # score is the CKA of those data.
+            assert est.score(X, Y) == pytest.approx(case.make().fit(X, Y).similarity_)
+            return
+        with pytest.raises(
+            ValueError, match=rf"{name}.transform\(\) must use the same"
+        ):
             est.transform(X)
-        with pytest.raises(ValueError, match=r"CCA.score\(\) must use the same"):
+        with pytest.raises(ValueError, match=rf"{name}.score\(\) must use the same"):
             est.score(X, Y)
 
 
-def test_without_dispatch_arrays_are_converted_to_numpy():
+@pytest.mark.parametrize("case", DENSE, ids=ids)
+def test_without_dispatch_arrays_are_converted_to_numpy(case):
     torch = pytest.importorskip("torch")
     X, Y = _data()
-    est = CCA().fit(torch.asarray(X), torch.asarray(Y))
-    assert isinstance(est.x_weights_, np.ndarray)
-    assert isinstance(est.transform(torch.asarray(X)), np.ndarray)
+    est = case.make().fit(torch.asarray(X), torch.asarray(Y))
+    assert est.similarity_ == pytest.approx(case.make().fit(X, Y).similarity_)
+    assert isinstance(est.score(torch.asarray(X), torch.asarray(Y)), float)
+    if case.transform:
+        assert isinstance(est.x_weights_, np.ndarray)
+        assert isinstance(est.transform(torch.asarray(X)), np.ndarray)
 
 
-def test_numpy_input_takes_the_numpy_path_under_dispatch(monkeypatch):
+@pytest.mark.parametrize("case", DENSE, ids=ids)
+def test_numpy_input_takes_the_numpy_path_under_dispatch(case, monkeypatch):
     # NumPy input must not pay for the generic path, dispatch or not.
     def forbidden(*args, **kwargs):
         raise AssertionError("generic path used for NumPy input")
@@ -265,15 +330,17 @@ def test_numpy_input_takes_the_numpy_path_under_dispatch(monkeypatch):
     monkeypatch.setattr(array_api, "qr_factor", forbidden)
     X, Y = _data(rank_deficient=True)
     with sklearn.config_context(array_api_dispatch=True):
-        est = PWCCA().fit(X, Y)
+        est = case.make().fit(X, Y)
         est.score(X, Y)
-    assert est.solver_ == "qr"
-    assert isinstance(est.x_weights_, np.ndarray)
+    if case.family == "cca":
+        assert est.solver_ == _route_on_rank_deficient(case, X, Y)
+    if case.transform:
+        assert isinstance(est.x_weights_, np.ndarray)
 
 
-def test_tags_declare_array_api_support():
-    for est in (CCA(), SVCCA(), PWCCA(), FourierCCA()):
-        assert est.__sklearn_tags__().array_api_support
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_tags_declare_array_api_support(case):
+    assert case.make().__sklearn_tags__().array_api_support
 
 
 # ------------------------------------------------------------- FourierCCA
@@ -284,15 +351,7 @@ def test_tags_declare_array_api_support():
 
 def _maps(seed=0, n=263, x_shape=(5, 4, 3), y_shape=(4, 6, 2), dependent=False):
     """Two layers of conv maps sharing a signal; different, non-square maps."""
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, *x_shape)) + 2.0
-    Y = rng.normal(size=(n, *y_shape)) - 1.0
-    Y[..., 0] += np.resize(X[..., 0], (n, *y_shape[:2]))
-    if dependent:
-        # Dependent at every frequency but DC: auto takes the exact route
-        # there only ("mixed").
-        X[..., 2] = X[..., 0] + rng.normal(size=(n, 1, 1))
-    return X, Y
+    return synthetic.maps(seed, n, x_shape, y_shape, dependent=dependent)
 
 
 FOURIER_CASES = [

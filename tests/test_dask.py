@@ -17,13 +17,17 @@ import numpy as np
 import pytest
 from test_fourier import WRONG_NDIM_CASES, wrong_ndim_message
 
-from sklearn_svcca import CCA, PWCCA, SVCCA, FourierCCA
+from sklearn_svcca import CCA, PWCCA, FourierCCA
 from sklearn_svcca.exceptions import ConditioningWarning, SampleSizeWarning
+
+import synthetic
+from estimators import CASES, Case, ids
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
-ESTIMATORS = [CCA(), CCA(n_components=2, reg=0.2), SVCCA(svd_dims=3), PWCCA()]
+# Every measure (estimators.CASES) and a shrunk CCA.
+DASK_CASES = [*CASES, Case(CCA(n_components=2, reg=0.2))]
 CHUNKS = [(1000, 1000), (97, 53), (1, 1), (250, 7)]
 
 
@@ -31,76 +35,113 @@ def _clone(est):
     return type(est)(**est.get_params())
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def _data(case, seed, n, **kwargs):
+    # Conv maps for FourierCCA (3 + 2 channels), 6 + 5 features otherwise.
+    return case.data(seed, n, *((3, 2) if case.maps else (6, 5)), **kwargs)
+
+
+def _chunked(A, rows, cols=None):
+    """``A`` as a Dask array chunked by ``rows``, and across columns too."""
+    cols = A.shape[1:] if cols is None else (cols, *[2] * (A.ndim - 2))
+    return da.from_array(A, chunks=(rows, *cols))
+
+
+@pytest.mark.parametrize("case", DASK_CASES, ids=ids)
 @pytest.mark.parametrize("chunks", CHUNKS, ids=str)
-def test_fit_equals_numpy(estimator, chunks, views, assert_same_fit):
+def test_fit_equals_numpy(case, chunks, assert_same_fit):
     n = 1000 if chunks != (1, 1) else 60
-    X, Y = views(0, n, 6, 5, offset=2.0)
-    ref = _clone(estimator).fit(X, Y)
-    Xd = da.from_array(X, chunks=(chunks[0], 4))  # also chunked across columns
-    Yd = da.from_array(Y, chunks=(chunks[1], 5))
-    est = _clone(estimator).fit(Xd, Yd)
+    X, Y = _data(case, 0, n, offset=2.0)
+    ref = case.make().fit(X, Y)
+    Xd = _chunked(X, chunks[0], 4)  # also chunked across columns
+    Yd = _chunked(Y, chunks[1])
+    with warnings.catch_warnings():
+        # Few samples for FourierCCA's maps at (1, 1): both fits warn alike.
+        warnings.simplefilter("ignore", SampleSizeWarning)
+        est = case.make().fit(Xd, Yd)
     assert_same_fit(est, ref, rtol=1e-10)
 
 
+@pytest.mark.parametrize("case", CASES, ids=ids)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtypes_and_mixed_inputs(dtype, views, assert_same_fit):
-    X, Y = views(1, 500, 5, 4, dtype=dtype)
-    ref = PWCCA().fit(X, Y)
-    Xd = da.from_array(X, chunks=(120, 5))
-    assert_same_fit(PWCCA().fit(Xd, Y), ref, rtol=1e-10)
-    assert_same_fit(PWCCA().fit(X, da.from_array(Y, chunks=77)), ref, rtol=1e-10)
+def test_dtypes_and_mixed_inputs(case, dtype, assert_same_fit):
+    X, Y = _data(case, 1, 500, dtype=dtype)
+    ref = case.make().fit(X, Y)
+    Xd = _chunked(X, 120)
+    assert_same_fit(case.make().fit(Xd, Y), ref, rtol=1e-10)
+    assert_same_fit(case.make().fit(X, _chunked(Y, 77)), ref, rtol=1e-10)
     # Integer activations are cast to float64, as for NumPy input.
     Xi = np.round(X * 10).astype(np.int64)
     assert_same_fit(
-        CCA().fit(da.from_array(Xi, chunks=100), Y), CCA().fit(Xi, Y), 1e-10
+        case.make().fit(_chunked(Xi, 100), Y), case.make().fit(Xi, Y), 1e-10
     )
 
 
-def test_empty_chunks_are_ignored(views, assert_same_fit):
-    X, Y = views(2, 300, 4, 3)
-    Xd = da.from_array(X, chunks=((0, 100, 0, 200), (4,)))
-    Yd = da.from_array(Y, chunks=((0, 100, 0, 200), (3,)))
-    assert_same_fit(CCA().fit(Xd, Yd), CCA().fit(X, Y), rtol=1e-10)
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_empty_chunks_are_ignored(case, assert_same_fit):
+    X, Y = _data(case, 2, 300)
+    Xd = _chunked(X, (0, 100, 0, 200))
+    Yd = _chunked(Y, (0, 100, 0, 200))
+    assert_same_fit(case.make().fit(Xd, Yd), case.make().fit(X, Y), rtol=1e-10)
 
 
-def test_partial_fit_with_dask_batches(views, assert_same_fit):
-    X, Y = views(3, 600, 5, 4)
-    est = CCA()
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_partial_fit_with_dask_batches(case, assert_same_fit):
+    X, Y = _data(case, 3, 600)
+    est = case.make()
     for a, b in [(0, 1), (1, 250), (250, 600)]:
-        est.partial_fit(da.from_array(X[a:b], chunks=64), da.from_array(Y[a:b]))
-    assert_same_fit(est, CCA().fit(X, Y), rtol=1e-10)
+        est.partial_fit(_chunked(X[a:b], 64), da.from_array(Y[a:b]))
+    assert_same_fit(est, case.make().fit(X, Y), rtol=1e-10)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
-def test_transform_is_lazy_and_score_matches(estimator, views):
-    X, Y = views(4, 800, 6, 5)
-    Xd, Yd = da.from_array(X, chunks=(150, 6)), da.from_array(Y, chunks=(300, 5))
-    ref = _clone(estimator).fit(X, Y)
-    est = _clone(estimator).fit(Xd, Yd)
+@pytest.mark.parametrize("case", DASK_CASES, ids=ids)
+def test_transform_is_lazy_and_score_matches(case):
+    X, Y = _data(case, 4, 800)
+    Xd, Yd = _chunked(X, 150), _chunked(Y, 300)
+    ref = case.make().fit(X, Y)
+    est = case.make().fit(Xd, Yd)
 
-    Xt = est.transform(Xd)
-    assert isinstance(Xt, da.Array)
-    assert Xt.chunks[0] == Xd.chunks[0]
-    np.testing.assert_allclose(Xt.compute(), ref.transform(X), rtol=0, atol=1e-10)
-    Xt, Yt = est.transform(Xd, Yd)
-    assert isinstance(Yt, da.Array)
-    np.testing.assert_allclose(Yt.compute(), ref.transform(X, Y)[1], atol=1e-10)
-    assert est.transform(Xd.astype(np.float32)).dtype == np.float32
+    if case.transform:
+        Xt = est.transform(Xd)
+        assert isinstance(Xt, da.Array)
+        assert Xt.chunks[0] == Xd.chunks[0]
+        np.testing.assert_allclose(Xt.compute(), ref.transform(X), rtol=0, atol=1e-10)
+        Xt, Yt = est.transform(Xd, Yd)
+        assert isinstance(Yt, da.Array)
+        np.testing.assert_allclose(Yt.compute(), ref.transform(X, Y)[1], atol=1e-10)
+        assert est.transform(Xd.astype(np.float32)).dtype == np.float32
 
     # Held-out data: the moments-based score equals the data-based one.
-    X2, Y2 = views(5, 300, 6, 5)
-    for a, b in [(Xd, Yd), (da.from_array(X2, chunks=37), da.from_array(Y2))]:
+    X2, Y2 = _data(case, 5, 300)
+    for a, b in [(Xd, Yd), (_chunked(X2, 37), da.from_array(Y2))]:
         expected = ref.score(np.asarray(a), np.asarray(b))
         assert abs(est.score(a, b) - expected) < 1e-12
+    assert abs(est.score(Xd, Yd) - est.similarity_) < 1e-12
 
 
-@pytest.mark.parametrize("estimator", [*ESTIMATORS, FourierCCA()], ids=repr)
-def test_set_output_pandas_computes_dask_variates(estimator, views):
+@pytest.mark.parametrize("case", DASK_CASES, ids=ids)
+def test_transform_does_not_compute_any_measure(case):
+    # A graph whose chunks raise when computed: building the transform must
+    # not touch them.
+    if not case.transform:
+        assert not hasattr(case.make(), "transform")
+        return
+
+    def boom(block):
+        raise AssertionError("computed")
+
+    X, Y = _data(case, 6, 60)
+    est = case.make().fit(X, Y)
+    lazy = _chunked(X, 10).map_blocks(boom, dtype=X.dtype)
+    assert isinstance(est.transform(lazy), da.Array)
+
+
+@pytest.mark.parametrize("case", [c for c in DASK_CASES if c.transform], ids=ids)
+def test_set_output_pandas_computes_dask_variates(case, views):
     # A pandas container was asked for: the lazy variates are computed into
     # it, with the same values and column names as for NumPy input.
     pd = pytest.importorskip("pandas")
     X, Y = views(7, 300, 6, 5)
+    estimator = case.estimator
     ref = _clone(estimator).set_output(transform="pandas").fit(X, Y)
     est = _clone(estimator).set_output(transform="pandas")
     Xd, Yd = da.from_array(X, chunks=(70, 6)), da.from_array(Y, chunks=(110, 5))
@@ -144,43 +185,63 @@ def test_ill_conditioned_dask_input_takes_gram_route_and_warns():
     assert est.solver_ == "gram"
 
 
-def test_errors(views):
+def _wrong_width(view, m, name):
+    # The in-memory message, for every measure (FourierCCA's 2-D views too).
+    return f"{view} has {m} features, but {name}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_errors(case, views):
     X, Y = views(7, 100, 4, 3)
     Xd, Yd = da.from_array(X, chunks=30), da.from_array(Y, chunks=30)
-    with pytest.raises(ValueError, match=r"solver=.qr.*Dask"):
-        CCA(solver="qr").fit(Xd, Yd)
+    name = type(case.estimator).__name__
+    if case.family == "cca":
+        with pytest.raises(ValueError, match=r"solver=.qr.*Dask"):
+            case.make().set_params(solver="qr").fit(Xd, Yd)
     with pytest.raises(ValueError, match="requires y to be passed"):
-        CCA().fit(Xd, None)
+        case.make().fit(Xd, None)
     with pytest.raises(
         ValueError, match=r"inconsistent numbers of samples: \[100, 99\]"
     ):
-        CCA().fit(Xd, Yd[:99])
-    with pytest.raises(ValueError, match="Expected a 2D Dask array for X, got 1D"):
-        CCA().fit(Xd[:, 0], Yd)
+        case.make().fit(Xd, Yd[:99])
+    if not case.maps:  # FourierCCA: see test_fourier_wrong_number_of_dimensions
+        with pytest.raises(ValueError, match="Expected a 2D Dask array for X, got 1D"):
+            case.make().fit(Xd[:, 0], Yd)
     with pytest.raises(ValueError, match="Complex data not supported"):
-        CCA().fit(Xd.astype(np.complex128), Yd)
-    with pytest.raises(ValueError, match="Found array with 1 sample"):
-        CCA().fit(Xd[:1], Yd[:1])
+        case.make().fit(Xd.astype(np.complex128), Yd)
+    with pytest.raises(ValueError, match="minimum of 2 is required"):
+        case.make().fit(Xd[:1], Yd[:1])
     with pytest.raises(ValueError, match="0 feature"):
-        CCA().fit(Xd[:, :0], Yd)
+        case.make().fit(Xd[:, :0], Yd)
     with pytest.raises(ValueError, match="unknown chunk sizes"):
-        CCA().fit(Xd[Xd[:, 0] > 0], Yd[Xd[:, 0] > 0])
+        case.make().fit(Xd[Xd[:, 0] > 0], Yd[Xd[:, 0] > 0])
+    with pytest.raises(ValueError, match="X is constant"):
+        case.make().fit(da.ones_like(Xd), Yd)
     bad = X.copy()
     bad[57, 2] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
-        CCA().fit(da.from_array(bad, chunks=30), Yd)
+        case.make().fit(da.from_array(bad, chunks=30), Yd)
     bad = Y.copy()
     bad[3, 0] = np.inf
     with pytest.raises(ValueError, match="Input y contains infinity"):
-        CCA().fit(Xd, da.from_array(bad, chunks=30))
+        case.make().fit(Xd, da.from_array(bad, chunks=30))
 
-    est = CCA().fit(Xd, Yd)
-    with pytest.raises(ValueError, match="X has 3 features, but CCA is expecting 4"):
-        est.transform(Xd[:, :3])
-    with pytest.raises(ValueError, match="y has 2 features"):
+    est = case.make().fit(Xd, Yd)
+    if case.transform:
+        with pytest.raises(ValueError, match=_wrong_width("X", 3, name)):
+            est.transform(Xd[:, :3])
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            est.transform(da.from_array(np.full((5, 4), np.nan))).compute()
+    with pytest.raises(ValueError, match=_wrong_width("y", 2, name)):
         est.score(Xd, Yd[:, :2])
-    with pytest.raises(ValueError, match="Input X contains NaN"):
-        est.transform(da.from_array(np.full((5, 4), np.nan))).compute()
+    with pytest.raises(ValueError, match="requires y"):
+        est.score(Xd, None)
+    few = case.min_score_samples - 1
+    if few:
+        # The in-memory message ("needs at least 2 samples").
+        fewest = f"at least {case.min_score_samples}"
+        with pytest.raises(ValueError, match=fewest):
+            est.score(Xd[:few], Yd[:few])
 
 
 def test_importing_the_package_imports_no_optional_dependency():
@@ -219,20 +280,19 @@ def threaded_client():
     cluster.close()
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
-def test_distributed_fit_equals_numpy(
-    estimator, threaded_client, views, assert_same_fit
-):
-    X, Y = views(8, 2000, 7, 5, offset=1.0)
-    Xd, Yd = da.from_array(X, chunks=(173, 7)), da.from_array(Y, chunks=(400, 5))
-    ref = _clone(estimator).fit(X, Y)
-    est = _clone(estimator).fit(Xd, Yd)
+@pytest.mark.parametrize("case", DASK_CASES, ids=ids)
+def test_distributed_fit_equals_numpy(case, threaded_client, assert_same_fit):
+    X, Y = _data(case, 8, 2000, offset=1.0)
+    Xd, Yd = _chunked(X, 173), _chunked(Y, 400)
+    ref = case.make().fit(X, Y)
+    est = case.make().fit(Xd, Yd)
     assert_same_fit(est, ref, rtol=1e-10)
-    Xt = est.transform(Xd)
-    assert isinstance(Xt, da.Array)
-    np.testing.assert_allclose(
-        threaded_client.compute(Xt).result(), ref.transform(X), atol=1e-10
-    )
+    if case.transform:
+        Xt = est.transform(Xd)
+        assert isinstance(Xt, da.Array)
+        np.testing.assert_allclose(
+            threaded_client.compute(Xt).result(), ref.transform(X), atol=1e-10
+        )
     assert abs(est.score(Xd, Yd) - ref.score(X, Y)) < 1e-12
 
 
@@ -279,12 +339,7 @@ def test_distributed_worker_processes(views, assert_same_fit):
 
 def _maps(seed, n, x_shape, y_shape, *, offset=1.5):
     """Two layers of conv maps (n, h, w, c) sharing a signal, with means."""
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, *x_shape)) + offset
-    Y = rng.normal(size=(n, *y_shape)) - offset
-    # y's first channel sees X's first channel (resized to y's map).
-    Y[..., 0] += np.resize(X[..., 0], (n, *y_shape[:2]))
-    return X, Y
+    return synthetic.maps(seed, n, x_shape, y_shape, offset=offset)
 
 
 FOURIER_SHAPES = [

@@ -1,0 +1,389 @@
+"""The pure numerical core (``sklearn_svcca._linalg``), tested directly.
+
+Behaviour, not internals: every routine is called through its module and
+judged by the numbers it returns, against ``reference.py`` (plain SVDs of
+the data), direct NumPy computations from the definitions, and invariances.
+Results may be arrays of another namespace once the core is written against
+the Array API, so they are read through ``np.asarray``.
+"""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from sklearn.utils.extmath import svd_flip
+
+from sklearn_svcca import _linalg
+
+import reference
+import synthetic
+
+core_settings = settings(max_examples=30, deadline=None, derandomize=True)
+
+
+def _a(x):
+    return np.asarray(x)
+
+
+def _direct_moments(X, Y):
+    """(n, means, centered cross-products) from the definitions."""
+    X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    return X.shape[0], X.mean(axis=0), Y.mean(axis=0), Xc.T @ Xc, Yc.T @ Yc, Xc.T @ Yc
+
+
+def _assert_moments_equal(got, want, rtol):
+    assert got.n_samples == want[0]
+    for name, g, w in zip(
+        ("x_mean", "y_mean", "cxx", "cyy", "cxy"), got[1:], want[1:], strict=True
+    ):
+        g = _a(g)
+        scale = max(float(np.abs(w).max()), 1e-300)
+        err = float(np.abs(g - w).max()) / scale
+        assert err <= rtol, f"{name}: relative error {err:.1e}"
+
+
+# --------------------------------------------------------------- moments
+
+
+@core_settings
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(2, 60),
+    offset=st.sampled_from([0.0, 10.0, -1e4]),
+    block_rows=st.sampled_from([None, 1, 3, 17]),
+)
+def test_compute_moments_equals_the_definition(seed, n, offset, block_rows):
+    X, Y = synthetic.views(seed, n, 4, 3, offset=offset)
+    got = _linalg.compute_moments(X, Y, block_rows=block_rows)
+    _assert_moments_equal(got, _direct_moments(X, Y), rtol=1e-12)
+    assert_allclose(_a(got.cxx), _a(got.cxx).T, rtol=0, atol=0)  # symmetric
+
+
+@core_settings
+@given(
+    seed=st.integers(0, 2**16),
+    cuts=st.lists(st.integers(1, 49), max_size=8),
+    offset=st.sampled_from([0.0, 1e3, -1e6]),
+)
+def test_chan_merge_of_any_split_equals_one_pass(seed, cuts, offset):
+    # Chan, Golub & LeVeque's update is exact: merging the moments of the
+    # parts, in any split, gives the moments of the whole, even far from
+    # zero where a naive update of raw sums loses ~log10(offset²) digits.
+    n = 50
+    X, Y = synthetic.views(seed, n, 4, 3, offset=offset)
+    edges = [0, *sorted(set(cuts)), n]
+    parts = [
+        _linalg.compute_moments(X[a:b], Y[a:b])
+        for a, b in itertools.pairwise(edges)
+        if b > a
+    ]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = _linalg.merge_moments(merged, part)
+    _assert_moments_equal(merged, _direct_moments(X, Y), rtol=1e-10)
+
+
+def test_merge_is_associative_and_commutative_up_to_rounding():
+    X, Y = synthetic.views(1, 90, 5, 4, offset=3.0)
+    a, b, c = (
+        _linalg.compute_moments(X[s], Y[s])
+        for s in (slice(0, 10), slice(10, 41), slice(41, 90))
+    )
+    left = _linalg.merge_moments(_linalg.merge_moments(a, b), c)
+    right = _linalg.merge_moments(a, _linalg.merge_moments(c, b))
+    _assert_moments_equal(left, tuple(right), rtol=1e-13)
+
+
+# ---------------------------------------------------------- constant columns
+
+
+def test_nonconstant_columns_drops_exactly_constant_columns_at_any_offset():
+    rng = np.random.RandomState(0)
+    n = 200
+    X = np.c_[
+        rng.normal(size=n),  # varies
+        np.full(n, 1e8),  # dead, huge mean
+        np.zeros(n),  # dead at zero
+        1e6 + 1e-3 * rng.normal(size=n),  # tiny spread, large mean: varies
+        np.full(n, -0.3),  # dead
+    ]
+    m = _linalg.compute_moments(X, X[:, :1])
+    cols = _a(_linalg.nonconstant_columns(_a(m.cxx), _a(m.x_mean), n))
+    assert cols.tolist() == [0, 3]
+
+
+# ------------------------------------------------------------------ bases
+
+
+def _basis_inputs(X):
+    m = _linalg.compute_moments(X, X[:, :1])
+    cols = _linalg.nonconstant_columns(_a(m.cxx), _a(m.x_mean), X.shape[0])
+    return m, cols
+
+
+def _reference_scaled_spectrum(X, cols):
+    """Singular values of the centered view, columns scaled by their norms."""
+    Xk = X[:, cols]
+    _, s, _ = reference.orthonormal_basis(Xk / np.linalg.norm(Xk, axis=0))
+    return s
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_gram_and_qr_bases_agree_on_well_conditioned_data(seed):
+    X, _ = synthetic.views(seed, 300, 6, 2, offset=4.0)
+    m, cols = _basis_inputs(X)
+    gram = _linalg.gram_basis(_a(m.cxx), columns=cols, n_samples=300, mean=_a(m.x_mean))
+    qr = _linalg.qr_basis(X, _a(m.x_mean), columns=cols)
+    s_ref = _reference_scaled_spectrum(X, cols)
+    assert gram.rank == qr.rank == 6
+    assert_allclose(_a(gram.s), s_ref, rtol=1e-10)
+    assert_allclose(_a(qr.s), s_ref, rtol=1e-12)
+    assert_allclose(_a(gram.spectrum), s_ref**2, rtol=1e-10)
+    assert not gram.needs_exact_route()
+    # Both whiten the kept columns: (Xk W)ᵀ (Xk W) = I.
+    Xc = X[:, cols] - X[:, cols].mean(axis=0)
+    for basis in (gram, qr):
+        H = Xc @ _a(basis.whitener())
+        assert_allclose(H.T @ H, np.eye(basis.rank), atol=1e-10)
+
+
+def test_rank_cut_on_exact_duplicates_and_dead_neurons():
+    # An exact linear dependency and a dead neuron: both routes find the
+    # rank of the data (the reference's), whatever the offsets.
+    X, _ = synthetic.views(3, 200, 6, 2, offset=5.0, rank_deficient=True)
+    X = np.c_[X, 2.0 * X[:, 0] - 7.0]  # a scaled, shifted duplicate
+    m, cols = _basis_inputs(X)
+    assert 4 not in _a(cols)  # the dead neuron (column -2 of the views)
+    rank = reference.orthonormal_basis(X)[0].shape[1]
+    assert rank == 4
+    gram = _linalg.gram_basis(_a(m.cxx), columns=cols, n_samples=200, mean=_a(m.x_mean))
+    qr = _linalg.qr_basis(X, _a(m.x_mean), columns=cols)
+    assert gram.rank == qr.rank == rank
+    assert gram.needs_exact_route()  # eigenvalue at rounding level: ask QR
+
+
+def test_rank_cut_at_the_noise_floor_of_the_stored_precision():
+    # A neuron that is the sum of two others, computed and stored in
+    # float32: dependent to float32 rounding. Told the data's precision,
+    # both routes cut it; told float64's, QR resolves the rounding noise as
+    # a direction, while the Gram route cannot see below its own resolution
+    # (an eigenvalue ~1e-16 relative) and asks for the exact route.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 4)).astype(np.float32)
+    X[:, 3] = X[:, 0] + X[:, 1]
+    m, cols = _basis_inputs(X.astype(np.float64))
+    eps32 = _linalg.input_eps(X)
+    assert eps32 == np.finfo(np.float32).eps
+    kwargs = {"columns": cols, "n_samples": 400, "mean": _a(m.x_mean)}
+    assert _linalg.gram_basis(_a(m.cxx), eps=eps32, **kwargs).rank == 3
+    assert _linalg.qr_basis(X, _a(m.x_mean), columns=cols, eps=eps32).rank == 3
+    X64 = X.astype(np.float64)
+    assert _linalg.qr_basis(X64, _a(m.x_mean), columns=cols, eps=_linalg.EPS).rank == 4
+    gram64 = _linalg.gram_basis(_a(m.cxx), eps=_linalg.EPS, **kwargs)
+    assert gram64.rank == 3 and gram64.needs_exact_route()
+
+
+# -------------------------------------------------- canonical directions
+
+
+def _dense_solution(X, Y, route):
+    mom = _linalg.compute_moments(X, Y)
+    n = X.shape[0]
+    cx = _linalg.nonconstant_columns(_a(mom.cxx), _a(mom.x_mean), n)
+    cy = _linalg.nonconstant_columns(_a(mom.cyy), _a(mom.y_mean), n)
+    if route == "gram":
+        bx = _linalg.gram_basis(
+            _a(mom.cxx), columns=cx, n_samples=n, mean=_a(mom.x_mean)
+        )
+        by = _linalg.gram_basis(
+            _a(mom.cyy), columns=cy, n_samples=n, mean=_a(mom.y_mean)
+        )
+    else:
+        bx = _linalg.qr_basis(X, _a(mom.x_mean), columns=cx)
+        by = _linalg.qr_basis(Y, _a(mom.y_mean), columns=cy)
+    out = _linalg.canonical_directions(bx, by, _a(mom.cxy), _a(mom.cxx), _a(mom.cyy))
+    return (cx, cy, bx, by, mom), tuple(_a(o) for o in out)
+
+
+@pytest.mark.parametrize("route", ["gram", "qr"])
+@pytest.mark.parametrize("seed", range(3))
+def test_canonical_directions_match_the_reference(route, seed):
+    X, Y = synthetic.views(seed, 250, 5, 4, latent=3, noise=0.7, offset=2.0)
+    (cx, cy, *_), (rho, A, B, *_) = _dense_solution(X, Y, route)
+    rho_ref, Hx_ref, Hy_ref = reference.cca(X, Y)
+    assert_allclose(rho, rho_ref, rtol=0, atol=1e-12)
+    assert np.all(np.diff(rho) <= 0) and np.all((rho >= 0) & (rho <= 1))
+    # The variates: unit length, pairwise correlations rho, and the
+    # reference's up to sign (the correlations are distinct here).
+    U = (X[:, cx] - X[:, cx].mean(axis=0)) @ A
+    V = (Y[:, cy] - Y[:, cy].mean(axis=0)) @ B
+    assert_allclose(U.T @ U, np.eye(4), atol=1e-10)
+    assert_allclose(U.T @ V, np.diag(rho), atol=1e-10)
+    assert_allclose(np.abs(np.sum(U * Hx_ref, axis=0)), 1.0, atol=1e-9)
+    assert_allclose(np.abs(np.sum(V * Hy_ref, axis=0)), 1.0, atol=1e-9)
+
+
+def test_canonical_directions_on_rank_deficient_views_match_the_reference():
+    X, Y = synthetic.views(4, 300, 7, 5, latent=3, offset=1.0, rank_deficient=True)
+    rho_ref = reference.cca(X, Y)[0]
+    _, (rho, *_) = _dense_solution(X, Y, "qr")
+    assert rho.shape == rho_ref.shape == (5,)
+    assert_allclose(rho, rho_ref, atol=1e-12)
+
+
+# ------------------------------------------------------- PWCCA's weights
+
+
+@pytest.mark.parametrize("route", ["gram", "qr"])
+def test_variate_inner_and_projection_weights_match_the_definition(route):
+    X, Y = synthetic.views(5, 300, 6, 4, latent=3, offset=-3.0)
+    (cx, *_), (rho, A, _, inner_x, _) = _dense_solution(X, Y, route)
+    # ⟨h_i, x_j⟩ directly: unit-length variates against centered neurons.
+    Xc = X[:, cx] - X[:, cx].mean(axis=0)
+    H = Xc @ A
+    H /= np.linalg.norm(H, axis=0)
+    assert_allclose(np.abs(inner_x), np.abs(Xc.T @ H), rtol=1e-9, atol=1e-9)
+    assert_allclose(_a(_linalg.inner_from_data(Xc, H)), Xc.T @ H, atol=1e-9)
+    # Morcos et al.'s weights, from the reference's own variates.
+    similarity, alpha_ref, _ = reference.pwcca(X, Y)
+    alpha = _a(_linalg.projection_weights(inner_x))
+    assert_allclose(alpha, alpha_ref, rtol=1e-9)
+    assert float(alpha @ rho) == pytest.approx(similarity, abs=1e-12)
+
+
+def test_inner_products_of_a_shrunk_basis_come_from_the_moments():
+    # A shrunk (reg > 0) basis does not factor the data; its inner products
+    # are computed from the cross-products and must still be ⟨h_i, x_j⟩.
+    X, Y = synthetic.views(6, 200, 5, 3, offset=1.0)
+    mom = _linalg.compute_moments(X, Y)
+    cols = np.arange(5)
+    basis = _linalg.gram_basis(
+        _a(mom.cxx), columns=cols, n_samples=200, reg=0.3, mean=_a(mom.x_mean)
+    )
+    assert not basis.factors_data
+    P = np.linalg.qr(np.random.RandomState(0).normal(size=(basis.rank, 3)))[0]
+    inner = _a(_linalg.variate_inner(basis, P, _a(mom.cxx)))
+    Xc = X - X.mean(axis=0)
+    H = Xc @ (_a(basis.whitener()) @ P)
+    H /= np.linalg.norm(H, axis=0)
+    assert_allclose(inner, Xc.T @ H, atol=1e-9)
+
+
+def test_projection_weights_of_all_zero_inner_products_are_uniform():
+    assert_allclose(_a(_linalg.projection_weights(np.zeros((4, 3)))), 1 / 3)
+
+
+# --------------------------------------------------------------- Pearson
+
+
+def test_pearson_columns_with_constant_columns_is_zero_not_nan():
+    rng = np.random.RandomState(0)
+    U = rng.normal(size=(50, 4))
+    V = U + rng.normal(size=(50, 4))
+    U[:, 1] = 7.0  # constant variate
+    V[:, 3] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division warnings either
+        r = _a(_linalg.pearson_columns(U, V))
+    expected = [np.corrcoef(U[:, j], V[:, j])[0, 1] for j in (0, 2)]
+    assert_allclose(r[[0, 2]], expected, rtol=1e-12)
+    assert r[1] == 0.0 and r[3] == 0.0
+    # Constant up to rounding (below its tolerance): also 0.
+    U[:, 0] = 1e3 + 1e-14 * rng.normal(size=50)
+    assert _a(_linalg.pearson_columns(U, V, tol_u=1e-9))[0] == 0.0
+
+
+# ---------------------------------------- the stacked routines, batch of one
+
+
+def _stacked_inputs(X, Y):
+    mom = _linalg.compute_moments(X, Y)
+    n = X.shape[0]
+    keep_x = np.ones((1, X.shape[1]), dtype=bool)
+    keep_y = np.ones((1, Y.shape[1]), dtype=bool)
+    energy_x = _a(np.diag(mom.cxx)) + n * _a(mom.x_mean) ** 2
+    energy_y = _a(np.diag(mom.cyy)) + n * _a(mom.y_mean) ** 2
+    return mom, n, (keep_x, energy_x), (keep_y, energy_y)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_batch_of_one_real_problem_gives_the_dense_answer(seed):
+    X, Y = synthetic.views(seed, 300, 5, 4, latent=3, offset=2.0)
+    mom, n, (kx, ex), (ky, ey) = _stacked_inputs(X, Y)
+    sx = _linalg.stacked_gram_bases(_a(mom.cxx)[None], kx, n, energy=ex)
+    sy = _linalg.stacked_gram_bases(_a(mom.cyy)[None], ky, n, energy=ey)
+    (_, _, bx, by, _), (rho, A, B, *_) = _dense_solution(X, Y, "gram")
+    assert _a(sx.rank).tolist() == [bx.rank] and _a(sy.rank).tolist() == [by.rank]
+    assert_allclose(_a(sx.spectrum)[0], _a(bx.spectrum), rtol=1e-10)
+    rho_s, A_s, B_s, n_pairs = (
+        _a(o) for o in _linalg.stacked_canonical_directions(sx, sy, _a(mom.cxy)[None])
+    )
+    assert n_pairs.tolist() == [4]
+    assert_allclose(rho_s[0], rho, atol=1e-12)
+    # The same directions up to the sign convention: fixed by svd_flip on
+    # the dense side and align_phases on the stacked one.
+    A_s, B_s = (_a(o) for o in _linalg.align_phases(A_s, B_s))
+    A_d, Bt_d = svd_flip(A.copy(), B.T.copy(), u_based_decision=True)
+    assert_allclose(np.real(A_s[0]), A_d, atol=1e-9)
+    assert_allclose(np.real(B_s[0]), Bt_d.T, atol=1e-9)
+    assert not np.imag(A_s).any()
+
+
+def test_stacked_qr_bases_of_one_problem_give_the_dense_answer():
+    X, Y = synthetic.views(7, 200, 6, 4, latent=3, offset=1.0, rank_deficient=True)
+    _, _, (kx, ex), (ky, ey) = _stacked_inputs(X, Y)
+    kx[0, 4] = False  # the dead neuron, as nonconstant_columns says
+    sx = _linalg.stacked_qr_bases(X[None], kx, energy=ex)
+    sy = _linalg.stacked_qr_bases(Y[None], ky, energy=ey)
+    (_, _, bx, _, _), (rho, *_) = _dense_solution(X, Y, "qr")
+    assert _a(sx.rank).tolist() == [bx.rank] == [4]  # 6 - dead - dependent
+    rho_s, *_ = _linalg.stacked_canonical_directions(sx, sy)
+    assert_allclose(_a(rho_s)[0], rho, atol=1e-12)
+    assert_allclose(_a(rho_s)[0], reference.cca(X, Y)[0], atol=1e-12)
+
+
+@core_settings
+@given(seed=st.integers(0, 2**16), p=st.integers(1, 6), k=st.integers(1, 4))
+def test_align_phases_on_real_directions_is_svd_flip(seed, p, k):
+    rng = np.random.RandomState(seed)
+    A, B = rng.normal(size=(p, k)), rng.normal(size=(p + 1, k))
+    A_s, B_s = (_a(o) for o in _linalg.align_phases(A[None], B[None]))
+    A_d, Bt_d = svd_flip(A.copy(), B.T.copy(), u_based_decision=True)
+    assert_allclose(A_s[0], A_d, rtol=0, atol=0)
+    assert_allclose(B_s[0], Bt_d.T, rtol=0, atol=0)
+
+
+def test_align_phases_makes_the_pivot_real_and_keeps_correlations():
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(2, 5, 3)) + 1j * rng.normal(size=(2, 5, 3))
+    B = rng.normal(size=(2, 4, 3)) + 1j * rng.normal(size=(2, 4, 3))
+    A_s, B_s = (_a(o) for o in _linalg.align_phases(A, B))
+    pivot = np.take_along_axis(A_s, np.abs(A_s).argmax(axis=1)[:, None], axis=1)
+    assert_allclose(np.imag(pivot), 0, atol=1e-15)
+    assert np.all(np.real(pivot) > 0)
+    # A common phase per pair: Aᴴ M B is unchanged for any M.
+    M = rng.normal(size=(5, 4))
+    before = np.einsum("tpk,pq,tqk->tk", A.conj(), M, B)
+    after = np.einsum("tpk,pq,tqk->tk", A_s.conj(), M, B_s)
+    assert_allclose(after, before, atol=1e-12)
+
+
+def test_stacked_pearson_equals_pearson_columns_on_real_variates():
+    X, Y = synthetic.views(8, 120, 5, 4, latent=3, offset=1.5)
+    _, (_, A, B, *_) = _dense_solution(X, Y, "gram")
+    U, V = X @ A, Y @ B  # uncentered: both routines center
+    U = np.c_[U, np.full(120, 2.0)]  # a constant variate: 0, not NaN
+    V = np.c_[V, np.arange(120.0)]
+    Uc, Vc = U - U.mean(axis=0), V - V.mean(axis=0)
+    sxy = np.sum(Uc * Vc, axis=0)[None]
+    sxx = np.sum(Uc * Uc, axis=0)[None]
+    syy = np.sum(Vc * Vc, axis=0)[None]
+    stacked = _a(_linalg.stacked_pearson(sxy, sxx, syy, tol_u=1e-9))[0]
+    dense = _a(_linalg.pearson_columns(U, V, tol_u=1e-9))
+    assert_allclose(stacked, dense, rtol=1e-12, atol=1e-15)
+    assert stacked[-1] == 0.0
