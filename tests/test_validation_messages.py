@@ -1,10 +1,10 @@
 """One message per defect, whatever the kind of array (issue 12).
 
 Every estimator checks its views with ``_validation.check_views``. Here each
-defect is given to each estimator as NumPy arrays, as Array API arrays
-(array-api-strict, ``array_api_dispatch=True``) and as Dask arrays, and the
-three errors must be the same ``ValueError`` with the same text, which also
-has to name the argument and say what was wrong.
+defect is given to each measure of ``estimators.CASES`` as NumPy arrays, as
+Array API arrays (array-api-strict, ``array_api_dispatch=True``) and as Dask
+arrays, and the three errors must be the same ``ValueError`` with the same
+text, which also has to name the argument and say what was wrong.
 """
 
 import os
@@ -13,13 +13,14 @@ import re
 import numpy as np
 import pytest
 import sklearn
-from sklearn.base import clone
 
-from sklearn_svcca import CCA, CKA, PWCCA, SVCCA, FourierCCA, Procrustes
+from sklearn_svcca import CCA, FourierCCA
+
+import synthetic
+from estimators import CASES, ids
 
 da = pytest.importorskip("dask.array")
 
-ESTIMATORS = [CCA(), SVCCA(), PWCCA(), FourierCCA(), CKA(), Procrustes()]
 KINDS = ["numpy", "array_api", "dask"]
 
 N, P, Q = 40, 4, 3
@@ -43,14 +44,6 @@ def _as_kind(a, kind):
     return xp.asarray(a, device=device)
 
 
-def _views():
-    rng = np.random.RandomState(0)
-    Z = rng.normal(size=(N, 2))
-    X = Z @ rng.normal(size=(2, P)) + rng.normal(size=(N, P))
-    Y = Z @ rng.normal(size=(2, Q)) + rng.normal(size=(N, Q))
-    return X, Y
-
-
 def _error(kind, call, *arrays):
     """The ValueError that ``call`` raises on ``arrays`` converted to ``kind``."""
     arrays = [_as_kind(a, kind) for a in arrays]
@@ -67,7 +60,7 @@ def _same_message(call, arrays, expected, kinds=KINDS):
         assert messages[kind] == messages["numpy"], (kind, messages)
 
 
-X, Y = _views()
+X, Y = synthetic.views(0, N, P, Q, offset=1.0)
 
 FIT_DEFECTS = {
     "too few samples": (
@@ -91,32 +84,32 @@ FIT_DEFECTS = {
 
 
 @pytest.mark.parametrize("defect", FIT_DEFECTS)
-@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
-def test_fit_defect_has_one_message_for_every_kind(est, defect):
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_fit_defect_has_one_message_for_every_kind(case, defect):
     arrays, expected = FIT_DEFECTS[defect]
-    expected = expected.format(name=type(est).__name__)
-    _same_message(lambda a, b: clone(est).fit(a, b), arrays, expected)
+    expected = expected.format(name=type(case.estimator).__name__)
+    _same_message(lambda a, b: case.make().fit(a, b), arrays, expected)
     # partial_fit checks its batches with the same checker (one sample is
     # a valid batch there).
     if defect not in ("too few samples", "constant view", "constant y"):
-        _same_message(lambda a, b: clone(est).partial_fit(a, b), arrays, expected)
+        _same_message(lambda a, b: case.make().partial_fit(a, b), arrays, expected)
 
 
-@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
-def test_string_dtype_is_refused_in_memory_and_by_dask(est):
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_string_dtype_is_refused_in_memory_and_by_dask(case):
     # Array API namespaces have no string dtype. NumPy would otherwise parse
     # the strings as numbers; activations as text are a loading mistake.
     _same_message(
-        lambda a, b: clone(est).fit(a, b),
+        lambda a, b: case.make().fit(a, b),
         (X.astype(str), Y),
         r"dtype='<U\d+' is not supported: X must be numeric",
         kinds=["numpy", "dask"],
     )
 
 
-def _fitted(est, kind):
+def _fitted(case, kind):
     with sklearn.config_context(array_api_dispatch=kind == "array_api"):
-        return clone(est).fit(_as_kind(X, kind), _as_kind(Y, kind))
+        return case.make().fit(_as_kind(X, kind), _as_kind(Y, kind))
 
 
 PREDICT_DEFECTS = {
@@ -164,15 +157,15 @@ PREDICT_DEFECTS = {
 
 
 @pytest.mark.parametrize("defect", PREDICT_DEFECTS)
-@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
-def test_predict_defect_has_one_message_for_every_kind(est, defect):
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_predict_defect_has_one_message_for_every_kind(case, defect):
     method, arrays, expected = PREDICT_DEFECTS[defect]
-    if not hasattr(est, method):
-        pytest.skip(f"{type(est).__name__} has no {method}")
-    if isinstance(est, Procrustes) and defect == "too few samples in score":
-        pytest.skip("Procrustes scores one sample: it centers with training means")
-    expected = expected.format(name=type(est).__name__)
-    fitted = {kind: _fitted(est, kind) for kind in KINDS}
+    if method == "transform" and not case.transform:
+        pytest.skip(f"{case.name} has no transform")
+    if defect == "too few samples in score" and case.min_score_samples < 2:
+        pytest.skip(f"{case.name} scores one sample (training means)")
+    expected = expected.format(name=type(case.estimator).__name__)
+    fitted = {kind: _fitted(case, kind) for kind in KINDS}
     messages = {
         kind: _error(kind, getattr(fitted[kind], method), *arrays) for kind in KINDS
     }
@@ -196,8 +189,7 @@ def test_one_dask_view_gets_the_same_messages():
 
 
 def test_fourier_map_shapes_have_one_message_for_every_kind():
-    rng = np.random.RandomState(1)
-    maps_x, maps_y = rng.normal(size=(N, 4, 4, 2)), rng.normal(size=(N, 3, 3, 2))
+    maps_x, maps_y = synthetic.maps(1, N, (4, 4, 2), (3, 3, 2))
     fitted = {}
     for kind in KINDS:
         with sklearn.config_context(array_api_dispatch=kind == "array_api"):
