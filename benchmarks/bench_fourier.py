@@ -25,11 +25,17 @@ ratios. Usage::
 
     python benchmarks/bench_fourier.py                 # (1000, 16, 16, 64), 1 thread
     python benchmarks/bench_fourier.py --threads 2 --repeat 3
+    SCIPY_ARRAY_API=1 python benchmarks/bench_fourier.py --torch   # + CPU tensors
+
+``--torch`` adds ``FourierCCA.fit`` on CPU PyTorch tensors (Array API
+dispatch: the FFT, the products and the stacked decompositions in
+``torch``), with torch's own thread count pinned too.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 import warnings
@@ -166,12 +172,33 @@ def timed(func):
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def torch_methods(X, Y, threads):
+    """``FourierCCA.fit`` on CPU torch tensors, warmed up, as a method."""
+    import torch
+
+    torch.set_num_threads(threads)
+    Xt, Yt = torch.asarray(X), torch.asarray(Y)
+
+    def fit():
+        with sklearn.config_context(array_api_dispatch=True):
+            return FourierCCA().fit(Xt, Yt)
+
+    with sklearn.config_context(array_api_dispatch=True):
+        FourierCCA().fit(Xt[:50], Yt[:50])
+    return {"FourierCCA.fit, CPU torch tensors (Array API)": fit}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", type=int, nargs=4, default=(1000, 16, 16, 64))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--torch", action="store_true", help="also time CPU PyTorch tensors"
+    )
     args = parser.parse_args(argv)
+    if args.torch and os.environ.get("SCIPY_ARRAY_API") != "1":
+        parser.error("--torch needs SCIPY_ARRAY_API=1 set before Python starts")
 
     X, Y = make_layers(*args.shape)
     print(f"layers: X {X.shape} and Y {Y.shape}, {X.dtype}")
@@ -188,6 +215,7 @@ def main(argv=None):
         floor_zs = floor_inputs(X, Y)
         methods = {
             "FourierCCA.fit": lambda: FourierCCA().fit(X, Y),
+            **(torch_methods(X, Y, args.threads) if args.torch else {}),
             "(a) per-frequency loop of CCA (fft2 + h*w fits)": lambda: (
                 per_frequency_cca_loop(X, Y)
             ),

@@ -20,6 +20,11 @@ split of work is:
 
 NumPy input never reaches this module's namespace paths: the NumPy code in
 ``_linalg`` runs unchanged.
+
+FourierCCA goes further: its per-frequency statistics stay on the device and
+its stacked decompositions (``_linalg``'s ``stacked_*`` functions, written
+against the Array API) run there through :func:`eigh`, :func:`svd` and
+:func:`qr`; see the FourierCCA section below.
 """
 
 from __future__ import annotations
@@ -174,10 +179,11 @@ def as_view(Y, like):
 def fitted_to_namespace(estimator, like):
     """Move the public floating (or complex) fitted arrays next to ``like``.
 
-    ``_fit_moments`` computes every attribute on the host; this makes them
-    arrays of the input's kind, on its device, so that ``transform`` and
-    ``score`` run there. Private state (the moments that ``partial_fit``
-    merges) stays on the host.
+    The dense estimators' ``_fit_moments`` computes every attribute on the
+    host; this makes them arrays of the input's kind, on its device, so that
+    ``transform`` and ``score`` run there. Private state (the moments that
+    ``partial_fit`` merges) stays on the host. FourierCCA computes its
+    attributes on the device already: there is nothing to move for it.
     """
     if not is_foreign(like):
         return
@@ -397,6 +403,17 @@ def fourth_powers(X, mean, inv_std, *, block_rows):
     return to_numpy(s4)
 
 
+def all_finite(a):
+    """Whether every entry of ``a`` (NumPy or namespace) is finite.
+
+    Reduced where ``a`` lives: one boolean comes to the host.
+    """
+    if not is_foreign(a):
+        return bool(np.all(np.isfinite(a)))
+    xp, _ = namespace(a)
+    return bool(xp.all(xp.isfinite(a)))
+
+
 def max_abs(A):
     """Largest magnitude in ``A`` (NumPy or namespace), as a float.
 
@@ -445,11 +462,11 @@ def centered(X):
 
 
 # ------------------------------------------------------------- FourierCCA
-# The same split for FourierCCA's maps (n_samples, height, width, channels):
-# centering, the FFT and every per-frequency product over samples run in the
-# namespace (complex128 where the device has float64); the per-frequency
-# sums come to the host, where _fourier finishes them exactly as for NumPy
-# input. Frequencies are given as host "bins" ``(index, conj, real)``: each
+# FourierCCA's maps (n_samples, height, width, channels): centering, the FFT
+# and every per-frequency product over samples run in the namespace
+# (complex128 where the device has float64), and the per-frequency sums stay
+# there, where _fourier finishes and solves them with the same code as for
+# NumPy input. Frequencies are given as host "bins" ``(index, conj, real)``: each
 # solved frequency's flat position in the ``rfftn`` output over (height,
 # width), whether it must be conjugated, and whether it is real.
 
@@ -507,19 +524,22 @@ def bin_spectra(maps, mean_map, bins):
     return Z, residual, sumsq
 
 
-def _conj_t(Z):
+def conj_t(Z):
+    """``Zᴴ`` of each matrix of a stack (``Zᵀ`` for a real stack), in-namespace."""
     xp, _ = namespace(Z)
-    return xp.conj(xp.permute_dims(Z, (0, 2, 1)))
+    t = xp.permute_dims(Z, (0, 2, 1))
+    return xp.conj(t) if xp.isdtype(Z.dtype, "complex floating") else t
 
 
 def spectral_sums(X, Y, x_bins, y_bins, *, block_rows):
     """The sums FourierCCA's moments are made of, computed in ``X``'s namespace.
 
-    Returns host arrays ``(x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy)``:
-    the mean maps (float64), the stacked cross-products ``Zᴴ Z`` of the
-    centered spectra (complex128; both triangles), the spatial sums of the
-    centered data (the rounding left by centering) and the per-channel sums
-    of squares. Only these come to the host: nothing of size ``n_samples``.
+    Returns ``(x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy)``, all in
+    ``X``'s namespace, on its device: the mean maps, the stacked
+    cross-products ``Zᴴ Z`` of the centered spectra (complex128 where the
+    device has float64; both triangles, made exactly Hermitian), the spatial
+    sums of the centered data (the rounding left by centering) and the
+    per-channel sums of squares. Nothing comes to the host.
     """
     xp, device = namespace(X)
     Y = move_like(Y, X)
@@ -537,63 +557,35 @@ def spectral_sums(X, Y, x_bins, y_bins, *, block_rows):
     for start, stop in _row_blocks(n, block_rows):
         zx, res_x, sq_x = bin_spectra(X[start:stop, ...], x_map, x_bins)
         zy, res_y, sq_y = bin_spectra(Y[start:stop, ...], y_map, y_bins)
-        zxh = _conj_t(zx)
+        zxh = conj_t(zx)
         cxx += zxh @ zx
-        cyy += _conj_t(zy) @ zy
+        cyy += conj_t(zy) @ zy
         cxy += zxh @ zy
         rx += res_x
         ry += res_y
         ssx += sq_x
         ssy += sq_y
-    x_map, y_map, rx, ry, ssx, ssy = (
-        to_numpy(a).astype(np.float64) for a in (x_map, y_map, rx, ry, ssx, ssy)
-    )
-    cxx, cyy, cxy = (to_numpy(a).astype(np.complex128) for a in (cxx, cyy, cxy))
+    # A stacked matmul rounds the two triangles of Zᴴ Z independently:
+    # average them, which also makes the diagonal exactly real.
+    cxx = (cxx + conj_t(cxx)) / 2
+    cyy = (cyy + conj_t(cyy)) / 2
     return x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy
 
 
 def stacked_spectra(X, mean_map, bins, *, block_rows):
     """Every sample's DFT coefficients at some bins, (n_bins, n, c), on the device.
 
-    ``mean_map`` is a host array; the result stays in ``X``'s namespace (it
-    is data-sized: the exact route factorizes it there).
+    ``mean_map`` is in ``X``'s namespace; the result stays there (it is
+    data-sized: the exact route factorizes it there).
     """
     xp, _ = namespace(X)
-    mean = from_numpy(mean_map, like=X)
     return xp.concat(
         [
-            bin_spectra(X[start:stop, ...], mean, bins)[0]
+            bin_spectra(X[start:stop, ...], mean_map, bins)[0]
             for start, stop in _row_blocks(X.shape[0], block_rows)
         ],
         axis=1,
     )
-
-
-def stacked_qr_factor(Z, keep, scale=None):
-    """Stacked QR of the centered, kept, scaled columns, in-namespace.
-
-    The data part of ``_linalg.stacked_qr_bases``: returns ``(Q, R,
-    norms)`` with ``Q`` (n_problems, n, m) on the device and ``R`` and the
-    centered column norms on the host. Columns are divided by ``scale``
-    (host, (n_problems, m)) when given, else by their centered norms.
-    """
-    xp, device = namespace(Z)
-    keep_d = xp.reshape(xp.asarray(keep, device=device), (keep.shape[0], 1, -1))
-    Z = Z - xp.mean(Z, axis=1, keepdims=True)
-    Z = xp.where(keep_d, Z, xp.zeros_like(Z))
-    norms = xp.linalg.vector_norm(Z, axis=1, keepdims=True)
-    if scale is None:
-        d = xp.where(keep_d & (norms > 0), norms, xp.ones_like(norms))
-    else:
-        d = xp.asarray(scale[:, None, :], device=device)
-    Q, R = xp.linalg.qr(Z / xp.astype(d, Z.dtype))
-    norms = to_numpy(norms)[:, 0, :].astype(np.float64)
-    return Q, to_numpy(R).astype(np.complex128), norms
-
-
-def stacked_inner(Qx, Qy):
-    """``Qxᴴ Qy`` per problem: the ``O(n m²)`` product where ``Q`` lives."""
-    return to_numpy(_conj_t(Qx) @ Qy).astype(np.complex128)
 
 
 def hartley_variates(maps, mean_map, bins, A, positions, paired, *, block_rows):
@@ -624,10 +616,11 @@ def pair_sums(X, Y, x_bins, y_bins, A, B, *, block_rows):
     """The sums of FourierCCA's held-out correlations, in ``X``'s namespace.
 
     Each view is centered at its own mean map, transformed and projected on
-    the device (``A``, ``B``: (n_bins, c, k) weights there); returns host
-    ``(suv, suu, svv, su, sv, ssx, ssy, x_map, y_map)`` with ``suv = Σ ū v``,
-    ``suu = Σ |u|²``, ``svv``, the sums ``su``, ``sv`` of the variates, the
-    total sums of squares of the centered views and their mean maps.
+    the device (``A``, ``B``: (n_bins, c, k) weights there); returns
+    ``(suv, suu, svv, su, sv, ssx, ssy, x_map, y_map)``, on the device, with
+    ``suv = Σ ū v``, ``suu = Σ |u|²``, ``svv``, the sums ``su``, ``sv`` of
+    the variates, the total sums of squares of the centered views (0-d) and
+    their mean maps.
     """
     xp, device = namespace(X)
     Y = move_like(Y, X)
@@ -651,8 +644,4 @@ def pair_sums(X, Y, x_bins, y_bins, A, B, *, block_rows):
         sv += xp.sum(v, axis=1)
         ssx += xp.sum(sq_x)
         ssy += xp.sum(sq_y)
-    suv, su, sv = (to_numpy(a).astype(np.complex128) for a in (suv, su, sv))
-    suu, svv, ssx, ssy, x_map, y_map = (
-        to_numpy(a).astype(np.float64) for a in (suu, svv, ssx, ssy, x_map, y_map)
-    )
-    return suv, suu, svv, su, sv, float(ssx), float(ssy), x_map, y_map
+    return suv, suu, svv, su, sv, ssx, ssy, x_map, y_map

@@ -589,7 +589,7 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             mean, weights = f"{view}_mean_", f"{view}_weights_"
             setattr(self, mean, _array_api.ldexp(getattr(self, mean), -e))
             setattr(self, weights, _array_api.ldexp(getattr(self, weights), e))
-            if not np.all(np.isfinite(getattr(self, weights))):
+            if not _array_api.all_finite(getattr(self, weights)):
                 name = "X" if view == "x" else "y"
                 raise _validation.too_small_error(
                     name,

@@ -17,12 +17,14 @@ Conventions: maps are ``(n_samples, height, width, channels)``; the DFT is
 NumPy's unnormalised forward ``fft2`` over (height, width); frequencies along
 an axis of length ``m`` are listed in NumPy's order ``0, 1, ..., -1`` (as
 ``np.fft.fftfreq(m, 1 / m)``). Cross-products are ``Zᴴ Z`` sums over samples
-of the centered DFT coefficients, accumulated in complex128.
+of the centered DFT coefficients, accumulated in complex128 (for Array API
+input, in its namespace and on its device, where they are also solved).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from numbers import Integral
 from typing import NamedTuple
@@ -102,14 +104,18 @@ class FrequencyGrid:
         return 1 + (self.partner >= 0)
 
     def to_grid(self, values, conjugate=False):
-        """Spread per-solved-problem ``values`` over the ``H * W`` positions."""
-        paired = self.partner >= 0
-        out = np.zeros((self.shape[0] * self.shape[1], *values.shape[1:]), values.dtype)
-        out[self.solved] = values
-        out[self.partner[paired]] = (
-            np.conj(values[paired]) if conjugate else values[paired]
-        )
-        return out
+        """Spread per-solved-problem ``values`` over the ``H * W`` positions.
+
+        A gather (no scatter), in the namespace and on the device of
+        ``values``: every grid position is a solved problem or the partner of
+        one.
+        """
+        paired, positions = _hartley_positions(self)
+        partners = _array_api.take(values, paired, axis=0)
+        if conjugate:
+            partners = _conj(partners)
+        xp, _ = _array_api.namespace(values)
+        return _array_api.take(xp.concat([values, partners], axis=0), positions, 0)
 
 
 def _axis_frequencies(m):
@@ -250,9 +256,19 @@ def _spectra(maps, mean_map, bins, real):
     return _BlockSpectra(F, index, bins[2]), residual, sumsq
 
 
-def _map_spectrum(mean_map, bins, real):
-    """DFT of one map (height, width, channels) at the solved frequencies."""
-    return _spectra(mean_map[None], 0.0 * mean_map, bins, real)[0].stack()[:, 0]
+def _map_spectrum(mean_map, grid, *, x_view):
+    """DFT of one map (height, width, channels) at the solved frequencies.
+
+    Returns (n_solved, channels), in the map's namespace and on its device.
+    """
+    if _array_api.is_foreign(mean_map):
+        xp, _ = _array_api.namespace(mean_map)
+        one = xp.reshape(mean_map, (1, *mean_map.shape))
+        bins = _namespace_bins(grid, x_view=x_view)
+        Z = _array_api.bin_spectra(one, xp.zeros_like(mean_map), bins)[0]
+        return Z[:, 0, :]
+    bins = grid.x_bins if x_view else grid.y_bins
+    return _spectra(mean_map[None], 0.0 * mean_map, bins, grid.real)[0].stack()[:, 0]
 
 
 def _block_rows(*maps):
@@ -291,6 +307,9 @@ class SpectralMoments(NamedTuple):
         Uncentered ``Σ x²`` of each channel over samples and positions: the
         scale against which a channel counts as zero at a frequency.
     y_sumsq : ndarray of shape (q,)
+
+    For an Array API input every array is of the input's namespace and on
+    its device (complex128 / float64 where the device has float64).
     """
 
     n_samples: int
@@ -303,9 +322,15 @@ class SpectralMoments(NamedTuple):
     y_sumsq: np.ndarray
 
 
+def _conj(a):
+    """``ā`` in ``a``'s namespace (``a`` itself when real)."""
+    xp, _ = _array_api.namespace(a)
+    return xp.conj(a) if xp.isdtype(a.dtype, "complex floating") else a
+
+
 def _hermitian_outer(a, b):
     """Stacked ``āᵀ b``: ``out[t, i, j] = conj(a[t, i]) * b[t, j]``."""
-    return np.conj(a)[:, :, None] * b[:, None, :]
+    return _conj(a)[:, :, None] * b[:, None, :]
 
 
 def _accumulate_cross_products(cxx, cyy, cxy, zx, zy, real):
@@ -376,6 +401,8 @@ def spectral_moments(X, Y, grid, *, block_rows=None):
     # clear error from the non-finite result, not as numpy's RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore"):
         if _array_api.is_foreign(X):
+            # The statistics stay in X's namespace, on its device, where
+            # FourierCCA decomposes them.
             x_map, y_map, cxx, cyy, cxy, *sums = _array_api.spectral_sums(
                 X,
                 Y,
@@ -383,12 +410,6 @@ def spectral_moments(X, Y, grid, *, block_rows=None):
                 _namespace_bins(grid, x_view=False),
                 block_rows=block_rows,
             )
-            # A stacked matmul computes both triangles; keep the lower one,
-            # as ZHERK does, with an exactly real diagonal.
-            for c in (cxx, cyy):
-                _fill_hermitian(c)
-                diagonal = np.arange(c.shape[-1])
-                c.imag[:, diagonal, diagonal] = 0.0
         else:
             x_map, y_map, cxx, cyy, cxy, *sums = _accumulate_spectral_sums(
                 X, Y, grid, block_rows
@@ -436,16 +457,20 @@ def _accumulate_spectral_sums(X, Y, grid, block_rows):
 
 
 def _finish_spectral_moments(n, x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy, grid):
-    """Moments from the block sums: remove the rounding left by centering."""
-    sx = _map_spectrum(rx, grid.x_bins, grid.real)
-    sy = _map_spectrum(ry, grid.y_bins, grid.real)
+    """Moments from the block sums: remove the rounding left by centering.
+
+    In the namespace of the sums (NumPy, or the input's, on its device).
+    """
+    xp, _ = _array_api.namespace(x_map)
+    sx = _map_spectrum(rx, grid, x_view=True)
+    sy = _map_spectrum(ry, grid, x_view=False)
     cxx -= _hermitian_outer(sx, sx) / n
     cyy -= _hermitian_outer(sy, sy) / n
     cxy -= _hermitian_outer(sx, sy) / n
     x_mean = x_map + rx / n
     y_mean = y_map + ry / n
-    x_sumsq = ssx + n * np.einsum("hwc,hwc->c", x_map, x_map)
-    y_sumsq = ssy + n * np.einsum("hwc,hwc->c", y_map, y_map)
+    x_sumsq = ssx + n * xp.sum(x_map * x_map, axis=(0, 1))
+    y_sumsq = ssy + n * xp.sum(y_map * y_map, axis=(0, 1))
     return SpectralMoments(n, x_mean, y_mean, cxx, cyy, cxy, x_sumsq, y_sumsq)
 
 
@@ -456,6 +481,8 @@ def merge_spectral_moments(a, b, grid):
     LeVeque, 1979) at every solved frequency, with Hermitian outer products:
     with ``δ`` the DFT of the difference of the mean maps,
     ``C = C_a + C_b + (n_a n_b / n) δ̄ δᵀ``. Uncentered sums of squares add.
+    Computed in the moments' namespace, on their device; neither input is
+    modified.
 
     Parameters
     ----------
@@ -473,8 +500,8 @@ def merge_spectral_moments(a, b, grid):
     n = a.n_samples + b.n_samples
     dx_map = b.x_mean - a.x_mean
     dy_map = b.y_mean - a.y_mean
-    dx = _map_spectrum(dx_map, grid.x_bins, grid.real)
-    dy = _map_spectrum(dy_map, grid.y_bins, grid.real)
+    dx = _map_spectrum(dx_map, grid, x_view=True)
+    dy = _map_spectrum(dy_map, grid, x_view=False)
     f = a.n_samples * b.n_samples / n
     # Overflowed statistics stay non-finite, and the estimator says so.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -503,17 +530,19 @@ def varying_channels(c, sumsq, n_bins):
 
     Parameters
     ----------
-    c : ndarray of shape (n_solved, p, p)
-    sumsq : ndarray of shape (p,)
+    c : array of shape (n_solved, p, p)
+    sumsq : array of shape (p,)
     n_bins : int
         ``height * width`` of the view.
 
     Returns
     -------
-    keep : ndarray of bool, shape (n_solved, p)
+    keep : array of bool, shape (n_solved, p)
+        In ``c``'s namespace, on its device.
     """
-    ss = np.real(np.diagonal(c, axis1=1, axis2=2))
-    return ss > _linalg.CONSTANT_RTOL**2 * n_bins * sumsq
+    xp, _ = _array_api.namespace(c)
+    ss = xp.real(xp.linalg.diagonal(c))
+    return ss > float(_linalg.CONSTANT_RTOL**2 * n_bins) * sumsq
 
 
 def solved_spectra(X, mean_map, grid, subset, *, x_view=True, block_rows=None):
@@ -529,6 +558,7 @@ def solved_spectra(X, mean_map, grid, subset, *, x_view=True, block_rows=None):
     if block_rows is None:
         block_rows = _block_rows(X)
     if _array_api.is_foreign(X):
+        # mean_map is in X's namespace, on its device, like the result.
         index, conj, _ = _namespace_bins(grid, x_view=x_view)
         return _array_api.stacked_spectra(
             X, mean_map, (index[subset], conj[subset], real), block_rows=block_rows
@@ -620,6 +650,50 @@ def _flat(X):
         xp, _ = _array_api.namespace(X)
         return xp.reshape(X, (X.shape[0], -1))
     return X.reshape(X.shape[0], -1)
+
+
+def _solves_on_host(like):
+    """Whether FourierCCA solves the moments of ``like``'s device on the host.
+
+    Only where the device has no float64 (Apple MPS): its statistics are then
+    complex64, and the rank decisions need float64. Everywhere else the
+    stacked decompositions run where the moments are.
+    """
+    if not _array_api.is_foreign(like):
+        return False
+    xp, device = _array_api.namespace(like)
+    return _array_api.float_dtype(xp, device) != xp.float64
+
+
+def moments_to_host(moments):
+    """``moments`` as host float64 / complex128 NumPy arrays (copies)."""
+    return SpectralMoments(
+        moments.n_samples,
+        *(_host64(a) for a in moments[1:]),
+    )
+
+
+def _host64(a):
+    a = _array_api.to_numpy(a)
+    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
+
+
+def _replace_rows(a, rows, values):
+    """``a`` with its rows ``rows`` (host ints) replaced by ``values``.
+
+    A gather, in ``a``'s namespace: Array API arrays need not support
+    assignment through an integer index.
+    """
+    xp, _ = _array_api.namespace(a)
+    index = np.arange(a.shape[0])
+    index[rows] = a.shape[0] + np.arange(rows.shape[0])
+    return _array_api.take(xp.concat([a, values], axis=0), index, axis=0)
+
+
+def _any(mask):
+    """Whether any entry of a (device) boolean array is set, on the host."""
+    xp, _ = _array_api.namespace(mask)
+    return bool(xp.any(mask))
 
 
 # ---------------------------------------------------------------------------
@@ -815,8 +889,8 @@ class FourierCCA(_BaseCCA):
     **Large data.** Everything is learnt from per-frequency sufficient
     statistics, so :meth:`partial_fit` streams, Dask arrays of maps chunked
     by samples are reduced on the workers, and Array API arrays (PyTorch,
-    CuPy) are transformed and multiplied on their device, with only the
-    statistics decomposed on the host (see :ref:`scaling`).
+    CuPy) are transformed, multiplied and decomposed on their device, where
+    the fitted arrays stay (see :ref:`scaling`).
 
     References
     ----------
@@ -1018,16 +1092,16 @@ class FourierCCA(_BaseCCA):
     def _varying(self, moments):
         grid = self._grid
         return (
-            varying_channels(moments.cxx, moments.x_sumsq, np.prod(grid.x_size)),
-            varying_channels(moments.cyy, moments.y_sumsq, np.prod(grid.y_size)),
+            varying_channels(moments.cxx, moments.x_sumsq, math.prod(grid.x_size)),
+            varying_channels(moments.cyy, moments.y_sumsq, math.prod(grid.y_size)),
         )
 
     def _magnitudes(self, moments):
         n = moments.n_samples
         return tuple(
             (
-                float(sumsq.max()) / (n * np.prod(size)),
-                float(np.max(np.abs(mean))) if mean.size else 0.0,
+                _array_api.max_abs(sumsq) / (n * math.prod(size)),
+                _array_api.max_abs(mean) if math.prod(mean.shape) else 0.0,
             )
             for sumsq, mean, size in (
                 (moments.x_sumsq, moments.x_mean, self._grid.x_size),
@@ -1035,11 +1109,22 @@ class FourierCCA(_BaseCCA):
             )
         )
 
+    @staticmethod
+    def _finite(moments):
+        return all(_array_api.all_finite(a) for a in moments[1:])
+
+    def _stream_moments(self):
+        # merge_spectral_moments builds new arrays (it never adds in place),
+        # so the running moments are used as they are, on their device.
+        return self._moments
+
     def _can_solve(self, moments):
         if moments.n_samples < 2:
             return False
         # Overflowed statistics go to _fit_moments, which says so.
-        return not self._finite(moments) or all(k.any() for k in self._varying(moments))
+        return not self._finite(moments) or all(
+            _any(keep) for keep in self._varying(moments)
+        )
 
     def _check_moments(self, moments):
         self._check_finite(moments)
@@ -1050,23 +1135,57 @@ class FourierCCA(_BaseCCA):
         )
 
     def _fit_moments(self, moments, X, Y, *, warn, shared=None):
-        """Set every fitted attribute; return the fit's warnings (see base)."""
+        """Set every fitted attribute; return the fit's warnings (see base).
+
+        The stacked decompositions run in the moments' namespace, on their
+        device (NumPy for NumPy input), and the fitted arrays are computed
+        there; per-frequency ranks and route decisions come to the host.
+        """
         if shared is not None:  # pragma: no cover - supports_shared_views
             raise NotImplementedError("FourierCCA does not share views.")
-        grid = self._grid
-        n = moments.n_samples
-        diagnostics = []
         self._check_moments(moments)
         self._check_magnitude(moments)
+        self._moments = moments
+        like = moments.x_mean
+        if _solves_on_host(like):
+            # A device without float64 (Apple MPS): decompose on the host in
+            # float64, then put the fitted arrays on the device. The exact
+            # route's spectra are formed on the device and copied over.
+            diagnostics = self._solve(moments_to_host(moments), X, Y, warn, like)
+            for name in self._DEVICE_ARRAYS:
+                setattr(self, name, _array_api.from_numpy(getattr(self, name), like))
+            return diagnostics
+        return self._solve(moments, X, Y, warn, like)
+
+    # Public fitted arrays, computed where the moments are.
+    _DEVICE_ARRAYS = (
+        "frequency_correlations_",
+        "canonical_correlations_",
+        "x_weights_",
+        "y_weights_",
+        "x_mean_",
+        "y_mean_",
+    )
+
+    def _solve(self, moments, X, Y, warn, like):
+        """The solve of :meth:`_fit_moments`, in the moments' namespace.
+
+        ``like`` (an array of the input's namespace and device) is where the
+        exact route's spectra are computed from ``X`` and ``Y``.
+        """
+        grid = self._grid
+        n = moments.n_samples
+        xp, device = _array_api.namespace(moments.cxx)
+        diagnostics = []
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
             ("y", keep_y, self._y_map_shape),
         ):
-            if not keep.any():
+            if not _any(keep):
                 raise _validation.constant_error(
                     name,
-                    int(np.prod(shape)),
+                    math.prod(shape),
                     n,
                     values=f"values (maps of shape {shape})",
                     unit="layer",
@@ -1095,29 +1214,37 @@ class FourierCCA(_BaseCCA):
         rho, A, B, n_pairs = _linalg.stacked_canonical_directions(bx, by, moments.cxy)
         rank_x, rank_y = bx.rank.copy(), by.rank.copy()
         if exact.any():
-            qx = _linalg.stacked_qr_bases(
-                solved_spectra(X, moments.x_mean, grid, exact),
-                keep_x[exact],
-                energy=energy_x,
-                eps=eps_x,
+            rows = np.flatnonzero(exact)
+            bases = []
+            for view, keep, energy, eps, mean, x_view in (
+                (X, keep_x, energy_x, eps_x, self._moments.x_mean, True),
+                (Y, keep_y, energy_y, eps_y, self._moments.y_mean, False),
+            ):
+                Z = solved_spectra(view, mean, grid, exact, x_view=x_view)
+                if not _array_api.is_foreign(moments.cxx) and _array_api.is_foreign(Z):
+                    Z = _host64(Z)  # a device without float64 (see _fit_moments)
+                bases.append(
+                    _linalg.stacked_qr_bases(
+                        Z, _array_api.take(keep, rows, axis=0), energy=energy, eps=eps
+                    )
+                )
+            qx, qy = bases
+            rho_q, A_q, B_q, n_pairs[exact] = _linalg.stacked_canonical_directions(
+                qx, qy
             )
-            qy = _linalg.stacked_qr_bases(
-                solved_spectra(Y, moments.y_mean, grid, exact, x_view=False),
-                keep_y[exact],
-                energy=energy_y,
-                eps=eps_y,
-            )
-            rho[exact], A[exact], B[exact], n_pairs[exact] = (
-                _linalg.stacked_canonical_directions(qx, qy)
-            )
+            rho = _replace_rows(rho, rows, rho_q)
+            A = _replace_rows(A, rows, A_q)
+            B = _replace_rows(B, rows, B_q)
             rank_x[exact], rank_y[exact] = qx.rank, qy.rank
         solver = "qr" if exact.all() else ("mixed" if exact.any() else "gram")
         self._check_resolvable(n, int(rank_x.sum()), int(rank_y.sum()))
 
-        A, B = _linalg.align_phases(A * np.sqrt(n - 1), B * np.sqrt(n - 1))
+        root = math.sqrt(n - 1)
+        A, B = _linalg.align_phases(A * root, B * root)
         # The DC and Nyquist problems are real: make their directions exactly so.
-        A[grid.real] = A[grid.real].real
-        B[grid.real] = B[grid.real].real
+        real = xp.asarray(grid.real, device=device)[:, None, None]
+        A = xp.where(real, xp.astype(xp.real(A), A.dtype), A)
+        B = xp.where(real, xp.astype(xp.real(B), B.dtype), B)
 
         upper = min(A.shape[1], B.shape[1])
         k = upper
@@ -1138,15 +1265,17 @@ class FourierCCA(_BaseCCA):
         H, W = grid.shape
         freq = grid.to_grid(rho[:, :k])
         pairs = grid.to_grid(n_pairs)
+        actual = xp.asarray(np.arange(k)[None, :] < pairs[:, None], device=device)
 
-        self._moments = moments
         self.n_samples_seen_ = n
-        self.frequency_correlations_ = freq.reshape(H, W, k)
-        self.canonical_correlations_ = np.sort(freq[np.arange(k) < pairs[:, None]])[
-            ::-1
-        ]
-        self.x_weights_ = grid.to_grid(A[:, :, :k], conjugate=True).reshape(H, W, -1, k)
-        self.y_weights_ = grid.to_grid(B[:, :, :k], conjugate=True).reshape(H, W, -1, k)
+        self.frequency_correlations_ = xp.reshape(freq, (H, W, k))
+        self.canonical_correlations_ = xp.sort(freq[actual], descending=True)
+        self.x_weights_ = xp.reshape(
+            grid.to_grid(A[:, :, :k], conjugate=True), (H, W, A.shape[1], k)
+        )
+        self.y_weights_ = xp.reshape(
+            grid.to_grid(B[:, :, :k], conjugate=True), (H, W, B.shape[1], k)
+        )
         self.x_mean_ = moments.x_mean
         self.y_mean_ = moments.y_mean
         self.n_components_ = k
@@ -1161,7 +1290,7 @@ class FourierCCA(_BaseCCA):
         self._pairs_solved = tuple(n_pairs.tolist())
         pairs_total = self.canonical_correlations_.shape[0]
         self.similarity_ = (
-            float(self.canonical_correlations_.mean()) if pairs_total else 0.0
+            float(xp.mean(self.canonical_correlations_)) if pairs_total else 0.0
         )
 
         ill = (bx.ill_conditioned_kept() | by.ill_conditioned_kept()) & ~exact
@@ -1357,16 +1486,16 @@ class FourierCCA(_BaseCCA):
                 B,
                 block_rows=_block_rows(X, Y),
             )
-            A, B = _array_api.to_numpy(A), _array_api.to_numpy(B)
         else:
             sums = _pair_sums(X, Y, grid, A, B)
         suv, suu, svv, su, sv, ssx, ssy, x_map, y_map = sums
+        xp, _ = _array_api.namespace(suv)
         # Remove the rounding left by centering, as in the moments.
-        suv -= np.conj(su) * sv / n
-        suu -= np.abs(su) ** 2 / n
-        svv -= np.abs(sv) ** 2 / n
-        energy_x = np.prod(grid.x_size) * (ssx + n * np.sum(x_map**2))
-        energy_y = np.prod(grid.y_size) * (ssy + n * np.sum(y_map**2))
+        suv = suv - xp.conj(su) * sv / n
+        suu = suu - xp.abs(su) ** 2 / n
+        svv = svv - xp.abs(sv) ** 2 / n
+        energy_x = math.prod(grid.x_size) * float(ssx + n * xp.sum(x_map**2))
+        energy_y = math.prod(grid.y_size) * float(ssy + n * xp.sum(y_map**2))
         return self._pair_correlations(suv, suu, svv, energy_x, energy_y, A, B)
 
     def _moment_correlations(self, moments):
@@ -1394,10 +1523,14 @@ class FourierCCA(_BaseCCA):
         from rounding: projection_rounding's level, with the spectral energy
         of the uncentered maps (Parseval) in place of ‖X‖_F².
         """
-        norm_x, norm_y = np.sqrt(energy_x), np.sqrt(energy_y)
-        tol_u = 10.0 * A.shape[1] * _linalg.EPS * norm_x * _linalg.safe_norm(A, axis=1)
-        tol_v = 10.0 * B.shape[1] * _linalg.EPS * norm_y * _linalg.safe_norm(B, axis=1)
-        return _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
+        # Python floats: strict namespaces refuse NumPy scalars with arrays.
+        eps = float(_linalg.EPS)
+        norm_x, norm_y = math.sqrt(energy_x), math.sqrt(energy_y)
+        tol_u = 10.0 * A.shape[1] * eps * norm_x * _linalg.safe_norm(A, axis=1)
+        tol_v = 10.0 * B.shape[1] * eps * norm_y * _linalg.safe_norm(B, axis=1)
+        # The (n_solved, k) correlations are the result: they come to the host.
+        r = _linalg.stacked_pearson(suv, suu, svv, tol_u, tol_v)
+        return np.asarray(_array_api.to_numpy(r), dtype=np.float64)
 
     def _pair_mask(self):
         """(n_solved, k) mask of actual (unpadded) canonical pairs."""

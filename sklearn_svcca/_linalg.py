@@ -1020,6 +1020,13 @@ def safe_norm(A, axis=None):
     activations near 1e-300 are near 1e300). Scaled by the largest entry, as
     LAPACK's nrm2 is.
     """
+    if _array_api.is_foreign(A):
+        # The same, in A's namespace (FourierCCA's weights on a device).
+        xp, _ = _array_api.namespace(A)
+        top = xp.max(xp.abs(A), axis=axis, keepdims=True)
+        top = xp.where(top > 0, top, 1.0)
+        out = xp.linalg.vector_norm(A / top, axis=axis, keepdims=True) * top
+        return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
     top = np.max(np.abs(A), axis=axis, keepdims=True) if A.size else np.zeros(1)
     top = np.where(top > 0, top, 1.0)
     with np.errstate(invalid="ignore"):
@@ -1166,9 +1173,51 @@ def shape_alignment(zx, zy, moments, cols_x, cols_y):
 # real, single-problem routines above -- the same column scaling, rank
 # tolerances and exact-route criterion -- but work on complex Hermitian
 # cross-products of shape (n_problems, p, p), so that every step is one call to
-# a stacked NumPy routine instead of a Python loop. Ranks differ between
-# problems; to keep fixed shapes, directions beyond a problem's rank are kept
-# as zero columns ("masked") rather than dropped.
+# a stacked routine instead of a Python loop. Ranks differ between problems; to
+# keep fixed shapes, directions beyond a problem's rank are kept as zero
+# columns ("masked") rather than dropped.
+#
+# They are written once against the Array API: the stacks stay in the
+# namespace, and on the device, of their input (NumPy's stacked LAPACK
+# routines for NumPy input, ``xp.linalg`` elsewhere: see ``_array_api.eigh``).
+# Only what drives decisions -- a few integers or booleans per problem (ranks,
+# route choices) -- comes to the host.
+
+
+# Python floats: strict namespaces refuse NumPy scalars next to their arrays.
+_EPS = float(EPS)
+
+
+def _ns(a):
+    return _array_api.namespace(a)[0]
+
+
+def _is_complex(a):
+    return _ns(a).isdtype(a.dtype, "complex floating")
+
+
+def _real_part(a):
+    return _ns(a).real(a) if _is_complex(a) else a
+
+
+def _host(a):
+    """A per-problem vector that drives a decision, as a host NumPy array."""
+    return np.asarray(_array_api.to_numpy(a))
+
+
+def _count(mask):
+    """``True`` entries of each row of a stacked mask, in the namespace."""
+    return _ns(mask).count_nonzero(mask, axis=1)
+
+
+def _pad_columns(a, m):
+    """``a`` (n_problems, ..., r) with ``m - r`` zero columns appended."""
+    xp, device = _array_api.namespace(a)
+    r = a.shape[-1]
+    if r == m:
+        return a
+    zeros = xp.zeros((*a.shape[:-1], m - r), dtype=a.dtype, device=device)
+    return xp.concat([a, zeros], axis=-1)
 
 
 @dataclass
@@ -1179,66 +1228,82 @@ class StackedBasis:
     the columns outside ``keep[t]`` set to zero, ``W[t]`` whitens the kept
     column space: ``Zt W[t]`` has ``rank[t]`` orthonormal columns spanning
     it and zero columns otherwise (in no particular order). Arrays have a
-    leading axis of length ``n_problems``.
+    leading axis of length ``n_problems`` and live in the namespace (and on
+    the device) of the cross-products or data they were computed from,
+    except ``rank`` and ``unresolved``, which drive decisions and are on the
+    host.
 
     Attributes
     ----------
-    keep : ndarray of bool, shape (n_problems, m)
+    keep : array of bool, shape (n_problems, m)
         Columns that vary in each problem.
-    scale : ndarray of shape (n_problems, m)
+    scale : array of shape (n_problems, m)
         Column scaling ``D`` (1 for dropped columns).
-    W : ndarray of shape (n_problems, m, m)
+    W : array of shape (n_problems, m, m)
         Whitener, with ``rank[t]`` non-zero columns.
-    spectrum : ndarray of shape (n_problems, m)
+    spectrum : array of shape (n_problems, m)
         Squared singular values of the scaled view ``Zt D⁻¹``, descending,
         before the rank cut, clipped at zero.
     rank : ndarray of int, shape (n_problems,)
-    Q, U : ndarray or None
+        On the host.
+    Q, U : array or None
         On the QR route, an orthonormal basis of the kept column space is
         ``Q U`` (``Q`` of shape (n_problems, n, m), ``U`` with zero columns
         beyond the rank).
     unresolved : ndarray of int, shape (n_problems,), or None
-        On the Gram route, per problem, :attr:`ViewBasis.unresolved`.
+        On the Gram route, per problem, :attr:`ViewBasis.unresolved` (host).
     """
 
-    keep: np.ndarray
-    scale: np.ndarray
-    W: np.ndarray
-    spectrum: np.ndarray
+    keep: object
+    scale: object
+    W: object
+    spectrum: object
     rank: np.ndarray
-    Q: np.ndarray | None = None
-    U: np.ndarray | None = None
+    Q: object = None
+    U: object = None
     unresolved: np.ndarray | None = None
 
+    def _largest(self):
+        return _host(self.spectrum[:, 0])
+
     def _last_kept(self, count):
-        idx = np.maximum(count - 1, 0)[:, None]
-        return np.take_along_axis(self.spectrum, idx, axis=1)[:, 0]
+        xp, device = _array_api.namespace(self.spectrum)
+        idx = xp.asarray(np.maximum(count - 1, 0)[:, None], device=device)
+        return _host(xp.take_along_axis(self.spectrum, idx, axis=1)[:, 0])
 
     def needs_exact_route(self):
-        """Per problem: whether the Gram route is too ill-conditioned.
+        """Per problem (host booleans): whether the Gram route is too ill-conditioned.
 
         The criterion of :meth:`ViewBasis.needs_exact_route` (every
         eigenvalue of the kept columns at least ``GRAM_RCOND`` times the
         largest), applied to the kept columns of each problem.
         """
-        m = self.keep.sum(axis=1)
-        return (m > 0) & (self._last_kept(m) < GRAM_RCOND * self.spectrum[:, 0])
+        m = _host(_count(self.keep))
+        return (m > 0) & (self._last_kept(m) < GRAM_RCOND * self._largest())
 
     def ill_conditioned_kept(self):
-        """Per problem: whether the *kept* directions span more than 1/rcond."""
+        """Per problem (host booleans): whether the *kept* directions span
+        more than 1/rcond."""
         last = self._last_kept(self.rank)
-        return (self.rank > 0) & (last < GRAM_RCOND * self.spectrum[:, 0])
+        return (self.rank > 0) & (last < GRAM_RCOND * self._largest())
 
 
 def _masked_whitener(V, s, keep, scale):
     """``D⁻¹ V S⁻¹`` with zero columns where ``s`` is 0 and zero dropped rows."""
-    inv = np.zeros_like(s)
-    np.divide(1.0, s, out=inv, where=s > 0)
-    W = V * inv[:, None, :]
-    W /= scale[:, :, None]
+    xp = _ns(V)
+    positive = s > 0
+    inv = xp.where(positive, 1.0 / xp.where(positive, s, 1.0), 0.0)
+    W = V * xp.astype(inv, V.dtype)[:, None, :]
+    W = W / xp.astype(scale, V.dtype)[:, :, None]
     # Rows of dropped columns are zero in exact arithmetic; make it exact.
-    W *= keep[:, :, None]
-    return W
+    return xp.where(keep[:, :, None], W, xp.zeros_like(W))
+
+
+def _stacked_reference(diag, energy):
+    """The squared magnitude each column's rounding is relative to."""
+    if energy is None:
+        return diag
+    return _ns(diag).broadcast_to(energy, diag.shape)
 
 
 def _stacked_scale(diag, keep, energy):
@@ -1248,25 +1313,29 @@ def _stacked_scale(diag, keep, energy):
     (``sqrt(energy)``, see :func:`gram_basis`), or by its own norm when that
     is not known; dropped columns get 1.
     """
-    ref = diag if energy is None else np.broadcast_to(energy, diag.shape)
-    return np.where(keep, np.sqrt(np.where(keep, ref, 1.0)), 1.0)
+    xp = _ns(diag)
+    ref = _stacked_reference(diag, energy)
+    return xp.where(keep, xp.sqrt(xp.where(keep, ref, 1.0)), 1.0)
 
 
 def _stacked_noise_floor(diag, keep, scale, energy, n_samples, eps):
     """:func:`noise_floor` of each problem's kept columns."""
-    ref = diag if energy is None else np.broadcast_to(energy, diag.shape)
-    m = keep.sum(axis=1)
-    col2 = np.where(keep, eps**2 * ref / scale**2, 0.0).sum(axis=1)
-    rms = np.sqrt(col2 / np.maximum(m, 1))
-    return 2.0 * rms * (1.0 + np.sqrt(m / n_samples))
+    xp = _ns(diag)
+    eps, n_samples = float(eps), int(n_samples)
+    ref = _stacked_reference(diag, energy)
+    m = xp.astype(_count(keep), diag.dtype)
+    col2 = xp.sum(xp.where(keep, eps**2 * ref / scale**2, 0.0), axis=1)
+    rms = xp.sqrt(col2 / xp.clip(m, min=1.0))
+    return 2.0 * rms * (1.0 + xp.sqrt(m / n_samples))
 
 
 def _exactly_real(*arrays):
     """Per problem (leading axis): whether every array is exactly real there."""
-    real = np.ones(arrays[0].shape[0], dtype=bool)
+    xp, device = _array_api.namespace(arrays[0])
+    real = xp.ones(arrays[0].shape[0], dtype=xp.bool, device=device)
     for a in arrays:
-        if np.iscomplexobj(a):
-            real &= ~a.imag.any(axis=tuple(range(1, a.ndim)))
+        if _is_complex(a):
+            real = real & xp.all(xp.imag(a) == 0, axis=tuple(range(1, a.ndim)))
     return real
 
 
@@ -1278,22 +1347,30 @@ def _by_realness(func, arrays, complex_outputs):
     complex arithmetic would cost them about four times the work. ``func``
     maps stacked arrays to a tuple of stacked arrays; the outputs listed in
     ``complex_outputs`` stay complex (directions), the others are real
-    (eigenvalues, singular values).
+    (eigenvalues, singular values). The problems are split with boolean
+    indexing on the leading axis, in the arrays' namespace.
     """
-    real = _exactly_real(*arrays)
-    if not real.any() or not any(np.iscomplexobj(a) for a in arrays):
+    complex_dtypes = [a.dtype for a in arrays if _is_complex(a)]
+    if not complex_dtypes:
         return func(*arrays)
-    parts = {True: func(*(a[real].real for a in arrays))}
-    if real.all():
+    xp, device = _array_api.namespace(arrays[0])
+    real = _exactly_real(*arrays)
+    n_real = int(_host(xp.count_nonzero(real)))
+    if n_real == 0:
+        return func(*arrays)
+    parts_real = func(*(_real_part(a[real]) for a in arrays))
+    if n_real == real.shape[0]:
         return tuple(
-            o.astype(np.complex128) if i in complex_outputs else o
-            for i, o in enumerate(parts[True])
+            xp.astype(o, complex_dtypes[0]) if i in complex_outputs else o
+            for i, o in enumerate(parts_real)
         )
-    parts[False] = func(*(a[~real] for a in arrays))
+    parts_complex = func(*(a[~real] for a in arrays))
     out = []
-    for o_real, o_cplx in zip(parts[True], parts[False], strict=True):
-        full = np.empty((real.shape[0], *o_cplx.shape[1:]), dtype=o_cplx.dtype)
-        full[real] = o_real
+    for o_real, o_cplx in zip(parts_real, parts_complex, strict=True):
+        full = xp.empty(
+            (real.shape[0], *o_cplx.shape[1:]), dtype=o_cplx.dtype, device=device
+        )
+        full[real] = xp.astype(o_real, o_cplx.dtype)
         full[~real] = o_cplx
         out.append(full)
     return tuple(out)
@@ -1305,19 +1382,19 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     The stacked counterpart of :func:`gram_basis` (with ``scale=True`` and no
     shrinkage): columns are scaled by the magnitude their rounding is
     relative to, dropped columns are zeroed, and each scaled Gram matrix is
-    diagonalised by a stacked Hermitian eigensolver. The rank cut is
-    :func:`gram_basis`'s, per problem, with ``m`` the number of kept columns
-    of that problem; the whitener is ``W = D⁻¹ V Λ^(-1/2)`` on the
-    eigenvalues above the cut.
+    diagonalised by a stacked Hermitian eigensolver, in ``c``'s namespace.
+    The rank cut is :func:`gram_basis`'s, per problem, with ``m`` the number
+    of kept columns of that problem; the whitener is ``W = D⁻¹ V Λ^(-1/2)``
+    on the eigenvalues above the cut.
 
     Parameters
     ----------
-    c : ndarray of shape (n_problems, m, m)
+    c : array of shape (n_problems, m, m)
         Centered cross-products ``Zᴴ Z`` (Hermitian).
-    keep : ndarray of bool, shape (n_problems, m)
-        Columns that vary, per problem.
+    keep : array of bool, shape (n_problems, m)
+        Columns that vary, per problem (same namespace and device as ``c``).
     n_samples : int
-    energy : ndarray of shape (m,) or (n_problems, m), default=None
+    energy : array of shape (m,) or (n_problems, m), default=None
         The squared magnitude each column's rounding is relative to (its
         uncentered sum of squares; for DFT coefficients, the channel's
         spatial sum of squares, by Parseval); None: the columns themselves.
@@ -1328,28 +1405,29 @@ def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
     -------
     basis : StackedBasis
     """
-    diag = np.real(np.diagonal(c, axis1=1, axis2=2))
+    xp = _ns(c)
+    diag = _real_part(xp.linalg.diagonal(c))
     d = _stacked_scale(diag, keep, energy)
     mask = keep[:, :, None] & keep[:, None, :]
-    g = np.where(mask, c / (d[:, :, None] * d[:, None, :]), 0.0)
+    g = xp.where(mask, c / xp.astype(d[:, :, None] * d[:, None, :], c.dtype), 0.0)
     lam, V = _by_realness(eigh, (g,), complex_outputs=(1,))
-    lam = lam[:, ::-1]
-    V = V[:, :, ::-1]
-    n_kept = keep.sum(axis=1)
+    lam = xp.flip(lam, axis=1)
+    V = xp.flip(V, axis=2)
+    n_kept = xp.astype(_count(keep), lam.dtype)
     floor = _stacked_noise_floor(diag, keep, d, energy, n_samples, eps)
     # gram_basis's rule: cut at 100x what the Gram route resolves.
-    resolved = lam[:, 0] * np.maximum(n_kept, np.sqrt(n_samples)) * EPS
-    tol = np.maximum(100.0 * resolved, floor**2)
+    resolved = lam[:, 0] * xp.clip(n_kept, min=float(np.sqrt(n_samples))) * _EPS
+    tol = xp.maximum(100.0 * resolved, floor**2)
     above = lam > tol[:, None]
-    unresolved = (~above & (lam > np.maximum(resolved, floor**2)[:, None])).sum(axis=1)
-    s = np.sqrt(np.where(above, lam, 0.0))
+    unresolved = ~above & (lam > xp.maximum(resolved, floor**2)[:, None])
+    s = xp.sqrt(xp.where(above, lam, 0.0))
     return StackedBasis(
         keep=keep,
         scale=d,
         W=_masked_whitener(V, s, keep, d),
-        spectrum=np.clip(lam, 0.0, None),
-        rank=above.sum(axis=1),
-        unresolved=unresolved,
+        spectrum=xp.clip(lam, min=0.0),
+        rank=_host(_count(above)),
+        unresolved=_host(_count(unresolved)),
     )
 
 
@@ -1359,16 +1437,15 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
     The stacked counterpart of :func:`qr_basis`: per problem, the kept,
     centered columns are scaled as in :func:`stacked_gram_bases`, factorised
     by Householder QR, and ``R`` by an SVD; the rank is read off the
-    singular values with :func:`qr_basis`'s tolerance.
+    singular values with :func:`qr_basis`'s tolerance. Everything runs in
+    ``Z``'s namespace, on its device.
 
     Parameters
     ----------
     Z : array of shape (n_problems, n_samples, m)
-        Data of each problem (complex in general); centered here. For a
-        non-NumPy Array API array the QR runs in its namespace, on its
-        device, and ``Q`` stays there; ``R`` comes to the host.
-    keep : ndarray of bool, shape (n_problems, m)
-    energy : ndarray of shape (m,) or (n_problems, m), default=None
+        Data of each problem (complex in general); centered here (a copy).
+    keep : array of bool, shape (n_problems, m)
+    energy : array of shape (m,) or (n_problems, m), default=None
         As in :func:`stacked_gram_bases`.
     eps : float, default=float64's epsilon
         As in :func:`stacked_gram_bases`.
@@ -1377,40 +1454,32 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
     -------
     basis : StackedBasis
     """
+    xp = _ns(Z)
     n, m = Z.shape[1:]
-    if _array_api.is_foreign(Z):
-        # With known energies the scaling is fixed before the data are seen;
-        # otherwise the centered norms are computed where the data live.
-        fixed = None if energy is None else _stacked_scale(keep * 1.0, keep, energy)
-        Q, R, norms = _array_api.stacked_qr_factor(Z, keep, scale=fixed)
-        diag = norms**2
-        d = _stacked_scale(diag, keep & (diag > 0), energy)
-    else:
-        Z = Z - Z.mean(axis=1, keepdims=True)
-        Z *= keep[:, None, :]
-        diag = np.linalg.norm(Z, axis=1) ** 2
-        d = _stacked_scale(diag, keep & (diag > 0), energy)
-        Z /= d[:, None, :]
-        Q, R = _array_api.qr(Z)
+    Z = Z - xp.mean(Z, axis=1, keepdims=True)
+    Z *= xp.astype(keep, Z.dtype)[:, None, :]
+    diag = xp.linalg.vector_norm(Z, axis=1) ** 2
+    d = _stacked_scale(diag, keep & (diag > 0), energy)
+    Z /= xp.astype(d, Z.dtype)[:, None, :]
+    Q, R = _array_api.qr(Z)
     U, s, Vh = stacked_svd(R)
     # With fewer samples than columns the factors are narrower than m: pad
     # them with zero directions so that both routes share one shape.
-    r = s.shape[1]
-    s = np.pad(s, ((0, 0), (0, m - r)))
-    U = np.pad(U, ((0, 0), (0, 0), (0, m - r)))
-    V = np.pad(np.conj(np.swapaxes(Vh, 1, 2)), ((0, 0), (0, 0), (0, m - r)))
+    s = _pad_columns(s, m)
+    U = _pad_columns(U, m)
+    V = _pad_columns(_array_api.conj_t(Vh), m)
     floor = _stacked_noise_floor(diag, keep, d, energy, n, eps)
-    tol = np.maximum(s[:, 0] * np.maximum(n, keep.sum(axis=1)) * EPS, floor)
+    n_kept = xp.astype(_count(keep), s.dtype)
+    tol = xp.maximum(s[:, 0] * xp.clip(n_kept, min=float(n)) * _EPS, floor)
     above = s > tol[:, None]
-    s_kept = np.where(above, s, 0.0)
     return StackedBasis(
         keep=keep,
         scale=d,
-        W=_masked_whitener(V, s_kept, keep, d),
+        W=_masked_whitener(V, xp.where(above, s, 0.0), keep, d),
         spectrum=s**2,
-        rank=above.sum(axis=1),
+        rank=_host(_count(above)),
         Q=Q,
-        U=U * above[:, None, :],
+        U=xp.where(above[:, None, :], U, 0.0),
     )
 
 
@@ -1427,42 +1496,42 @@ def stacked_canonical_directions(bx, by, cxy=None):
     bx, by : StackedBasis
         Decompositions of the two views (both from the Gram route, or both
         from the QR route).
-    cxy : ndarray of shape (n_problems, p, q), default=None
+    cxy : array of shape (n_problems, p, q), default=None
         Centered cross-products ``Zxᴴ Zy`` (Gram route only).
 
     Returns
     -------
-    rho : ndarray of shape (n_problems, k)
+    rho : array of shape (n_problems, k)
         Canonical correlations, descending, in [0, 1], with
         ``k = min(p, q)``; entries beyond ``min(rank_x, rank_y)`` are 0.
-    A : ndarray of shape (n_problems, p, k)
-    B : ndarray of shape (n_problems, q, k)
+    A : array of shape (n_problems, p, k)
+    B : array of shape (n_problems, q, k)
         Directions with ``(Zx A)ᴴ (Zx A) = I`` on the first
         ``min(rank_x, rank_y)`` columns and zero columns after them, and
         ``(Zx A)ᴴ (Zy B) = diag(rho)``.
     n_pairs : ndarray of int, shape (n_problems,)
-        ``min(rank_x, rank_y)``: the number of actual (unpadded) pairs.
+        ``min(rank_x, rank_y)``, on the host: the number of actual (unpadded)
+        pairs.
     """
+    xp, device = _array_api.namespace(bx.W)
     Wx, Wy = bx.W, by.W
     if bx.Q is not None and by.Q is not None:
-        if _array_api.is_foreign(bx.Q):
-            # The O(n m²) products run where Q lives (possibly a device).
-            QxQy = _array_api.stacked_inner(bx.Q, by.Q)
-        else:
-            QxQy = np.matmul(np.conj(np.swapaxes(bx.Q, 1, 2)), by.Q)
-        M = np.conj(np.swapaxes(bx.U, 1, 2)) @ QxQy @ by.U
+        # The O(n m²) product runs where Q lives.
+        M = _array_api.conj_t(bx.U) @ (_array_api.conj_t(bx.Q) @ by.Q) @ by.U
     else:
         (M,) = _by_realness(_whitened_cross, (Wx, cxy, Wy), complex_outputs=(0,))
     P, rho, Th = stacked_svd(M)
     n_pairs = np.minimum(bx.rank, by.rank)
-    valid = np.arange(rho.shape[1])[None, :] < n_pairs[:, None]
-    A = (Wx @ P) * valid[:, None, :]
-    B = (Wy @ np.conj(np.swapaxes(Th, 1, 2))) * valid[:, None, :]
-    return np.clip(np.where(valid, rho, 0.0), 0.0, 1.0), A, B, n_pairs
+    valid = xp.asarray(
+        np.arange(rho.shape[1])[None, :] < n_pairs[:, None], device=device
+    )
+    A = xp.where(valid[:, None, :], Wx @ P, 0.0)
+    B = xp.where(valid[:, None, :], Wy @ _array_api.conj_t(Th), 0.0)
+    return xp.clip(xp.where(valid, rho, 0.0), min=0.0, max=1.0), A, B, n_pairs
 
 
 def _whitened_cross(Wx, cxy, Wy):
-    return (np.conj(np.swapaxes(Wx, 1, 2)) @ cxy @ Wy,)
+    return (_array_api.conj_t(Wx) @ cxy @ Wy,)
 
 
 def align_phases(A, B):
@@ -1477,19 +1546,23 @@ def align_phases(A, B):
 
     Parameters
     ----------
-    A : ndarray of shape (n_problems, p, k)
-    B : ndarray of shape (n_problems, q, k)
+    A : array of shape (n_problems, p, k)
+    B : array of shape (n_problems, q, k)
 
     Returns
     -------
-    A, B : ndarrays
+    A, B : arrays
+        In the namespace and on the device of ``A``.
     """
-    idx = np.argmax(np.abs(A), axis=1)
-    pivot = np.take_along_axis(A, idx[:, None, :], axis=1)[:, 0, :]
-    mag = np.abs(pivot)
-    phase = np.ones_like(pivot)
-    np.divide(pivot, mag, out=phase, where=mag > 0)
-    rot = np.conj(phase)[:, None, :]
+    xp = _ns(A)
+    idx = xp.argmax(xp.abs(A), axis=1)
+    pivot = xp.take_along_axis(A, idx[:, None, :], axis=1)[:, 0, :]
+    mag = xp.abs(pivot)
+    nonzero = mag > 0
+    phase = xp.where(
+        nonzero, pivot / xp.astype(xp.where(nonzero, mag, 1.0), pivot.dtype), 1.0
+    )
+    rot = (xp.conj(phase) if _is_complex(phase) else phase)[:, None, :]
     return A * rot, B * rot
 
 
@@ -1505,20 +1578,21 @@ def stacked_pearson(sxy, sxx, syy, tol_u=0.0, tol_v=0.0):
 
     Parameters
     ----------
-    sxy : ndarray of shape (n_problems, k)
+    sxy : array of shape (n_problems, k)
         ``Σ ū v`` over samples, centered.
-    sxx, syy : ndarray of shape (n_problems, k)
+    sxx, syy : array of shape (n_problems, k)
         ``Σ |u|²`` and ``Σ |v|²``, centered.
-    tol_u, tol_v : float or ndarray of shape (n_problems, k), default=0.0
+    tol_u, tol_v : float or array of shape (n_problems, k), default=0.0
         Rounding level of the norms of ``u`` and ``v``.
 
     Returns
     -------
-    r : ndarray of shape (n_problems, k)
+    r : array of shape (n_problems, k)
+        In the namespace and on the device of ``sxx``.
     """
-    nu = np.sqrt(np.clip(sxx, 0.0, None))
-    nv = np.sqrt(np.clip(syy, 0.0, None))
+    xp = _ns(sxx)
+    nu = xp.sqrt(xp.clip(sxx, min=0.0))
+    nv = xp.sqrt(xp.clip(syy, min=0.0))
     ok = (nu > tol_u) & (nv > tol_v)
-    r = np.zeros(nu.shape)
-    np.divide(np.real(sxy), nu * nv, out=r, where=ok)
-    return np.clip(r, -1.0, 1.0)
+    r = xp.where(ok, _real_part(sxy) / xp.where(ok, nu * nv, 1.0), 0.0)
+    return xp.clip(r, min=-1.0, max=1.0)

@@ -45,7 +45,7 @@ import numpy as np
 from sklearn.base import clone
 
 from . import _array_api, _linalg
-from ._fourier import FourierCCA
+from ._fourier import FourierCCA, moments_to_host
 from ._layers import SimilarityMatrixResult, _check_not_constant, _naming, _use_symmetry
 from ._parallel import _Progress, check_progress
 from ._pwcca import PWCCA
@@ -1076,7 +1076,9 @@ class _Stream:
 
     def _to_host(self, moments):
         if self.fourier:
-            return moments  # spectral moments come back on the host
+            # Accumulated (and merged) where the activations are; the
+            # per-pair fits and held-out scores below work on the host.
+            return {key: moments_to_host(m) for key, m in moments.items()}
         return _linalg.PairMoments(
             moments.n_samples,
             tuple(_host(m) for m in moments.means),
