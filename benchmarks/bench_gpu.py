@@ -12,10 +12,11 @@ generated on the device:
 
 - the floor on the device: ``XᵀX``, ``YᵀY``, ``XᵀY`` in float32 and in
   float64 (the estimators accumulate in float64 where the device has it);
-- the moments alone (the part of a fit that runs on the device);
+- the moments alone (they stay on the device, in float64);
 - ``CCA``, ``SVCCA`` and ``PWCCA`` fits (all components), whose
-  ``(p + q)``-sized decompositions run on the host (NumPy/SciPy, float64);
-- the host decompositions alone, from the moments;
+  ``(p + q)``-sized decompositions run on the device too (the namespace's
+  ``linalg``, float64), only per-column numbers reaching the host;
+- the decompositions alone, from the device's moments (the device solve);
 - ``transform`` of the data (on the device);
 - the same data in NumPy on the host's cores (``--cpu-threads``, default
   all): the host's float64 floor (the three products on float64 copies
@@ -30,7 +31,7 @@ generated on the device:
 and checks the canonical correlations against an independent QR reference
 computed on the device in float64 (``--no-check`` skips it). Host BLAS
 threads are left at their default (all cores) since the host part is
-LAPACK on ``(p + q)``-sized matrices; ``--host-threads`` pins them.
+the rank cut and a few vectors; ``--host-threads`` pins them.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def main(argv=None):
         # Includes the casts: float64 copies cannot be kept next to the data
         # on a memory-bound device.
         ("floor float64 (device)", floor64),
-        ("moments (device -> host)", lambda: compute_moments(X, Y)),
+        ("moments (device)", lambda: compute_moments(X, Y)),
         ("CCA.fit", lambda: CCA().fit(X, Y)),
         ("SVCCA.fit", lambda: SVCCA().fit(X, Y)),
         ("PWCCA.fit", lambda: PWCCA().fit(X, Y)),
@@ -179,13 +180,13 @@ def main(argv=None):
             for name, fn in steps:
                 t, out[name] = timed(fn, sync, args.repeat)
                 rows.append((name, t))
-            moments, cca = out["moments (device -> host)"], out["CCA.fit"]
+            moments, cca = out["moments (device)"], out["CCA.fit"]
             t, _ = timed(
                 lambda: CCA()._fit_moments(moments, None, None, warn=False),
                 sync,
                 args.repeat,
             )
-            rows.insert(3, ("decompositions (host)", t))
+            rows.insert(3, ("decompositions (device)", t))
             t, _ = timed(lambda: cca.transform(X), sync, args.repeat)
             rows.append(("CCA.transform", t))
             if not args.no_check:

@@ -9,8 +9,10 @@
 #    GPU (torch), with the same fit in NumPy on all host cores against the
 #    host's float64 floor, and FourierCCA on 4000 x 16 x 16 x 128 maps on the
 #    GPU vs the host cores; then the same with CuPy when it is installed;
-# 2. the Array API tests (tests/test_array_api.py), which run their CUDA
-#    torch and CuPy cases where those are available.
+# 2. the Array API tests (tests/test_array_api.py, and
+#    tests/test_device_solve.py: the dense engine's decompositions run on the
+#    device, never in NumPy/SciPy), which run their CUDA torch and CuPy cases
+#    where those are available.
 #
 # Output goes to the terminal and to $OUT/device_checks.log (OUT defaults to
 # the current directory). The exit status is non-zero if a check failed.
@@ -49,5 +51,5 @@ fi
 torch_n=()
 [ "${QUICK:-0}" = 1 ] && torch_n=(--n 5000)
 run "$PYTHON" benchmarks/bench_torch.py --mode gpu --device cuda --threads 16 "${torch_n[@]}"
-run "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_array_api.py tests/test_torch.py -rs
+run "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_array_api.py tests/test_device_solve.py tests/test_torch.py -rs
 exit $status

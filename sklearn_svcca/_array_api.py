@@ -1,30 +1,33 @@
-"""Array API support: the heavy work in the input's namespace, on its device.
+"""Array API support: the work in the input's namespace, on its device.
 
 With ``sklearn.set_config(array_api_dispatch=True)`` the estimators accept
 arrays of any Array API library (PyTorch, CuPy, array-api-strict, ...). The
-split of work is:
+split of work for CCA, SVCCA and PWCCA (the dense engine):
 
-- Everything that touches the ``n_samples`` axis -- the moments (``O(n (p +
-  q)²)``), the QR factorization of the data on the exact route, the
-  projections of ``transform`` and ``score`` -- runs in the input's namespace
-  on its device, accumulating in float64 where the device has it.
-- The ``(p + q)``-sized decompositions (symmetric eigendecompositions with a
-  rank cut, the SVD of the cross matrix and of ``R``) run on the host with
-  NumPy/SciPy in float64, exactly as for NumPy input. Their inputs and
-  outputs are ``(p + q)²`` numbers, a negligible transfer; LAPACK's
-  rank-revealing drivers and the gesdd-then-gesvd fallback are then the same
-  on every backend, so a fit gives the same answer whatever the array type.
-- Public fitted arrays are moved back to the input's namespace and device,
-  so that ``transform`` and ``score`` never cross the host/device boundary
-  with data.
+- Everything runs in the input's namespace, on its device, in float64 where
+  the device has it (CUDA and CPU torch, CuPy): the moments
+  (``_linalg.compute_moments``), the QR factorization of the data on the
+  exact route, the symmetric eigendecompositions and SVDs of the
+  ``(p + q)``-sized matrices (:func:`eigh`, :func:`svd`, :func:`qr`, one
+  definition for every namespace), and the projections of ``transform`` and
+  ``score``. Only per-column numbers that drive decisions (eigenvalues for
+  the rank cut, the kept column indices, spectra for ``svd_dims``) come to
+  the host. The fitted arrays are computed on the device and stay there.
+- A device without float64 (Apple MPS) accumulates the moments in float32
+  on the device and copies them to the host in float64, where the
+  decompositions run with NumPy/SciPy as for NumPy input; the fitted arrays
+  are then moved back to the device (:func:`fitted_to_namespace`).
+- CKA and Procrustes finish on the host from the device's moments; their
+  fitted arrays are moved to the device likewise.
 
-NumPy input never reaches this module's namespace paths: the NumPy code in
-``_linalg`` runs unchanged.
+NumPy input runs the same code with NumPy itself as the namespace, and
+keeps its measured kernels (in-place BLAS accumulation, SciPy's LAPACK
+drivers).
 
-FourierCCA goes further: its per-frequency statistics stay on the device and
-its stacked decompositions (``_linalg``'s ``stacked_*`` functions, written
-against the Array API) run there through :func:`eigh`, :func:`svd` and
-:func:`qr`; see the FourierCCA section below.
+FourierCCA goes further than the host: its per-frequency statistics stay on
+the device and its stacked decompositions (``_linalg``'s ``stacked_*``
+functions, written against the Array API) run there through :func:`eigh`,
+:func:`svd` and :func:`qr`; see the FourierCCA section below.
 """
 
 from __future__ import annotations
@@ -177,13 +180,14 @@ def as_view(Y, like):
 
 
 def fitted_to_namespace(estimator, like):
-    """Move the public floating (or complex) fitted arrays next to ``like``.
+    """Move the public floating (or complex) fitted arrays that are on the host
+    next to ``like``.
 
-    The dense estimators' ``_fit_moments`` computes every attribute on the
-    host; this makes them arrays of the input's kind, on its device, so that
-    ``transform`` and ``score`` run there. Private state (the moments that
-    ``partial_fit`` merges) stays on the host. FourierCCA computes its
-    attributes on the device already: there is nothing to move for it.
+    For what a fit computes on the host although the input is elsewhere:
+    small per-column vectors of the dense engine (SVCCA's explained-variance
+    ratios), everything on a device without float64, and the fits that
+    finish on the host (CKA, Procrustes). Arrays already in the input's
+    namespace (the dense engine's and FourierCCA's results) are left alone.
     """
     if not is_foreign(like):
         return
@@ -280,111 +284,6 @@ def qr(a, *, overwrite_a=False):
 
 
 # --------------------------------------------------------------- numerics
-
-
-def compute_moments(X, Y, *, block_rows):
-    """:func:`sklearn_svcca._linalg.compute_moments` in ``X``'s namespace.
-
-    Same algorithm (blocks copied to the accumulation dtype, centered at a
-    first estimate of the mean, residual first moment removed at the end);
-    the means are accumulated block by block too, so that no full-size copy
-    of the data is made on the device. Returns host (NumPy) moments.
-    """
-    from ._linalg import Moments
-
-    xp, device = namespace(X)
-    Y = move_like(Y, X)
-    acc = float_dtype(xp, device)
-    n, p = X.shape
-    q = Y.shape[1]
-
-    def blocks():
-        for start in range(0, n, block_rows):
-            stop = min(start + block_rows, n)
-            yield (
-                xp.astype(X[start:stop, ...], acc, copy=True),
-                xp.astype(Y[start:stop, ...], acc, copy=True),
-            )
-
-    x_mean = xp.zeros((p,), dtype=acc, device=device)
-    y_mean = xp.zeros((q,), dtype=acc, device=device)
-    for xb, yb in blocks():
-        x_mean += xp.sum(xb, axis=0)
-        y_mean += xp.sum(yb, axis=0)
-    x_mean /= n
-    y_mean /= n
-    cxx = xp.zeros((p, p), dtype=acc, device=device)
-    cyy = xp.zeros((q, q), dtype=acc, device=device)
-    cxy = xp.zeros((p, q), dtype=acc, device=device)
-    sx = xp.zeros((p,), dtype=acc, device=device)
-    sy = xp.zeros((q,), dtype=acc, device=device)
-    for xb, yb in blocks():
-        xb -= x_mean
-        yb -= y_mean
-        cxx += xb.T @ xb
-        cyy += yb.T @ yb
-        cxy += xb.T @ yb
-        sx += xp.sum(xb, axis=0)
-        sy += xp.sum(yb, axis=0)
-    # The O((p + q)²) remainder is done on the host, in float64.
-    sx, sy = to_numpy(sx).astype(np.float64), to_numpy(sy).astype(np.float64)
-    return Moments(
-        n,
-        to_numpy(x_mean).astype(np.float64) + sx / n,
-        to_numpy(y_mean).astype(np.float64) + sy / n,
-        to_numpy(cxx).astype(np.float64) - np.outer(sx, sx) / n,
-        to_numpy(cyy).astype(np.float64) - np.outer(sy, sy) / n,
-        to_numpy(cxy).astype(np.float64) - np.outer(sx, sy) / n,
-    )
-
-
-def qr_factor(X, mean, *, columns, scale):
-    """Thin QR of the centered, column-scaled kept columns, in-namespace.
-
-    Returns ``(Q, R, magnitude)``: ``Q`` (``n × m``) stays on the device;
-    ``R`` and the uncentered column norms (the scaling, when ``scale``) come
-    back to the host for the small SVD.
-    """
-    xp, device = namespace(X)
-    acc = float_dtype(xp, device)
-    idx = xp.asarray(columns, device=device)
-    xc = xp.astype(xp.take(X, idx, axis=1), acc, copy=True)
-    magnitude = xp.linalg.vector_norm(xc, axis=0)
-    xc -= xp.asarray(mean[columns], dtype=acc, device=device)
-    if scale:
-        xc /= magnitude
-    Q, R = xp.linalg.qr(xc)
-    return Q, to_numpy(R).astype(np.float64), to_numpy(magnitude).astype(np.float64)
-
-
-def column_products(U, V):
-    """``(Σ u v, ‖u‖, ‖v‖)`` per column of the centered ``U``, ``V``.
-
-    The ``O(n k)`` work runs in the namespace; three ``k``-vectors come back.
-    """
-    xp, _ = namespace(U)
-    U = U - xp.mean(U, axis=0)
-    V = V - xp.mean(V, axis=0)
-    return (
-        to_numpy(xp.sum(U * V, axis=0)),
-        to_numpy(xp.linalg.vector_norm(U, axis=0)),
-        to_numpy(xp.linalg.vector_norm(V, axis=0)),
-    )
-
-
-def inner_products(Xc, H):
-    """``Xcᵀ H / ‖H‖`` per column of the centered ``H``, in-namespace."""
-    xp, _ = namespace(H)
-    H = H - xp.mean(H, axis=0)
-    norms = xp.linalg.vector_norm(H, axis=0)
-    norms = xp.where(norms > 0, norms, xp.ones_like(norms))
-    return to_numpy(Xc.T @ (H / norms))
-
-
-def frobenius_norm(X):
-    """``‖X‖_F`` in the accumulation dtype, as a host float."""
-    xp, device = namespace(X)
-    return float(to_numpy(xp.linalg.vector_norm(xp.astype(X, float_dtype(xp, device)))))
 
 
 def fourth_powers(X, mean, inv_std, *, block_rows):

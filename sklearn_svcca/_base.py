@@ -18,6 +18,7 @@ handled in :mod:`sklearn_svcca._array_api`.
 from __future__ import annotations
 
 import contextlib
+import math
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -31,7 +32,6 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_is_fitted
 
 from . import _array_api, _dask, _linalg, _validation
@@ -123,7 +123,8 @@ def _unit_columns(W):
     """
     if W.shape[0] * W.shape[1] == 0:
         return W
-    top = np.max(np.abs(_array_api.to_numpy(W)), axis=0)
+    xp, _ = _linalg.namespace_of(W)
+    top = _linalg.to_host(xp.max(xp.abs(W), axis=0))
     exponents = -np.frexp(np.where(top > 0, top, 1.0))[1]
     if np.all(np.abs(exponents) <= _SAFE_EXPONENT):
         return W
@@ -148,13 +149,6 @@ def _variates(X, mean, weights):
 _FLOAT32_SAFE = 1e30
 
 
-def _scatter_rows(a, rows, n_rows):
-    """``a`` as rows ``rows`` of an ``(n_rows, a.shape[1])`` array of zeros."""
-    full = np.zeros((n_rows, a.shape[1]))
-    full[rows] = a
-    return full
-
-
 def _check_n_components(n_components, upper, sizes):
     """``n_components`` against ``min(<sizes>_x, <sizes>_y) = upper``."""
     if n_components is not None and n_components > upper:
@@ -172,9 +166,10 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
 
     - ``batch, merge = est._moment_functions()``: two plain picklable
       functions. ``batch(X, Y)`` summarises validated 2-D views of the same
-      samples (NumPy, or another Array API namespace: the summary is always
-      on the host); ``merge(a, b)`` combines the summaries of disjoint sets
-      of samples, associatively and exactly, in any split.
+      samples (NumPy, or another Array API namespace: the dense moments
+      then stay in it, on its device; FourierCCA's and debiased CKA's
+      summaries are on the host); ``merge(a, b)`` combines the summaries
+      of disjoint sets of samples, associatively and exactly, in any split.
     - ``est._fit_moments(summary, X, Y, *, warn)`` sets every fitted
       attribute, ``similarity_`` included, from a summary; ``X`` and ``Y``
       are the data when they are in memory (some routes use them), else
@@ -480,7 +475,8 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         ``_fit_from_views``, a public ``x_mean_``), so they are copied once.
         """
         moments = self._moments
-        if vars(self).get("_owns_moments"):
+        if vars(self).get("_owns_moments") or _array_api.is_foreign(moments.cxx):
+            # Another namespace's moments are merged, not updated in place.
             return moments
         return moments._replace(
             **{
@@ -564,10 +560,13 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         """Per view: the largest uncentered mean square of a neuron, and
         the largest magnitude of a mean."""
         n = moments.n_samples
+        xp, _ = _linalg.namespace_of(moments.cxx)
         return tuple(
             (
-                float(np.max(np.diag(c) / n + mean**2)) if mean.size else 0.0,
-                float(np.max(np.abs(mean))) if mean.size else 0.0,
+                float(xp.max(xp.linalg.diagonal(c) / n + mean**2))
+                if c.shape[0]
+                else 0.0,
+                float(xp.max(xp.abs(mean))) if c.shape[0] else 0.0,
             )
             for c, mean in (
                 (moments.cxx, moments.x_mean),
@@ -601,8 +600,8 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
 
     @staticmethod
     def _finite(moments):
-        """Whether every statistic in ``moments`` is finite."""
-        return all(np.all(np.isfinite(a)) for a in moments[1:])
+        """Whether every statistic in ``moments`` is finite (any namespace)."""
+        return all(_array_api.all_finite(a) for a in moments[1:])
 
     def _check_finite(self, moments, *, batch=False):
         """Refuse statistics that overflowed float64, saying what to do."""
@@ -794,7 +793,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         # Dropped (constant) neurons get zero directions and zero inner
         # products with the variates.
         A_full, B_full, inner_x, inner_y = (
-            _scatter_rows(a, cols, c.shape[0])
+            _linalg.scatter_rows(a, cols, c.shape[0])
             for a, cols, c in (
                 (A, bx.columns, moments.cxx),
                 (B, by.columns, moments.cyy),
@@ -803,7 +802,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             )
         )
         rho, A_full, B_full, order = self._unit_variance(rho, A_full, B_full, moments)
-        inner_x, inner_y = inner_x[:, order], inner_y[:, order]
+        inner_x, inner_y = (_linalg.take(a, order, axis=1) for a in (inner_x, inner_y))
 
         k = rho.shape[0]
         if self.n_components is not None:
@@ -824,8 +823,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         # scikit-learn's convention: the entry of largest magnitude in each
         # column of A is positive, and B's matching column follows, so the
         # pair's correlation keeps its sign whatever route found it.
-        A_full, B_t = svd_flip(A_full[:, :k], B_full[:, :k].T)
-        B_full = B_t.T
+        A_full, B_full = _linalg.flip_signs(A_full[:, :k], B_full[:, :k])
 
         self._moments = moments
         self.n_samples_seen_ = n
@@ -869,7 +867,8 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             if shared is not None:
                 n_eff = shared[i].effective_samples()
             else:
-                n_eff = _linalg.effective_samples(data, mean, np.diag(c))
+                xp, _ = _linalg.namespace_of(c)
+                n_eff = _linalg.effective_samples(data, mean, xp.linalg.diagonal(c))
             few = np.intersect1d(_linalg.few_sample_columns(n_eff, n), kept)
             if few.size:
                 names = getattr(self, "feature_names_in_", None) if i == 0 else None
@@ -954,13 +953,16 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         n = moments.n_samples
         if self.reg == 0:
             order = np.arange(rho.shape[0])
-            return rho, A * np.sqrt(n - 1), B * np.sqrt(n - 1), order
+            return rho, A * math.sqrt(n - 1), B * math.sqrt(n - 1), order
+        xp, _ = _linalg.namespace_of(A)
         r, nx, ny = _linalg.variate_correlations(A, B, moments)
-        r = np.clip(r, 0.0, 1.0)
-        order = np.argsort(-r, kind="stable")
-        A = A / np.where(nx > 0, nx, 1.0) * np.sqrt(n - 1)
-        B = B / np.where(ny > 0, ny, 1.0) * np.sqrt(n - 1)
-        return r[order], A[:, order], B[:, order], order
+        r = xp.clip(r, 0.0, 1.0)
+        # The order of the k pairs is decided on the host.
+        order = np.argsort(-_linalg.to_host(r), kind="stable")
+        A = A / _linalg.safe_divisor(nx) * math.sqrt(n - 1)
+        B = B / _linalg.safe_divisor(ny) * math.sqrt(n - 1)
+        r, A, B = (_linalg.take(a, order, axis=a.ndim - 1) for a in (r, A, B))
+        return r, A, B, order
 
     def _check_resolvable(self, n, rank_x, rank_y):
         """Refuse a view whose variation is all below its own rounding.
@@ -1003,12 +1005,13 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
                         "which decide them from the data.",
                     )
                 )
-            if b.rank and b.s[-1] ** 2 < _linalg.GRAM_RCOND * b.s[0] ** 2:
+            first, last = (float(b.s[0]), float(b.s[-1])) if b.rank else (0, 0)
+            if b.rank and last**2 < _linalg.GRAM_RCOND * first**2:
                 diagnostics.append(
                     (
                         ConditioningWarning,
                         f"{name} is ill-conditioned (squared singular values span "
-                        f"{b.s[0] ** 2 / b.s[-1] ** 2:.1e}): on the Gram route its "
+                        f"{first**2 / last**2:.1e}): on the Gram route its "
                         "canonical correlations may be accurate to fewer than 8 "
                         "digits. Fit in memory with solver='auto' or 'qr' for the "
                         "exact route.",
@@ -1025,11 +1028,13 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         each view's neurons with its unit-length canonical variates
         (:func:`_linalg.variate_inner`), shape ``(n_features, n_components_)``.
         """
-        self.similarity_ = float(np.mean(self.canonical_correlations_))
+        xp, _ = _linalg.namespace_of(self.canonical_correlations_)
+        self.similarity_ = float(xp.mean(self.canonical_correlations_))
 
     def _aggregate(self, r, Xc, Yc, U, V):
         """Summarise held-out correlations ``r`` of the canonical pairs."""
-        return float(np.mean(r))
+        xp, _ = _linalg.namespace_of(r)
+        return float(xp.mean(r))
 
     def _score_moments(self, moments):
         """``score`` on the samples summarised by ``moments`` (held-out data).

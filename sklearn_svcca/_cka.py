@@ -207,6 +207,8 @@ class CKA(_BaseMeasure):
 
     def _similarity(self, moments):
         """CKA from a summary (``_moment_functions``'s) of the data."""
+        # CKA finishes on the host: a few (p + q)² sums.
+        moments = _linalg.host_moments(moments)
         n = moments.n_samples
         if self.kernel == "rbf":
             self._check_rbf_views(moments.X, moments.Y, n)

@@ -120,7 +120,8 @@ def debiased_moments(X, Y):
     moments : CKAMoments
         On the host.
     """
-    m = _linalg.compute_moments(X, Y)
+    # On the host: the debiased sums are merged there (merge_debiased_moments).
+    m = _linalg.host_moments(_linalg.compute_moments(X, Y))
     return CKAMoments(*m, *row_sums(X, Y, m.x_mean, m.y_mean))
 
 

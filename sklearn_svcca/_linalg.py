@@ -18,6 +18,7 @@ Conventions
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -26,6 +27,7 @@ from scipy.linalg.blas import dgemm as _dgemm
 from scipy.linalg.blas import dger as _dger
 from scipy.linalg.blas import dsyr as _dsyr
 from scipy.linalg.blas import dsyrk as _dsyrk
+from sklearn import config_context
 from sklearn.utils.extmath import svd_flip
 
 from . import _array_api
@@ -54,6 +56,57 @@ FEW_SAMPLES = 5
 # copies to about 32 MiB per call whatever n_samples is, while keeping the
 # inner dimension of each GEMM long enough to run at full speed.
 _BLOCK_ELEMENTS = 1 << 22
+
+
+# The solve path (nonconstant_columns .. variate_correlations) is written
+# once against the Array API: ``xp`` is NumPy itself for NumPy arrays (the
+# same numbers as ever, at NumPy's speed) and the array's own namespace
+# otherwise, so that every p x p matrix stays on the array's device. Only
+# per-column numbers that drive decisions (eigenvalues for the rank cut,
+# column indices) come to the host: a few hundred numbers, never a matrix.
+
+
+def namespace_of(a):
+    """``(xp, device)`` of ``a``: NumPy itself for a NumPy array."""
+    if _array_api.is_foreign(a):
+        return _array_api.namespace(a)
+    return np, "cpu"
+
+
+def to_host(a):
+    """A small array (per-column numbers) as a NumPy array on the host."""
+    return _array_api.to_numpy(a) if _array_api.is_foreign(a) else a
+
+
+def take(a, index, axis):
+    """``a`` at host integer ``index`` along ``axis`` (a copy), in its namespace.
+
+    NumPy arrays are indexed as they always were (``a[:, index]`` is
+    Fortran-ordered): the layout decides the order of later reductions, so
+    NumPy fits keep their numbers to the last bit.
+    """
+    if _array_api.is_foreign(a):
+        return _array_api.take(a, index, axis=axis)
+    return a[(slice(None),) * axis + (index,)]
+
+
+def _submatrix(c, rows, cols):
+    """``c[np.ix_(rows, cols)]`` (host index arrays), in ``c``'s namespace."""
+    return _array_api.take(_array_api.take(c, rows, axis=0), cols, axis=1)
+
+
+def _column_dots(A, B):
+    """``Σ_i A_ij B_ij`` per column; NumPy's einsum makes no (n, k) temporary."""
+    if _array_api.is_foreign(A):
+        xp, _ = _array_api.namespace(A)
+        return xp.sum(A * B, axis=0)
+    return np.einsum("ij,ij->j", A, B)
+
+
+def safe_divisor(a):
+    """``a`` with its zeros (and negatives) replaced by 1: safe divisors."""
+    xp, _ = namespace_of(a)
+    return xp.where(a > 0, a, xp.ones_like(a))
 
 
 class Moments(NamedTuple):
@@ -102,19 +155,21 @@ def compute_moments(X, Y, *, block_rows=None, into=None):
         about four million float64 values.
     into : Moments, default=None
         Moments of other samples to add these to, as :func:`merge_moments`
-        would, but in place: its matrices are updated and reused (the
-        caller must own them), and the batch's products are never formed
-        on their own. NumPy input only.
+        would; for NumPy input in place: its matrices are updated and reused
+        (the caller must own them), and the batch's products are never
+        formed on their own.
 
     Returns
     -------
     moments : Moments
-        Always NumPy (host) arrays.
+        Arrays of ``X``'s namespace, on its device, in float64; on a device
+        without float64 (Apple MPS) NumPy float64 arrays on the host, where
+        the decompositions then run (see :func:`_namespace_moments`).
     """
     if _array_api.is_foreign(X):
         if block_rows is None:
             block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1] + Y.shape[1]))
-        batch = _array_api.compute_moments(X, Y, block_rows=block_rows)
+        batch = _namespace_moments(X, Y, block_rows=block_rows)
         return batch if into is None else merge_moments(into, batch)
     means = (
         np.mean(X, axis=0, dtype=np.float64),
@@ -136,6 +191,79 @@ def compute_moments(X, Y, *, block_rows=None, into=None):
         merge=(n_a, old),
     )
     return Moments(n_a + n, *new_means, *products)
+
+
+def _namespace_moments(X, Y, *, block_rows):
+    """:func:`compute_moments` for an array of another Array API namespace.
+
+    The general case, written once against the namespace: blocks copied to
+    the accumulation dtype, centered at a first estimate of the mean, the
+    residual first moment removed at the end. The means are accumulated
+    block by block too, so that no full-size copy of the data is made on
+    the device. NumPy input takes the in-place BLAS kernel instead
+    (measured faster there).
+
+    The moments stay on the device in float64. A device without float64
+    (Apple MPS) accumulates in float32 and finishes on the host in float64:
+    the one place where the solve leaves the device.
+    """
+    xp, device = _array_api.namespace(X)
+    Y = _array_api.move_like(Y, X)
+    acc = _array_api.float_dtype(xp, device)
+    n, p = X.shape
+    q = Y.shape[1]
+
+    def blocks():
+        for start in range(0, n, block_rows):
+            stop = min(start + block_rows, n)
+            yield (
+                xp.astype(X[start:stop, ...], acc, copy=True),
+                xp.astype(Y[start:stop, ...], acc, copy=True),
+            )
+
+    x_mean = xp.zeros((p,), dtype=acc, device=device)
+    y_mean = xp.zeros((q,), dtype=acc, device=device)
+    for xb, yb in blocks():
+        x_mean += xp.sum(xb, axis=0)
+        y_mean += xp.sum(yb, axis=0)
+    x_mean /= n
+    y_mean /= n
+    cxx = xp.zeros((p, p), dtype=acc, device=device)
+    cyy = xp.zeros((q, q), dtype=acc, device=device)
+    cxy = xp.zeros((p, q), dtype=acc, device=device)
+    sx = xp.zeros((p,), dtype=acc, device=device)
+    sy = xp.zeros((q,), dtype=acc, device=device)
+    for xb, yb in blocks():
+        xb -= x_mean
+        yb -= y_mean
+        cxx += xb.T @ xb
+        cyy += yb.T @ yb
+        cxy += xb.T @ yb
+        sx += xp.sum(xb, axis=0)
+        sy += xp.sum(yb, axis=0)
+    stats = (x_mean, y_mean, cxx, cyy, cxy, sx, sy)
+    if acc != xp.float64:
+        stats = [_array_api.to_numpy(a).astype(np.float64) for a in stats]
+    x_mean, y_mean, cxx, cyy, cxy, sx, sy = stats
+    return Moments(
+        n,
+        x_mean + sx / n,
+        y_mean + sy / n,
+        cxx - _outer(sx, sx) / n,
+        cyy - _outer(sy, sy) / n,
+        cxy - _outer(sx, sy) / n,
+    )
+
+
+def host_moments(moments):
+    """``moments`` (any NamedTuple of statistics) with its arrays on the host.
+
+    For the measures that finish on the host (CKA, Procrustes): NumPy arrays
+    pass unchanged, other namespaces' arrays are copied as NumPy.
+    """
+    return type(moments)(
+        *(_array_api.to_numpy(a) if _array_api.is_foreign(a) else a for a in moments)
+    )
 
 
 def view_moments(X, *, block_rows=None):
@@ -455,6 +583,8 @@ def effective_samples(X, mean, sum_squares, *, block_rows=None):
     n = X.shape[0]
     if block_rows is None:
         block_rows = max(256, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+    # Per-column numbers: the host decides the threshold.
+    mean, sum_squares = to_host(mean), to_host(sum_squares)
     # Standardised deviations e = d / σ have Σ e² = n, so n_eff = n² / Σ e⁴;
     # they cannot overflow when raised to the fourth power, which lets a
     # float32 view be processed in float32 (2.3x faster than float64 here,
@@ -528,17 +658,19 @@ def nonconstant_columns(c, mean, n_samples):
 
     Parameters
     ----------
-    c : ndarray of shape (p, p)
-        Centered cross-products.
-    mean : ndarray of shape (p,)
+    c : array of shape (p, p)
+        Centered cross-products, in any namespace.
+    mean : array of shape (p,)
     n_samples : int
 
     Returns
     -------
     columns : ndarray of int
+        On the host (NumPy), whatever the namespace of ``c``.
     """
-    ss = np.diag(c)
-    return np.flatnonzero(ss > n_samples * (CONSTANT_RTOL * np.abs(mean)) ** 2)
+    xp, _ = namespace_of(c)
+    ss = xp.linalg.diagonal(c)
+    return np.flatnonzero(to_host(ss > n_samples * (CONSTANT_RTOL * xp.abs(mean)) ** 2))
 
 
 @dataclass
@@ -547,7 +679,10 @@ class ViewBasis:
 
     With ``Xk`` the kept (non-constant) columns of the centered view and
     ``D = diag(scale)``, the decomposition is ``Xk D⁻¹ = B S Vᵀ`` with ``B``
-    orthonormal, truncated to the numerical rank ``r``.
+    orthonormal, truncated to the numerical rank ``r``. The matrices and
+    the vectors they are made of (``scale``, ``V``, ``s``, ``Q``, ``U``,
+    ``s_white``) are in the namespace of the view's moments, on their
+    device; ``columns`` and ``spectrum``, which drive decisions, are NumPy.
 
     Attributes
     ----------
@@ -631,8 +766,9 @@ class ViewBasis:
         """Whiten with ``(1 - reg) s² + reg mean(s²)`` instead of ``s²``."""
         if reg == 0:
             return self
+        xp, _ = namespace_of(self.s)
         s2 = self.s**2
-        return replace(self, s_white=np.sqrt((1.0 - reg) * s2 + reg * s2.mean()))
+        return replace(self, s_white=xp.sqrt((1.0 - reg) * s2 + reg * xp.mean(s2)))
 
 
 def input_eps(A):
@@ -728,29 +864,35 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     and the eigensolver) and the square of the data's own
     :func:`noise_floor`.
     """
+    xp, device = namespace_of(c)
     m = columns.shape[0]
-    ck = c[np.ix_(columns, columns)]
-    # Real also for Hermitian input (compat's complex covariances).
-    energy = np.real(np.diag(ck)).copy()
+    ck = _submatrix(c, columns, columns)
+    energy = xp.linalg.diagonal(ck)
+    if xp.isdtype(energy.dtype, "complex floating"):
+        energy = xp.real(energy)  # compat's complex (Hermitian) covariances
+    # A new array, not a view of ck's diagonal.
+    energy = energy + 0.0
     if mean is not None:
-        energy += n_samples * mean[columns] ** 2
-    d = np.sqrt(energy) if scale else np.ones(m)
-    g = ck / np.outer(d, d)
+        energy = energy + n_samples * _array_api.take(mean, columns, axis=0) ** 2
+    d = xp.sqrt(energy) if scale else xp.ones(m, dtype=energy.dtype, device=device)
+    g = ck / _outer(d, d)
     lam, V = eigh(g)
-    lam = lam[::-1]
-    V = V[:, ::-1]
-    spectrum = np.clip(lam, 0.0, None)
-    lam_max = lam[0] if m else 0.0
+    lam = xp.flip(lam)
+    V = xp.flip(V, axis=1)
+    # The rank is decided on the host, from the m eigenvalues.
+    lam_h = to_host(lam)
+    spectrum = np.clip(lam_h, 0.0, None)
+    lam_max = lam_h[0] if m else 0.0
     # The Gram matrix resolves eigenvalues to about max(m, sqrt(n)) eps
     # lam_max (its formation and the eigensolver); an exact dependency
     # (a duplicated neuron) rounds to below that, and the cut keeps a
     # safety factor of 100 above it.
     resolved = lam_max * max(m, np.sqrt(n_samples)) * EPS
-    floor2 = noise_floor(energy, d, n_samples, eps) ** 2
+    floor2 = noise_floor(to_host(energy), to_host(d), n_samples, eps) ** 2
     tol = max(100.0 * resolved, floor2)
-    r = int(np.count_nonzero(lam > tol))
-    unresolved = int(np.count_nonzero(lam[r:] > max(resolved, floor2)))
-    V, s = V[:, :r], np.sqrt(lam[:r])
+    r = int(np.count_nonzero(lam_h > tol))
+    unresolved = int(np.count_nonzero(lam_h[r:] > max(resolved, floor2)))
+    V, s = V[:, :r], xp.sqrt(lam[:r])
     if reg > 0:
         # Shrink within the column space. A direction's component in the
         # null space of C adds nothing to any covariance with y and, being
@@ -762,13 +904,14 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
         # is defined.
         B, _ = _array_api.qr(V * d[:, None])
         G = (1.0 - reg) * (B.T @ ck @ B)
-        G[np.diag_indices(r)] += reg * np.trace(ck) / m
+        shift = reg * float(xp.linalg.trace(ck)) / m
+        G = G + shift * xp.eye(r, dtype=G.dtype, device=device)
         mu, M = eigh(G)
         return ViewBasis(
             columns,
-            np.ones(m),
-            B @ M[:, ::-1],
-            np.sqrt(mu[::-1]),
+            xp.ones(m, dtype=G.dtype, device=device),
+            B @ xp.flip(M, axis=1),
+            xp.sqrt(xp.flip(mu)),
             spectrum,
             factors_data=False,
             unresolved=unresolved,
@@ -787,9 +930,13 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     Parameters
     ----------
     X : array of shape (n_samples, p)
-        For a non-NumPy Array API array the QR runs in its namespace, on its
-        device, and ``Q`` stays there; ``R`` comes to the host.
-    mean : ndarray of shape (p,)
+        For a non-NumPy Array API array the QR, the SVD of ``R`` and every
+        factor stay in its namespace, on its device; only the singular
+        values come to the host for the rank cut. Where the moments are on
+        the host although ``X`` is not (a device without float64), ``X``
+        comes to the host too.
+    mean : array of shape (p,)
+        In the namespace the view's moments are in.
     columns : ndarray of int
     scale : bool, default=True
         Scale each column by its uncentered norm (see :func:`gram_basis`).
@@ -810,26 +957,27 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     n, m = X.shape[0], columns.shape[0]
     if eps is None:
         eps = input_eps(X)
-    if _array_api.is_foreign(X):
-        Q, R, magnitude = _array_api.qr_factor(X, mean, columns=columns, scale=scale)
-    else:
-        xc = np.array(X[:, columns], dtype=np.float64)
-        magnitude = np.linalg.norm(xc, axis=0)
-        xc -= mean[columns]
-        if scale:
-            xc /= magnitude
-        Q, R = _array_api.qr(xc, overwrite_a=True)
-    d = magnitude if scale else np.ones(m)
-    U, s, _Vt = svd(R)
-    V = _Vt.T
+    xp, device = namespace_of(mean)
+    if _array_api.is_foreign(X) != _array_api.is_foreign(mean):
+        X = _array_api.move_like(X, mean)
+    xc = xp.astype(take(X, columns, axis=1), mean.dtype, copy=True)
+    magnitude = xp.linalg.vector_norm(xc, axis=0)
+    xc -= _array_api.take(mean, columns, axis=0)
+    if scale:
+        xc /= magnitude
+    Q, R = _array_api.qr(xc, overwrite_a=True)
+    d = magnitude if scale else xp.ones(m, dtype=xc.dtype, device=device)
+    U, s, Vt = svd(R)
+    # The rank is decided on the host, from the m singular values.
+    s_h = to_host(s)
     tol = max(
-        (s[0] if s.size else 0.0) * max(n, m) * EPS,
-        noise_floor(magnitude**2, d, n, eps),
+        (s_h[0] if s_h.size else 0.0) * max(n, m) * EPS,
+        noise_floor(to_host(magnitude) ** 2, to_host(d), n, eps),
     )
-    r = int(np.count_nonzero(s > tol))
+    r = int(np.count_nonzero(s_h > tol))
     spectrum = np.zeros(m)
-    spectrum[: s.shape[0]] = s**2
-    return ViewBasis(columns, d, V[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
+    spectrum[: s_h.shape[0]] = s_h**2
+    return ViewBasis(columns, d, Vt.T[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
 
 
 # One definition of each decomposition, for every namespace (see _array_api).
@@ -847,19 +995,19 @@ def cross_matrix(bx, by, cxy):
         # Xk W = Q U S S_w⁻¹: the factor S S_w⁻¹ is 1 without shrinkage.
         ux = bx.U if bx.s_white is None else bx.U * (bx.s / bx.s_white)
         uy = by.U if by.s_white is None else by.U * (by.s / by.s_white)
-        # The O(n m²) product runs where Q lives (possibly a device).
-        qtq = _array_api.to_numpy(bx.Q.T @ by.Q)
-        return ux.T @ qtq @ uy
-    return bx.whitener().T @ cxy[np.ix_(bx.columns, by.columns)] @ by.whitener()
+        return ux.T @ (bx.Q.T @ by.Q) @ uy
+    return bx.whitener().T @ _submatrix(cxy, bx.columns, by.columns) @ by.whitener()
 
 
 def canonical_directions(bx, by, cxy, cxx, cyy):
     """Canonical correlations and directions of two decomposed views.
 
+    Everything is in the namespace of the moments, on their device.
+
     Parameters
     ----------
     bx, by : ViewBasis
-    cxy : ndarray of shape (p, q)
+    cxy : array of shape (p, q)
         Centered cross-products between the whole views (Gram route).
     cxx, cyy : ndarray of shape (p, p) and (q, q)
         Centered cross-products of each view (used only for the inner
@@ -878,12 +1026,13 @@ def canonical_directions(bx, by, cxy, cxx, cyy):
         ``⟨h_i, x_j⟩`` for the unit-length variates ``h_i`` of each view and
         its kept centered columns ``x_j`` (:func:`variate_inner`).
     """
+    xp, _ = namespace_of(cxy)
     M = cross_matrix(bx, by, cxy)
     P, rho, Tt = svd(M)
     k = min(M.shape)
-    P, T = P[:, :k], Tt[:k].T
+    P, T = P[:, :k], Tt[:k, :].T
     return (
-        np.clip(rho[:k], 0.0, 1.0),
+        xp.clip(rho[:k], 0.0, 1.0),
         bx.whitener() @ P,
         by.whitener() @ T,
         variate_inner(bx, P, cxx),
@@ -916,12 +1065,43 @@ def variate_inner(basis, P, c):
     inner : ndarray of shape (len(basis.columns), k)
     """
     if not basis.factors_data:
-        ck = c[np.ix_(basis.columns, basis.columns)]
+        ck = _submatrix(c, basis.columns, basis.columns)
         return inner_from_moments(ck, basis.whitener() @ P)
+    xp, _ = namespace_of(P)
     G = P if basis.s_white is None else P * (basis.s / basis.s_white)[:, None]
-    norms = np.linalg.norm(G, axis=0)
+    norms = xp.linalg.vector_norm(G, axis=0)
     inner = ((basis.V * basis.s) * basis.scale[:, None]) @ G
-    return inner / np.where(norms > 0, norms, 1.0)
+    return inner / safe_divisor(norms)
+
+
+def scatter_rows(a, rows, n_rows):
+    """``a`` as rows ``rows`` (host ints) of ``(n_rows, a.shape[1])`` zeros.
+
+    By one ``take`` from ``a`` with a zero row appended, in ``a``'s namespace
+    (Array API arrays have no integer-array assignment).
+    """
+    xp, device = namespace_of(a)
+    source = xp.concat([a, xp.zeros((1, a.shape[1]), dtype=a.dtype, device=device)])
+    index = np.full(n_rows, a.shape[0])
+    index[rows] = np.arange(a.shape[0])
+    return _array_api.take(source, index, axis=0)
+
+
+def flip_signs(A, B):
+    """scikit-learn's sign convention for paired directions, in their namespace.
+
+    ``svd_flip``: the entry of largest magnitude in each column of ``A`` is
+    made positive and ``B``'s matching column follows, so that a pair's
+    correlation keeps its sign whatever route found it. scikit-learn's
+    ``svd_flip`` follows the Array API only while dispatch is on; a solve
+    deferred by ``partial_fit`` may run after the user's
+    ``config_context`` has closed, so it is switched on here for arrays of
+    another namespace.
+    """
+    dispatch = _array_api.is_foreign(A)
+    with config_context(array_api_dispatch=True) if dispatch else nullcontext():
+        A, Bt = svd_flip(A, B.T)
+    return A, Bt.T
 
 
 def n_svd_dims(spectrum, svd_dims, rank, n_samples=None):
@@ -969,31 +1149,28 @@ def pearson_columns(U, V, tol_u=0.0, tol_v=0.0):
     A column whose centered norm is at most its tolerance is constant to
     working precision: its correlation is undefined and counts as 0 (no
     linear relationship can be seen), never NaN nor rounding noise. ``U``
-    and ``V`` may live in another Array API namespace (the reductions run
-    there); the result is a NumPy array.
+    and ``V`` may live in another Array API namespace: everything runs
+    there, and the result is an array of that namespace.
 
     Parameters
     ----------
     U, V : array of shape (n_samples, k)
-    tol_u, tol_v : float or ndarray of shape (k,), default=0.0
+    tol_u, tol_v : float or array of shape (k,), default=0.0
         Rounding level of each column (see :func:`projection_rounding`).
 
     Returns
     -------
-    r : ndarray of shape (k,)
+    r : array of shape (k,)
     """
-    if _array_api.is_foreign(U):
-        num, nu, nv = _array_api.column_products(U, V)
-    else:
-        U = U - U.mean(axis=0)
-        V = V - V.mean(axis=0)
-        nu = np.linalg.norm(U, axis=0)
-        nv = np.linalg.norm(V, axis=0)
-        num = np.einsum("ij,ij->j", U, V)
+    xp, _ = namespace_of(U)
+    U = U - xp.mean(U, axis=0)
+    V = V - xp.mean(V, axis=0)
+    nu = xp.linalg.vector_norm(U, axis=0)
+    nv = xp.linalg.vector_norm(V, axis=0)
+    num = _column_dots(U, V)
     ok = (nu > tol_u) & (nv > tol_v)
-    r = np.zeros(num.shape)
-    r[ok] = num[ok] / (nu[ok] * nv[ok])
-    return np.clip(r, -1.0, 1.0)
+    r = xp.where(ok, num / xp.where(ok, nu * nv, xp.ones_like(nu)), 0.0)
+    return xp.clip(r, -1.0, 1.0)
 
 
 def projection_rounding(X, W):
@@ -1002,14 +1179,11 @@ def projection_rounding(X, W):
     Each entry of the product is a sum of ``p`` terms of size up to
     ``|x_j| |w_ij|``; its error is at most ``p eps`` times their magnitude
     (centering adds no more than the uncentered ``X`` bounds). Summed over
-    samples: ``p eps ‖X‖_F ‖w_i‖``, with a safety factor of 10.
+    samples: ``p eps ‖X‖_F ‖w_i‖``, with a safety factor of 10. In the
+    namespace of ``W``.
     """
-    p = X.shape[1]
-    if _array_api.is_foreign(X):
-        norm_x, W = _array_api.frobenius_norm(X), _array_api.to_numpy(W)
-    else:
-        norm_x = safe_norm(X)
-    return 10.0 * p * EPS * norm_x * safe_norm(W, axis=0)
+    norm_x = _array_api.astype(safe_norm(X), W.dtype)
+    return 10.0 * X.shape[1] * float(EPS) * norm_x * safe_norm(W, axis=0)
 
 
 def safe_norm(A, axis=None):
@@ -1018,13 +1192,14 @@ def safe_norm(A, axis=None):
     ``np.linalg.norm`` squares the entries: 0 for magnitudes below 1e-162,
     inf above 1e154, where the norm itself is representable (weights of
     activations near 1e-300 are near 1e300). Scaled by the largest entry, as
-    LAPACK's nrm2 is.
+    LAPACK's nrm2 is. In ``A``'s namespace; the norm of a float32 array is
+    float32 (it sets tolerances, not results).
     """
     if _array_api.is_foreign(A):
-        # The same, in A's namespace (FourierCCA's weights on a device).
         xp, _ = _array_api.namespace(A)
-        top = xp.max(xp.abs(A), axis=axis, keepdims=True)
-        top = xp.where(top > 0, top, 1.0)
+        if 0 in A.shape:
+            return xp.linalg.vector_norm(A, axis=axis)
+        top = safe_divisor(xp.max(xp.abs(A), axis=axis, keepdims=True))
         out = xp.linalg.vector_norm(A / top, axis=axis, keepdims=True) * top
         return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
     top = np.max(np.abs(A), axis=axis, keepdims=True) if A.size else np.zeros(1)
@@ -1045,36 +1220,38 @@ def projection_weights(inner):
 
     Returns
     -------
-    alpha : ndarray of shape (k,)
-        ``α_i = Σ_j |⟨h_i, x_j⟩|``, normalised to sum to 1.
+    alpha : array of shape (k,)
+        ``α_i = Σ_j |⟨h_i, x_j⟩|``, normalised to sum to 1 (in the namespace
+        of ``inner``).
     """
-    alpha = np.abs(inner).sum(axis=0)
-    total = alpha.sum()
-    if not total > 0:
+    xp, _ = namespace_of(inner)
+    alpha = xp.sum(xp.abs(inner), axis=0)
+    total = xp.sum(alpha)
+    if not float(total) > 0:
         # Only possible when every canonical variate is constant on the data
         # at hand; uniform weights make PWCCA fall back to the plain mean.
-        return np.full(alpha.shape, 1.0 / max(alpha.shape[0], 1))
+        return xp.full_like(alpha, 1.0 / max(alpha.shape[0], 1))
     return alpha / total
 
 
 def inner_from_moments(c, A):
     """``⟨h_i, x_j⟩`` from cross-products: ``C A / sqrt(diag(Aᵀ C A))``."""
+    xp, _ = namespace_of(c)
     CA = c @ A
-    norms = np.sqrt(np.clip(np.einsum("ij,ij->j", A, CA), 0.0, None))
-    return CA / np.where(norms > 0, norms, 1.0)
+    norms = xp.sqrt(xp.clip(_column_dots(A, CA), 0.0, None))
+    return CA / safe_divisor(norms)
 
 
 def inner_from_data(Xc, H):
     """``⟨h_i, x_j⟩`` from centered data ``Xc`` and variates ``H``.
 
-    ``H`` is centered here. Either may live in another Array API namespace
-    (the ``O(n p k)`` product runs there); the result is a NumPy array.
+    ``H`` is centered here. Both in one namespace, where the ``O(n p k)``
+    product runs and the result stays.
     """
-    if _array_api.is_foreign(H):
-        return _array_api.inner_products(Xc, H)
-    H = H - H.mean(axis=0)
-    norms = np.linalg.norm(H, axis=0)
-    return Xc.T @ (H / np.where(norms > 0, norms, 1.0))
+    xp, _ = namespace_of(H)
+    H = H - xp.mean(H, axis=0)
+    norms = xp.linalg.vector_norm(H, axis=0)
+    return Xc.T @ (H / safe_divisor(norms))
 
 
 def variate_correlations(A, B, moments):
@@ -1087,19 +1264,20 @@ def variate_correlations(A, B, moments):
 
     Returns
     -------
-    r : ndarray of shape (k,)
-        Clipped to [-1, 1].
-    nx, ny : ndarray of shape (k,)
+    r : array of shape (k,)
+        Clipped to [-1, 1]. In the namespace of the moments, as are:
+    nx, ny : array of shape (k,)
         ``‖u_i‖`` and ``‖v_i‖``.
     """
-    vx = np.einsum("ij,ij->j", A, moments.cxx @ A)
-    vy = np.einsum("ij,ij->j", B, moments.cyy @ B)
-    cov = np.einsum("ij,ij->j", A, moments.cxy @ B)
-    nx = np.sqrt(np.clip(vx, 0.0, None))
-    ny = np.sqrt(np.clip(vy, 0.0, None))
+    xp, _ = namespace_of(moments.cxx)
+    vx = _column_dots(A, moments.cxx @ A)
+    vy = _column_dots(B, moments.cyy @ B)
+    cov = _column_dots(A, moments.cxy @ B)
+    nx = xp.sqrt(xp.clip(vx, 0.0, None))
+    ny = xp.sqrt(xp.clip(vy, 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(nx * ny > 0, cov / (nx * ny), 0.0)
-    return np.clip(r, -1.0, 1.0), nx, ny
+        r = xp.where(nx * ny > 0, cov / safe_divisor(nx * ny), 0.0)
+    return xp.clip(r, -1.0, 1.0), nx, ny
 
 
 def partial_whitener(columns, basis, alpha):

@@ -145,6 +145,9 @@ class Procrustes(_BaseCCA):
         _BaseMeasure._check_moments(self, moments)
 
     def _fit_moments(self, moments, X, Y, *, warn, shared=None):
+        # Procrustes finishes on the host (its fitted arrays are then moved
+        # to the input's device); the running moments stay where they are.
+        stream, moments = moments, _linalg.host_moments(moments)
         cols_x, cols_y = self._varying_columns(moments)
         columns = (cols_x, cols_y)
         bases = (None, None)
@@ -157,7 +160,7 @@ class Procrustes(_BaseCCA):
             for c, b in zip(columns, bases, strict=True)
         )
         cos, Wx, Wy, _ = _linalg.shape_alignment(zx, zy, moments, cols_x, cols_y)
-        self._moments = moments
+        self._moments = stream
         self.n_samples_seen_ = moments.n_samples
         self.similarity_ = cos
         self.angular_distance_ = float(np.arccos(cos))

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import StrOptions
 
-from . import _linalg, _validation
+from . import _array_api, _linalg, _validation
 from ._base import _BaseCCA
 
 _INT_DIMS = _validation.Interval(Integral, 1, None, closed="left")
@@ -219,8 +219,14 @@ class SVCCA(_BaseCCA):
         extra = {
             "x_svd_dims_": kx,
             "y_svd_dims_": ky,
-            "x_explained_variance_ratio_": bx.spectrum[:kx] / bx.spectrum.sum(),
-            "y_explained_variance_ratio_": by.spectrum[:ky] / by.spectrum.sum(),
+            # The spectra are on the host (they drive svd_dims); the ratios
+            # join the other fitted arrays, where the decompositions ran.
+            "x_explained_variance_ratio_": _array_api.from_numpy(
+                bx.spectrum[:kx] / bx.spectrum.sum(), like=bx.scale
+            ),
+            "y_explained_variance_ratio_": _array_api.from_numpy(
+                by.spectrum[:ky] / by.spectrum.sum(), like=by.scale
+            ),
         }
         if route == "gram":
             # Unresolved directions matter only where svd_dims would keep them.

@@ -9,13 +9,10 @@ number with the NumPy fit's. Where a GPU is present the CUDA and CuPy cases
 run too.
 """
 
-import contextlib
 import os
-import sys
 
 import numpy as np
 import pytest
-import scipy.linalg
 import sklearn
 
 try:  # scikit-learn's array API test helpers (1.9)
@@ -27,6 +24,8 @@ try:  # scikit-learn's array API test helpers (1.9)
     from sklearn.utils._testing import _array_api_for_tests
 except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
+
+from device_guard import host_linalg_forbidden
 
 import sklearn_svcca._array_api as array_api
 import sklearn_svcca._fourier as fourier
@@ -45,19 +44,6 @@ NAMESPACES = [
     ("cupy", None),
 ]
 
-# Every dense decomposition or solver NumPy and SciPy offer.
-HOST_LINALG = (
-    "eigh",
-    "eigvalsh",
-    "svd",
-    "qr",
-    "solve",
-    "inv",
-    "lstsq",
-    "cholesky",
-    "pinv",
-)
-
 
 def _xp(namespace, device):
     pytest.importorskip(namespace)
@@ -65,34 +51,6 @@ def _xp(namespace, device):
         return _array_api_for_tests(namespace, device, "float64")
     except Exception as exc:  # SkipTest for an absent device
         pytest.skip(str(exc))
-
-
-def _forbidden(module, name, original):
-    def call(*args, **kwargs):
-        # array-api-strict implements its namespace's linalg with NumPy's:
-        # its own calls are the namespace's, on its (simulated) device.
-        caller = sys._getframe(1).f_globals.get("__name__", "")
-        if caller.split(".")[0] == "array_api_strict":
-            return original(*args, **kwargs)
-        raise AssertionError(f"{module}.{name} was called during a namespaced fit")
-
-    return call
-
-
-@contextlib.contextmanager
-def host_linalg_forbidden():
-    """NumPy's and SciPy's linear algebra raise inside this context.
-
-    The public fitted arrays must also be computed where they live: moving
-    host results next to the input afterwards is disabled.
-    """
-    with pytest.MonkeyPatch.context() as mp:
-        for module in (np.linalg, scipy.linalg):
-            for name in HOST_LINALG:
-                original = getattr(module, name)
-                mp.setattr(module, name, _forbidden(module.__name__, name, original))
-        mp.setattr(array_api, "fitted_to_namespace", lambda estimator, like: None)
-        yield
 
 
 @pytest.fixture

@@ -1,0 +1,59 @@
+"""The guard of the device-solve suites: host linear algebra is forbidden.
+
+``host_linalg_forbidden()`` makes NumPy's and SciPy's decompositions and
+solvers raise for the length of a block, and disables the move of host
+results next to the input afterwards, so that a fit that succeeds inside it
+decomposed in the input's namespace and computed its fitted arrays there.
+Used by ``test_device_solve.py`` (CCA, SVCCA, PWCCA) and
+``test_device_solve_fourier.py`` (FourierCCA).
+"""
+
+import contextlib
+import sys
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import sklearn_svcca._array_api as array_api
+
+# Every dense decomposition or solver NumPy and SciPy offer.
+HOST_LINALG = (
+    "eigh",
+    "eigvalsh",
+    "svd",
+    "qr",
+    "solve",
+    "inv",
+    "lstsq",
+    "cholesky",
+    "pinv",
+)
+
+
+def _forbidden(module, name, original):
+    def call(*args, **kwargs):
+        # array-api-strict implements its namespace's linalg with NumPy's:
+        # its own calls are the namespace's, on its (simulated) device.
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.split(".")[0] == "array_api_strict":
+            return original(*args, **kwargs)
+        raise AssertionError(f"{module}.{name} was called during a namespaced fit")
+
+    return call
+
+
+@contextlib.contextmanager
+def host_linalg_forbidden():
+    """NumPy's and SciPy's linear algebra raise inside this context.
+
+    The public fitted arrays must also be computed where they live: moving
+    host results next to the input afterwards is disabled.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (np.linalg, scipy.linalg):
+            for name in HOST_LINALG:
+                original = getattr(module, name)
+                mp.setattr(module, name, _forbidden(module.__name__, name, original))
+        mp.setattr(array_api, "fitted_to_namespace", lambda estimator, like: None)
+        yield
