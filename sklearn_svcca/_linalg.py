@@ -1334,12 +1334,16 @@ def shape_alignment(zx, zy, moments, cols_x, cols_y):
     k = sigma.shape[0]
     # scikit-learn's sign convention (svd_flip, as the estimators use):
     # paired directions flip together; the unpaired rest of the wider view
-    # spans its complement, each with a sign of its own.
+    # spans its complement, each with a sign of its own (largest-magnitude
+    # entry positive). svd_flip flips in place, so the rest is flipped alone
+    # (v=None): passing it twice, as u and as v = u.T, undid the flip, and
+    # before this was fixed the unpaired columns of ``transform`` kept the
+    # SVD's arbitrary signs.
     Wx[:, :k], Wy_t = svd_flip(Wx[:, :k], Wy[:, :k].T)
     Wy[:, :k] = Wy_t.T
     wider = Wx if cols_x.shape[0] > k else Wy
     rest = slice(k, max(cols_x.shape[0], cols_y.shape[0]))
-    wider[:, rest] = svd_flip(wider[:, rest], wider[:, rest].T)[0]
+    wider[:, rest] = svd_flip(wider[:, rest].copy(), None)[0]
     return cos, Wx, Wy, sigma
 
 
