@@ -186,7 +186,7 @@ def fitted_to_namespace(estimator, like):
     For what a fit computes on the host although the input is elsewhere:
     small per-column vectors of the dense engine (SVCCA's explained-variance
     ratios), everything on a device without float64, and the fits that
-    finish on the host (CKA, Procrustes). Arrays already in the input's
+    finish on the host (debiased and RBF CKA). Arrays already in the input's
     namespace (the dense engine's and FourierCCA's results) are left alone.
     """
     if not is_foreign(like):

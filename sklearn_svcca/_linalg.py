@@ -259,7 +259,7 @@ def _namespace_moments(X, Y, *, block_rows):
 def host_moments(moments):
     """``moments`` (any NamedTuple of statistics) with its arrays on the host.
 
-    For the measures that finish on the host (CKA, Procrustes): NumPy arrays
+    For the measures that finish on the host (debiased, RBF CKA): NumPy arrays
     pass unchanged, other namespaces' arrays are copied as NumPy.
     """
     return type(moments)(

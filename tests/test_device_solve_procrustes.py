@@ -1,10 +1,13 @@
-"""Procrustes (and angular_distance) solve on the input's device (issue 12).
+"""Procrustes, angular_distance and linear CKA solve on the input's device.
 
 As ``test_device_solve.py`` for the dense CCA engine: with NumPy's and
 SciPy's linear algebra made to raise (``device_guard``), Procrustes fitted on
 CPU torch or array-api-strict input must succeed, give NumPy's numbers, and
 keep its moments and fitted arrays in the input's namespace and on its
 device. Only column indices and the three sums of the cosine come to the host.
+Linear CKA (plain) is three Frobenius norms of the device moments; the
+debiased form merges its sums on the host and RBF CKA is NumPy work by design
+(``docs/scaling.rst``).
 """
 
 import os
@@ -15,7 +18,8 @@ import sklearn
 from device_guard import host_linalg_forbidden
 from test_device_solve import NAMESPACES, _data, _host, _kind, _xp
 
-from sklearn_svcca import Procrustes, angular_distance
+import sklearn_svcca._array_api as array_api
+from sklearn_svcca import CKA, Procrustes, angular_distance
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SCIPY_ARRAY_API") != "1",
@@ -138,3 +142,40 @@ def test_procrustes_partial_fit_solves_on_the_device(alpha, namespace, device):
         _assert_matches(est, ref, like, _free_columns(ref, X, Y))
     assert abs(score - ref_score) <= 1e-10
 
+
+@pytest.mark.parametrize("kind", ["plain", "deficient", "float32"])
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_linear_cka_fit_score_partial_fit_stay_on_the_device(namespace, device, kind):
+    dtype = np.float32 if kind == "float32" else np.float64
+    structure = "deficient" if kind == "deficient" else "plain"
+    X, Y = _data(kind=structure, dtype=dtype)
+    X2, Y2 = _data(seed=1, dtype=dtype)
+    ref = CKA().fit(X, Y)
+    ref_score = ref.score(X2, Y2)
+    xp, device = _xp(namespace, device, np.dtype(dtype).name)
+    like = xp.asarray(X, device=device)
+    Xd, Yd = like, xp.asarray(Y, device=device)
+    streamed = CKA()
+    with (
+        host_linalg_forbidden(),
+        sklearn.config_context(array_api_dispatch=True),
+        # No matrix comes to the host (per-column numbers and scalars do).
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        to_numpy = array_api.to_numpy
+        moved = []
+        mp.setattr(
+            array_api, "to_numpy", lambda a: moved.append(a.shape) or to_numpy(a)
+        )
+        est = CKA().fit(Xd, Yd)
+        score = est.score(xp.asarray(X2, device=device), xp.asarray(Y2, device=device))
+        for a, b in [(0, 2), (2, 50), (50, 301)]:
+            streamed.partial_fit(Xd[a:b, ...], Yd[a:b, ...])
+        streamed_similarity = streamed.similarity_
+    assert all(len(shape) <= 1 for shape in moved), moved
+    for fitted in (est, streamed):
+        assert _kind(fitted._moments.cxx) == _kind(like)
+    assert isinstance(est.similarity_, float) and isinstance(score, float)
+    assert abs(est.similarity_ - ref.similarity_) <= 1e-10
+    assert abs(streamed_similarity - ref.similarity_) <= 1e-10
+    assert abs(score - ref_score) <= 1e-10
