@@ -594,12 +594,15 @@ def effective_samples(X, mean, sum_squares, *, block_rows=None):
     # 0 or slightly negative (a constant column) must not warn.
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_std = np.where(sum_squares > 0, np.sqrt(n / sum_squares), 0.0)
+    # float32 only where the scale factors fit in it (subnormal spreads
+    # have inverse deviations beyond float32's range).
+    xp, _ = namespace_of(X)
+    small = X.dtype == xp.float32 and np.max(inv_std, initial=0.0) < 1e30
     if _array_api.is_foreign(X):
-        s4 = _array_api.fourth_powers(X, mean, inv_std, block_rows=block_rows)
+        s4 = _array_api.fourth_powers(
+            X, mean, inv_std, block_rows=block_rows, low_precision=small
+        )
     else:
-        # float32 only where the scale factors fit in it (subnormal spreads
-        # have inverse deviations beyond float32's range).
-        small = X.dtype == np.float32 and np.max(inv_std, initial=0.0) < 1e30
         dtype = np.float32 if small else np.float64
         mean, inv_std = mean.astype(dtype), inv_std.astype(dtype)
         s4 = np.zeros(X.shape[1])
