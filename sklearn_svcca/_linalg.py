@@ -1523,13 +1523,13 @@ def shape_alignment(zx, zy, moments, cols_x, cols_y):
     # svd_flip flips in place, and passing the same memory as both u and v
     # (u.T) undid the flip, which left the unpaired columns of ``transform``
     # with the SVD's arbitrary signs until this was fixed.
-    Ax, By = flip_signs(Wx[:, :k], Wy[:, :k])
+    Ax, By = align_phases(Wx[:, :k], Wy[:, :k])
     m = max(p, q)
     Wx, Wy = (
         xp.concat(
             [
                 paired,
-                flip_signs(W[:, k:], W[:0, k:])[0] if W.shape[1] > k else W[:, k:],
+                align_phases(W[:, k:], W[:0, k:])[0] if W.shape[1] > k else W[:, k:],
                 xp.zeros((W.shape[0], m - W.shape[1]), dtype=W.dtype, device=device),
             ],
             axis=1,
