@@ -9,10 +9,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from . import _dask, _kernels, _linalg, _validation
-from ._base import _BaseMeasure, _float_dtypes
+from ._base import _BaseMeasure, _DenseMoments, _float_dtypes
 
 
-class CKA(_BaseMeasure):
+class CKA(_DenseMoments, _BaseMeasure):
     """Centered kernel alignment (CKA) between two views of the same samples.
 
     CKA compares the similarity structure of two representations: how alike
