@@ -1,10 +1,11 @@
 """The estimator skeleton shared by CCA, SVCCA, PWCCA, CKA and Procrustes.
 
-Everything scikit-learn-specific lives here: parameter validation, input
-checking, the fit / partial_fit / transform / score contract and the fitted
-attributes. The numerics are in :mod:`sklearn_svcca._linalg`; each estimator
-only says how to decompose the two views (:meth:`_BaseCCA._decompose_views`)
-and how to summarise the canonical correlations (``_aggregate``). Classes:
+Everything scikit-learn-specific lives here: parameter validation, the
+fit / partial_fit / transform / score contract and the fitted attributes;
+the views of every call are checked by :func:`_validation.check_views`.
+The numerics are in :mod:`sklearn_svcca._linalg`; each estimator only says
+how to decompose the two views (:meth:`_BaseCCA._decompose_views`) and how
+to summarise the canonical correlations (``_aggregate``). Classes:
 :class:`_BaseMeasure` (every measure: the moments protocol and the lazy
 ``partial_fit`` solution), :class:`_DenseMoments` (the dense moments hooks),
 :class:`_CanonicalBase` (every canonical estimator, dense or Fourier: the one
@@ -35,16 +36,9 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
 from . import _array_api, _dask, _linalg, _validation
 from .exceptions import (
@@ -54,31 +48,8 @@ from .exceptions import (
     _warn,
 )
 
-_FLOAT_DTYPES = (np.float64, np.float32)
-
-
-def _float_dtypes(X):
-    """float64 and float32 of ``X``'s namespace (NumPy's unless dispatching)."""
-    xp, is_array_api = get_namespace(X)
-    return (xp.float64, xp.float32) if is_array_api else _FLOAT_DTYPES
-
-
 # At most this many neurons are named in a SparseActivationWarning.
 _LISTED_NEURONS = 20
-
-
-def _check_views(X, y):
-    """:func:`_validation.check_input` on both views of a fit.
-
-    A missing ``y`` is left to ``validate_data``, whose message ("requires y
-    to be passed") scikit-learn's estimator checks expect.
-    """
-    X = _validation.check_input(
-        X, "X", what="the first view, an array of shape (n_samples, n_features)"
-    )
-    if y is not None:
-        y = _validation.check_input(y, "y")
-    return X, y
 
 
 # The original tutorial's rule of thumb: at least 5-10x more samples than
@@ -187,27 +158,6 @@ def _variates(X, mean, weights):
 _FLOAT32_SAFE = 1e30
 
 
-def _check_score_samples(n):
-    if n < 2:
-        raise ValueError(
-            f"score needs at least 2 samples to compute correlations, got {n}."
-        )
-
-
-def _overflow_error(owner="CCA", batch=False):
-    message = (
-        "The cross-products of X or y overflowed float64: the activations "
-        "are too large in magnitude. Rescale them (e.g. divide by their "
-        f"maximum absolute value); {owner} is invariant to scaling."
-    )
-    if batch:
-        message += (
-            " This batch was not added: the estimator is as it was before "
-            "this call and accepts further batches."
-        )
-    return ValueError(message)
-
-
 def _check_n_components(n_components, upper, sizes):
     """``n_components`` against ``min(<sizes>_x, <sizes>_y) = upper``."""
     if n_components is not None and n_components > upper:
@@ -251,8 +201,8 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
       message)`` pairs for the public method to emit; every estimator.
     - ``_check_moments(summary)``: raises what the summary alone decides
       (here: overflow); CCA family, CKA, FourierCCA extend it.
-    - ``_check_fit_data(X, y, *, reset, min_samples) -> (X, Y)`` and
-      ``_check_dask_views(...)``: validated views (FourierCCA: maps).
+    - ``_check_fit_data(X, y, *, reset, min_samples) -> (X, Y)``: the
+      validated views of any kind (FourierCCA: maps).
     - ``_reset_shapes(x_shape, y_shape)``: records one sample's shapes for
       ``_moment_functions_for`` (FourierCCA: map shapes).
     - ``_score_moments(summary) -> float``: ``score`` from held-out
@@ -297,14 +247,14 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             The fitted estimator.
         """
         precision = self._input_precision(X, y)
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+        X, Y = self._check_fit_data(X, y, reset=True)
+        if _dask.is_dask_array(X):
             # The data stay with Dask: the Gram route, from the moments, in
             # the data's own units (_check_magnitude refuses what underflows).
-            moments = self._dask_moments(X, y, reset=True)
+            moments = _dask.reduce_moments(X, Y, *self._moment_functions())
             self._exponents = (0, 0)
             data = (None, None)
         else:
-            X, Y = self._check_fit_data(X, y, reset=True)
             self._exponents = (_safe_exponent(X), _safe_exponent(Y))
             X, Y = self._scaled(X, Y)
             data = (X, Y)
@@ -345,11 +295,9 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         self : object
             The updated estimator.
         """
-        if getattr(self, "solver", None) == "qr":
-            raise ValueError(
-                "solver='qr' needs all samples at once and cannot be used with "
-                "partial_fit; use fit, or solver='auto' or 'gram' for streaming."
-            )
+        _validation.check_solver(
+            getattr(self, "solver", None), where="partial_fit", instead="fit"
+        )
         # A call that fails leaves the stream exactly as it was: the batch is
         # not counted and later valid batches keep working.
         state = dict(self.__dict__)
@@ -364,7 +312,8 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     def _partial_fit(self, X, y):
         first_call = not hasattr(self, "_moments")
         precision = self._input_precision(X, y)
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+        X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
+        if _dask.is_dask_array(X):
             if first_call:
                 self._exponents = (0, 0)
             elif self._exponents != (0, 0):
@@ -374,13 +323,12 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
                     "batches are not: pass in-memory batches, or bring the "
                     "activations near 1 before streaming."
                 )
-            batch = self._dask_moments(X, y, reset=first_call, min_samples=1)
+            batch = _dask.reduce_moments(X, Y, *self._moment_functions())
             # Checked before merging: one overflowing batch would otherwise
             # turn the merged statistics to NaN for good.
             self._check_finite(batch, batch=True)
             moments = batch if first_call else self._merge_moments(self._moments, batch)
         else:
-            X, Y = self._check_fit_data(X, y, reset=first_call, min_samples=1)
             if first_call:
                 # Later batches share the first one's scale, so that their
                 # statistics can be merged.
@@ -425,6 +373,7 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     _STREAM_ATTRIBUTES = frozenset(
         {"n_features_in_", "feature_names_in_", "n_samples_seen_"}
     )
+
     # Private attributes set by a solve that public methods read.
     _SOLUTION_PRIVATE = frozenset({"_n_features_out"})
 
@@ -547,73 +496,17 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     def _merge_moments(self, a, b):
         return self._moment_functions()[1](a, b)
 
-    # ----------------------------------------------------------- Dask input
-    # _dask validates and reduces arrays; the bookkeeping stays here.
-
-    def _dask_moments(self, X, y, *, reset, min_samples=2):
-        """Validate Dask views and reduce them to this estimator's moments."""
-        _dask.check_solver(getattr(self, "solver", None))
-        _dask.require_y(y, owner=type(self).__name__)
-        X, Y = self._check_dask_views(X, y, reset=reset, min_samples=min_samples)
-        return _dask.reduce_moments(X, Y, *self._moment_functions())
-
-    def _check_dask_views(self, X, y, *, reset, min_samples=2):
-        """:meth:`_check_fit_data` for Dask views (FourierCCA's are maps)."""
-        X, Y = _dask.check_views(
-            X, y, owner=type(self).__name__, min_samples=min_samples
-        )
-        self._check_features(X, Y, reset=reset)
-        return X, Y
-
-    def _check_features(self, X, Y, *, reset):
-        """Record (``reset``) or check both views' feature counts and names.
-
-        ``validate_data``'s bookkeeping, for views validated elsewhere (Dask).
-        """
-        _check_n_features(self, X, reset=reset)
-        _check_feature_names(self, X, reset=reset)
-        if reset:
-            self._n_features_y = Y.shape[1]
-        else:
-            self._check_n_features_y(Y)
-
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
-        X, y = _check_views(X, y)
-        X, Y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            dtype=_float_dtypes(X),
-            multi_output=True,
-            y_numeric=True,
-            ensure_min_samples=min_samples,
-        )
-        Y = self._as_view(Y, like=X)
-        if reset:
-            self._n_features_y = Y.shape[1]
-        else:
-            self._check_n_features_y(Y)
-        return X, Y
-
-    @staticmethod
-    def _as_view(Y, like=None):
-        if _array_api.is_foreign(like) or _array_api.is_foreign(Y):
-            # array_api_dispatch=True: follow X's namespace and device.
-            return _array_api.as_view(Y, Y if like is None else like)
-        Y = np.asarray(Y)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if Y.dtype not in _FLOAT_DTYPES:
-            Y = Y.astype(np.float64)
-        return Y
-
-    def _check_n_features_y(self, Y):
-        if Y.shape[1] != self._n_features_y:
-            raise ValueError(
-                f"y has {Y.shape[1]} features, but {type(self).__name__} was "
-                f"fitted with y having {self._n_features_y} features."
+        """Both views of ``fit`` / ``partial_fit``, of any kind (see
+        :func:`_validation.check_views`); Dask views cannot take the QR route."""
+        X, Y = _validation.check_views(self, X, y, reset=reset, min_samples=min_samples)
+        if _dask.is_dask_array(X):
+            _validation.check_solver(
+                getattr(self, "solver", None),
+                where="Dask arrays",
+                instead="compute() the arrays first",
             )
+        return X, Y
 
     # Powers of two applied to (X, y) before any product (see _safe_exponent);
     # the moments are kept in those units, the public attributes are not.
@@ -631,14 +524,13 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         for name, a, e in zip(("X", "y"), (X, Y), self._exponents, strict=True):
             if _safe_exponent(a) != 0:
                 top = _array_api.max_abs(a)
-                raise ValueError(
+                raise _validation.scale_error(
                     f"This batch of {name} is about {top:.0e} times the "
                     "magnitude of the stream's first batch"
-                    + (f" (which was scaled by 2**{e})" if e else "")
-                    + ": its products with the stream would underflow or "
-                    "overflow float64. Bring all batches to a similar scale. "
-                    "This batch was not added: the estimator is as it was "
-                    "before this call and accepts further batches."
+                    + (f" (which was scaled by 2**{e})" if e else ""),
+                    "its products with the stream would underflow or overflow float64",
+                    remedy="Bring all batches to a similar scale",
+                    batch=True,
                 )
 
     def _check_magnitude(self, moments):
@@ -655,12 +547,14 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             # tell them from all-zero activations.
             if mean_square < _TINY_MEAN_SQUARE and top_mean > 0:
                 size = max(np.sqrt(mean_square), top_mean)
-                raise ValueError(
-                    f"{name}'s activations are too small in magnitude (about "
-                    f"{size:.0e}): their products "
-                    "underflow float64. Multiply them by a large power of two "
-                    "(e.g. 2.0**500), or pass them as in-memory NumPy arrays, "
-                    "which are scaled automatically; CCA is invariant to scaling."
+                raise _validation.too_small_error(
+                    name,
+                    f"{size:.0e}",
+                    "their products underflow float64",
+                    owner=type(self).__name__,
+                    remedy="Multiply them by a large power of two (e.g. "
+                    "2.0**500), or pass them as in-memory NumPy arrays, which "
+                    "are scaled automatically",
                 )
 
     def _unscale_fitted(self):
@@ -679,12 +573,12 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
             setattr(self, weights, _array_api.ldexp(getattr(self, weights), e))
             if not _array_api.all_finite(getattr(self, weights)):
                 name = "X" if view == "x" else "y"
-                raise ValueError(
-                    f"{name}'s activations are too small in magnitude (about "
-                    f"2**{-e}): the weights that map them to unit-variance "
-                    "canonical variates overflow float64. Rescale them (e.g. "
-                    "divide by their maximum absolute value); CCA is invariant "
-                    "to scaling."
+                raise _validation.too_small_error(
+                    name,
+                    f"2**{-e}",
+                    "the weights that map them to unit-variance canonical "
+                    "variates overflow float64",
+                    owner=type(self).__name__,
                 )
 
     @staticmethod
@@ -695,7 +589,7 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     def _check_finite(self, moments, *, batch=False):
         """Refuse statistics that overflowed float64, saying what to do."""
         if not self._finite(moments):
-            raise _overflow_error(type(self).__name__, batch=batch)
+            raise _validation.overflow_error(type(self).__name__, batch=batch)
 
     def _check_moments(self, moments):
         """Errors that the moments alone decide, before any decomposition.
@@ -724,23 +618,6 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         # Every public method that needs the solution starts here.
         self._solve_pending()
-
-    def _require_y(self, y):
-        """score's check for a missing second view, before any conversion."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__}.score requires y, the second view, but "
-                "the target y is None."
-            )
-
-    def _check_y(self, y, X):
-        self._require_y(y)
-        y = _validation.check_input(y, "y")
-        Y = check_array(y, dtype=_float_dtypes(y), ensure_2d=False, input_name="y")
-        Y = self._as_view(Y, like=X)
-        self._check_n_features_y(Y)
-        check_consistent_length(X, Y)
-        return Y
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -833,12 +710,7 @@ class _DenseMoments:
             ("y", cols_y, moments.cyy.shape[0]),
         ):
             if cols.size == 0:
-                raise ValueError(
-                    f"{name} is constant: all {p} of its features have zero "
-                    f"variance over the {n} samples, so there is nothing to "
-                    "correlate. Check that the activations were recorded, or "
-                    "drop this view."
-                )
+                raise _validation.constant_error(name, p, n)
         return cols_x, cols_y
 
 
@@ -1378,13 +1250,12 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
 
     def _check_score_views(self, X, y):
         """``score``'s validated views (Dask arrays stay Dask arrays)."""
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            return self._check_dask_views(X, y, reset=False)
-        X = _validation.check_input(X, "X")
-        X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
-        _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
-        Y = self._check_y(y, X)
-        _check_score_samples(X.shape[0])
+        X, Y = _validation.check_views(self, X, y, reset=False, method="score")
+        _validation.check_score_samples(X.shape[0])
+        if not _dask.is_dask_array(X):
+            _array_api.check_same_namespace(
+                X, self, attribute="x_weights_", method="score"
+            )
         return X, Y
 
     # --------------------------------------------------------- transform
@@ -1412,23 +1283,18 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
             When ``y`` is given.
         """
         self._check_is_fitted()
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            X, Y = _dask.prediction_views(X, y, owner=type(self).__name__)
-            _check_n_features(self, X, reset=False)
+        X, Y = _validation.check_views(self, X, y, reset=False, method="transform")
+        if _dask.is_dask_array(X):
             Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
             if Y is None:
                 return Xt
-            self._check_n_features_y(Y)
             Yt = _dask.project(Y, self.y_mean_, self.y_weights_, "y")
             return self._pair_output(Xt, Yt, y)
-        X = _validation.check_input(X, "X")
-        X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
         _array_api.check_same_namespace(
             X, self, attribute="x_weights_", method="transform"
         )
         Xt = _variates(X, self.x_mean_, self.x_weights_)
-        if y is None:
+        if Y is None:
             return Xt
-        Y = self._check_y(y, X)
         Yt = _variates(Y, self.y_mean_, self.y_weights_)
         return self._pair_output(Xt, Yt, y)

@@ -7,7 +7,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing, check_array, check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
     StrOptions,
@@ -301,10 +301,9 @@ def similarity_baseline(
     )
 
     if null == "permutation" and supports_shared_views(estimator):
-        # fit() above validated X and y; these conversions cannot fail.
-        view_x = SharedView(check_array(X, dtype=(np.float64, np.float32)))
-        Y = check_array(y, dtype=(np.float64, np.float32), ensure_2d=False)
-        view_y = SharedView(Y.reshape(-1, 1) if Y.ndim == 1 else Y)
+        # fit() above validated X and y; this only converts them as it did.
+        Xv, Yv = _validation.check_views(observed_fit, X, y, reset=False)
+        view_x, view_y = SharedView(Xv), SharedView(Yv)
         task, args = (
             _shared_permutation,
             [(estimator, view_x, view_y, seed, scoring) for seed in seeds],

@@ -6,10 +6,9 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import validate_data
 
 from . import _dask, _kernels, _linalg, _validation
-from ._base import _BaseMeasure, _DenseMoments, _float_dtypes
+from ._base import _BaseMeasure, _DenseMoments
 
 
 class CKA(_DenseMoments, _BaseMeasure):
@@ -239,12 +238,7 @@ class CKA(_DenseMoments, _BaseMeasure):
         self._check_debiased_samples(n)
         for name, A in (("X", X), ("y", Y)):
             if not np.ptp(A, axis=0).any():
-                raise ValueError(
-                    f"{name} is constant: all {A.shape[1]} of its features have "
-                    f"zero variance over the {n} samples, so there is nothing "
-                    "to correlate. Check that the activations were recorded, "
-                    "or drop this view."
-                )
+                raise _validation.constant_error(name, A.shape[1], n)
 
     @staticmethod
     def _debiased_ratio(terms, n):
@@ -277,16 +271,10 @@ class CKA(_DenseMoments, _BaseMeasure):
             Higher means more similar; at most 1.
         """
         self._check_is_fitted()
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            X, Y = self._check_dask_views(X, y, reset=False)
+        X, Y = _validation.check_views(self, X, y, reset=False, method="score")
+        _validation.check_score_samples(X.shape[0], "CKA")
+        if _dask.is_dask_array(X):
             moments = _dask.reduce_moments(X, Y, *self._moment_functions())
         else:
-            X = _validation.check_input(X, "X")
-            X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
-            Y = self._check_y(y, X)
-            if X.shape[0] < 2:
-                raise ValueError(
-                    f"score needs at least 2 samples to compute CKA, got {X.shape[0]}."
-                )
             moments = self._batch_moments(X, Y)
         return self._similarity(moments)

@@ -10,7 +10,10 @@ with any Dask scheduler, ``dask.distributed`` included.
 
 This module knows nothing of the estimators: its functions take arrays,
 names and callables (the summary and merge functions of the estimator's
-statistics) and return arrays. The estimators (``_base``) call them and
+statistics) and return arrays. Dask views are validated with every other
+kind of array, by :func:`sklearn_svcca._validation.check_views`, which
+uses :func:`as_dask` and :func:`whole_samples` to place them; the
+estimators (``_base``) call :func:`reduce_moments` and :func:`project` and
 keep their own bookkeeping (feature counts, fitted attributes).
 
 Dask is never imported here at module level: a Dask array can only exist if
@@ -55,54 +58,6 @@ def as_dask(a, name, *, row_chunks):
     return a
 
 
-def check_view(a, name, *, owner, min_samples):
-    """Sizes and dtype of one Dask view, rows first (any number of axes).
-
-    ``owner`` names the estimator in messages. Returns the view as a
-    floating Dask array (integers are cast to float64, as for in-memory
-    input).
-    """
-    n = a.shape[0]
-    if np.isnan(n):
-        raise ValueError(
-            f"{name} has unknown chunk sizes (e.g. after boolean indexing); "
-            f"call {name}.compute_chunk_sizes() before fitting."
-        )
-    context = f" by {owner}"
-    if n < min_samples:
-        raise ValueError(
-            f"Found array with {n} sample(s) (shape={a.shape}) while a minimum "
-            f"of {min_samples} is required{context}."
-        )
-    if int(np.prod(a.shape[1:])) < 1:
-        raise ValueError(
-            f"Found array with 0 feature(s) (shape={a.shape}) while a minimum "
-            f"of 1 is required{context}."
-        )
-    kind = a.dtype.kind
-    if kind == "c":
-        raise ValueError(f"Complex data not supported: {name} has dtype {a.dtype}.")
-    if kind not in "fiub":
-        raise ValueError(
-            f"dtype='{a.dtype}' is not supported: {name} must be numeric "
-            "(float32 or float64 activations)."
-        )
-    if a.dtype not in (np.float32, np.float64):
-        a = a.astype(np.float64)
-    return a
-
-
-def _as_dask_2d(a, name, *, owner, row_chunks, min_samples):
-    """One view as a 2-D floating Dask array."""
-    a = as_dask(a, name, row_chunks=row_chunks)
-    if a.ndim != 2:
-        raise ValueError(
-            f"Expected a 2D Dask array for {name}, got {a.ndim}D array instead. "
-            "Reshape your data: one row per sample, one column per neuron."
-        )
-    return check_view(a, name, owner=owner, min_samples=min_samples)
-
-
 def whole_samples(a, row_chunks=None):
     """``a`` in one chunk along every axis but the first (samples).
 
@@ -112,59 +67,6 @@ def whole_samples(a, row_chunks=None):
     if row_chunks is not None:
         chunks[0] = row_chunks
     return a.rechunk(chunks)
-
-
-def align_rows(X, Y):
-    """Check that two Dask views have as many rows, and chunk them alike.
-
-    ``Y`` takes ``X``'s row chunks; both get one chunk along every other
-    axis, so each task sees whole samples.
-    """
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            "Found input variables with inconsistent numbers of samples: "
-            f"[{X.shape[0]}, {Y.shape[0]}]"
-        )
-    X = whole_samples(X)
-    return X, whole_samples(Y, X.chunks[0])
-
-
-def require_y(y, *, owner):
-    """The error for a missing second view, as scikit-learn words it."""
-    if y is None:
-        raise ValueError(
-            f"This {owner} estimator requires y to be passed, but the target y is None."
-        )
-
-
-def row_chunks(X, y):
-    """The row chunks of whichever of the two views is a Dask array."""
-    return (X if is_dask_array(X) else y).chunks[0]
-
-
-def check_views(X, y, *, owner, min_samples=2):
-    """Validate two views given as Dask arrays (or one Dask, one in memory).
-
-    Both come back as floating Dask arrays with the same row chunks and one
-    chunk across columns. Feature counts are the caller's to record or
-    check (``_BaseCCA._check_features``).
-    """
-    require_y(y, owner=owner)
-    chunks = row_chunks(X, y)
-    kwargs = {"owner": owner, "row_chunks": chunks, "min_samples": min_samples}
-    X = _as_dask_2d(X, "X", **kwargs)
-    Y = _as_dask_2d(y, "y", **kwargs)
-    return align_rows(X, Y)
-
-
-def check_solver(solver):
-    """Dask input has no exact (QR) route."""
-    if solver == "qr":
-        raise ValueError(
-            "solver='qr' factorizes the data in memory and cannot be used with "
-            "Dask arrays; use solver='auto' or 'gram' (the Gram route, from "
-            "moments that Dask computes), or compute() the arrays first."
-        )
 
 
 def _chunk_moments(xb, yb, batch_moments):
@@ -188,7 +90,8 @@ def reduce_moments(X, Y, batch_moments, merge, *, split_every=_SPLIT_EVERY):
     Parameters
     ----------
     X, Y : dask.array.Array
-        Same row chunks, one chunk across columns (see :func:`check_views`).
+        Same row chunks, one chunk across columns (as
+        :func:`sklearn_svcca._validation.check_views` returns them).
     batch_moments : callable
         ``(x_chunk, y_chunk) -> summary`` for NumPy chunks.
     merge : callable
@@ -230,27 +133,3 @@ def project(X, mean, weights, name):
     X = X.map_blocks(_finite, input_name=name, dtype=dtype)
     W = da.from_array(np.asarray(weights, dtype=dtype), chunks=-1)
     return (X - np.asarray(mean, dtype=dtype)) @ W
-
-
-def prediction_views(X, y, *, owner):
-    """Validate the views given to ``transform``: X, and y or None.
-
-    Both come back as 2-D floating Dask arrays chunked like ``X`` along rows
-    and in one chunk across columns (an in-memory ``X`` next to a Dask ``y``
-    takes ``y``'s row chunks).
-    """
-    import dask.array as da
-
-    if not is_dask_array(X):
-        X = da.from_array(np.asarray(X), chunks=(y.chunks[0], -1))
-    X = _as_dask_2d(X, "X", owner=owner, row_chunks=X.chunks[0], min_samples=1)
-    X = X.rechunk({1: -1})
-    if y is None:
-        return X, None
-    Y = _as_dask_2d(y, "y", owner=owner, row_chunks=X.chunks[0], min_samples=1)
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            "Found input variables with inconsistent numbers of samples: "
-            f"[{X.shape[0]}, {Y.shape[0]}]"
-        )
-    return X, Y.rechunk({0: X.chunks[0], 1: -1})

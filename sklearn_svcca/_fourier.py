@@ -35,16 +35,13 @@ from scipy.linalg.blas import dgemm as _dgemm
 from scipy.linalg.blas import dsyrk as _dsyrk
 from scipy.linalg.blas import zgemm as _zgemm
 from scipy.linalg.blas import zherk as _zherk
-from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import assert_all_finite, validate_data
+from sklearn.utils.validation import assert_all_finite
 
 from . import _array_api, _dask, _linalg, _validation
 from ._base import (
     _CanonicalBase,
     _check_n_components,
-    _check_score_samples,
-    _float_dtypes,
     _sample_size_diagnostics,
 )
 from .exceptions import ConditioningWarning
@@ -748,18 +745,6 @@ def _any(mask):
 # The estimator.
 
 
-def _ndim(X):
-    """Number of dimensions, without ``np.ndim`` (which array-likes may refuse)."""
-    ndim = getattr(X, "ndim", None)
-    if isinstance(ndim, (int, np.integer)):
-        return int(ndim)
-    try:
-        return np.asarray(X).ndim
-    except (TypeError, ValueError):
-        # Ragged or unconvertible: let scikit-learn's 2-D validation explain.
-        return 2
-
-
 def _shape_error(name, shape, data_format="channels_last"):
     return ValueError(
         f"{name} must be an array of shape {_validation.map_layout(data_format)} "
@@ -1002,60 +987,60 @@ class FourierCCA(_CanonicalBase):
 
     # ------------------------------------------------------------ input
 
-    def _check_x(self, X, *, reset, min_samples):
-        """Validate ``X`` as maps of shape (n, h, w, c) (2-D: a 1x1 map)."""
-        X = _validation.check_input(X, "X")
-        if _ndim(X) <= 2:
-            X = validate_data(
-                self,
-                X,
-                reset=reset,
-                dtype=_float_dtypes(X),
-                ensure_min_samples=min_samples,
+    def _check_fit_data(self, X, y, *, reset, min_samples=2):
+        """Both layers as maps, any kind of array (see :meth:`_check_maps`);
+        Dask layers cannot take the QR route."""
+        X, Y = self._check_maps(X, y, reset=reset, min_samples=min_samples)
+        if _dask.is_dask_array(X):
+            _validation.check_solver(
+                self.solver, where="Dask arrays", instead="compute() the arrays first"
             )
-            return X[:, None, None, :]
-        X = check_array(
+        return X, Y
+
+    def _check_maps(self, X, y, *, reset, min_samples=1, method="fit"):
+        """Both layers as maps (n, h, w, c); a 2-D layer is a 1x1 map.
+
+        The views are checked by :func:`_validation.check_views`, whatever
+        their kind (a 2-D layer's feature count there too); this adds their
+        layout. ``reset`` records the map shapes (and so the frequency grid),
+        else they are checked against the recorded ones.
+        """
+        X, Y = _validation.check_views(
+            self,
             X,
+            y,
+            reset=reset,
+            min_samples=min_samples,
+            method=method,
             allow_nd=True,
-            dtype=_float_dtypes(X),
-            ensure_min_samples=min_samples,
-            input_name="X",
-            estimator=self,
         )
-        if X.ndim != 4:
-            raise _shape_error("X", X.shape, self.data_format)
+        maps = X.ndim == 4
         X = self._as_maps(X, "X", warn=reset)
-        if not reset:
+        Y = None if Y is None else self._as_maps(Y, "y", warn=reset)
+        if reset:
+            self._reset_shapes(X.shape[1:], Y.shape[1:])
+        else:
             self._check_map_shape("X", X, self._x_map_shape)
-        # n_features_in_ counts every value of a sample; this also checks
-        # feature names (a 4-D array has none).
-        validate_data(self, _flat(X), reset=reset, skip_check_array=True)
-        return X
+            if Y is not None:
+                self._check_map_shape("y", Y, self._y_map_shape)
+        if maps:
+            # n_features_in_ counts every value of a sample; this also checks
+            # feature names (a 4-D array has none).
+            _validation.check_features(self, _flat(X), reset=reset)
+        return X, Y
 
     def _as_maps(self, maps, name, *, warn):
-        """4-D maps as given, channels last (warning, on fit, if they look
-        channels first)."""
+        """A validated layer as maps, channels last (warning, on fit, if
+        4-D maps look channels first)."""
+        if maps.ndim == 2:
+            return maps[:, None, None, :]
+        if maps.ndim != 4:
+            raise _shape_error(name, maps.shape, self.data_format)
         if warn:
             _validation.warn_if_channels_first(maps, name, self.data_format)
         maps = _validation.as_channels_last(maps, self.data_format)
         _validation.check_map_axes(maps, name, self.data_format)
         return maps
-
-    def _check_y_maps(self, y, like, *, warn=False):
-        y = _validation.check_input(y, "y")
-        Y = check_array(
-            y, allow_nd=True, ensure_2d=False, dtype=_float_dtypes(y), input_name="y"
-        )
-        if _array_api.is_foreign(like) or _array_api.is_foreign(Y):
-            # array_api_dispatch=True: y follows X's namespace and device.
-            Y = _array_api.move_like(Y, like)
-        if Y.ndim == 1:
-            return Y[:, None, None, None]
-        if Y.ndim == 2:
-            return Y[:, None, None, :]
-        if Y.ndim != 4:
-            raise _shape_error("y", Y.shape, self.data_format)
-        return self._as_maps(Y, "y", warn=warn)
 
     def _check_map_shape(self, name, maps, fitted):
         if tuple(int(v) for v in maps.shape[1:]) != fitted:
@@ -1069,29 +1054,6 @@ class FourierCCA(_CanonicalBase):
                 f"{_validation.in_layout(fitted, fmt)}; pass maps of the fitted shape."
             )
 
-    def _check_fit_data(self, X, y, *, reset, min_samples=2):
-        """Validate both layers as maps; on reset, fix their frequency grid."""
-        if y is None or (_ndim(X) <= 2 and _ndim(y) <= 2):
-            # Dense layers: exactly the core estimators' validation.
-            X, Y = super()._check_fit_data(X, y, reset=reset, min_samples=min_samples)
-            X, Y = X[:, None, None, :], Y[:, None, None, :]
-        else:
-            X = self._check_x(X, reset=reset, min_samples=min_samples)
-            Y = self._check_y_maps(y, like=X, warn=reset)
-            check_consistent_length(X, Y)
-            if reset:
-                self._n_features_y = int(np.prod(Y.shape[1:]))
-        self._fix_maps(X, Y, reset=reset)
-        return X, Y
-
-    def _fix_maps(self, X, Y, *, reset):
-        """On reset, record the map shapes (as ``n_features_in_``); else check."""
-        if reset:
-            self._reset_shapes(X.shape[1:], Y.shape[1:])
-        else:
-            self._check_map_shape("X", X, self._x_map_shape)
-            self._check_map_shape("y", Y, self._y_map_shape)
-
     def _reset_shapes(self, x_shape, y_shape):
         """Record the map shapes (a dense sample is a 1x1 map), hence the grid."""
         x_shape, y_shape = (
@@ -1100,63 +1062,6 @@ class FourierCCA(_CanonicalBase):
         super()._reset_shapes(x_shape, y_shape)
         self._x_map_shape = tuple(int(v) for v in x_shape)
         self._y_map_shape = tuple(int(v) for v in y_shape)
-
-    def _check_predict_maps(self, X, y=None, *, min_samples=1):
-        """Validate data for transform / score against the fitted shapes."""
-        X = self._check_x(X, reset=False, min_samples=min_samples)
-        self._check_map_shape("X", X, self.x_map_shape_)
-        if y is None:
-            return X, None
-        if _ndim(y) <= 2:
-            Y = self._check_y(y, X)
-            Y = Y[:, None, None, :]
-        else:
-            Y = self._check_y_maps(y, like=X)
-            check_consistent_length(X, Y)
-        self._check_map_shape("y", Y, self.y_map_shape_)
-        return X, Y
-
-    # Dask input: the same checks and errors on lazy arrays, which come back
-    # chunked by samples only (each task sees whole maps).
-
-    def _dask_maps(self, a, name, *, row_chunks, min_samples, warn=False):
-        """One layer as a Dask array of maps (n, h, w, c)."""
-        a = _dask.as_dask(a, name, row_chunks=row_chunks)
-        if a.ndim == 2:
-            a = a[:, None, None, :]
-        elif a.ndim == 4:
-            a = self._as_maps(a, name, warn=warn)
-        else:
-            raise _shape_error(name, a.shape, self.data_format)
-        return _dask.check_view(
-            a, name, owner=type(self).__name__, min_samples=min_samples
-        )
-
-    def _check_dask_views(self, X, y, *, reset, min_samples=2):
-        """:meth:`_check_fit_data` for Dask input."""
-        chunks = _dask.row_chunks(X, y)
-        X = self._dask_maps(
-            X, "X", row_chunks=chunks, min_samples=min_samples, warn=reset
-        )
-        Y = self._dask_maps(
-            y, "y", row_chunks=chunks, min_samples=min_samples, warn=reset
-        )
-        X, Y = _dask.align_rows(X, Y)
-        self._fix_maps(X, Y, reset=reset)
-        self._check_features(_flat(X), _flat(Y), reset=reset)
-        return X, Y
-
-    def _check_dask_predict_maps(self, X, y, *, min_samples=1):
-        """:meth:`_check_predict_maps` for Dask input."""
-        chunks = _dask.row_chunks(X, y)
-        X = self._dask_maps(X, "X", row_chunks=chunks, min_samples=min_samples)
-        self._check_map_shape("X", X, self.x_map_shape_)
-        if y is None:
-            return _dask.whole_samples(X), None
-        Y = self._dask_maps(y, "y", row_chunks=chunks, min_samples=min_samples)
-        X, Y = _dask.align_rows(X, Y)
-        self._check_map_shape("y", Y, self.y_map_shape_)
-        return X, Y
 
     # -------------------------------------------------------------- fit
     # fit and partial_fit are the base class's (validate, per-batch moments,
@@ -1317,11 +1222,12 @@ class FourierCCA(_CanonicalBase):
             ("y", keep_y, self._y_map_shape),
         ):
             if not _any(keep):
-                raise ValueError(
-                    f"{name} is constant: all {math.prod(shape)} of its values "
-                    f"(maps of shape {shape}) have zero variance over the {n} "
-                    "samples, so there is nothing to correlate. Check that the "
-                    "activations were recorded, or drop this layer."
+                raise _validation.constant_error(
+                    name,
+                    math.prod(shape),
+                    n,
+                    values=f"values (maps of shape {shape})",
+                    unit="layer",
                 )
 
         # By Parseval, the rounding of a channel's stored values (eps
@@ -1539,11 +1445,10 @@ class FourierCCA(_CanonicalBase):
             When ``y`` is given.
         """
         self._check_is_fitted()
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            X, Y = self._check_dask_predict_maps(X, y)
+        X, Y = self._check_maps(X, y, reset=False, method="transform")
+        if _dask.is_dask_array(X):
             variates = self._dask_variates
         else:
-            X, Y = self._check_predict_maps(X, y)
             _array_api.check_same_namespace(
                 X, self, attribute="x_weights_", method="transform"
             )
@@ -1582,15 +1487,12 @@ class FourierCCA(_CanonicalBase):
     # The base class's score path, through these hooks.
 
     def _check_score_views(self, X, y):
-        self._require_y(y)
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
-            X, Y = self._check_dask_predict_maps(X, y)
-        else:
-            X, Y = self._check_predict_maps(X, y)
+        X, Y = self._check_maps(X, y, reset=False, method="score")
+        _validation.check_score_samples(X.shape[0])
+        if not _dask.is_dask_array(X):
             _array_api.check_same_namespace(
                 X, self, attribute="x_weights_", method="score"
             )
-        _check_score_samples(X.shape[0])
         return X, Y
 
     def _score_weights(self):

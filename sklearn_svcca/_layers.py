@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing, check_array
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
 from . import _linalg
@@ -20,7 +20,7 @@ from ._pwcca import PWCCA
 from ._reprs import result_repr
 from ._svcca import SVCCA
 from ._tables import Tabular
-from ._validation import check_input, host_array
+from ._validation import check_input, check_view, constant_error, host_array
 from ._views import (
     SharedView,
     check_scoring,
@@ -388,12 +388,7 @@ def _check_same_samples(names_a, arrays_a, label_a, names_b, arrays_b, label_b):
 
 def _validated(names, arrays, label):
     return [
-        check_array(
-            host_array(a),
-            dtype=(np.float64, np.float32),
-            ensure_min_samples=2,
-            input_name=f"{label}[{name!r}]",
-        )
+        check_view(host_array(a), f"{label}[{name!r}]", estimator=None, min_samples=2)
         for name, a in zip(names, arrays, strict=True)
     ]
 
@@ -501,8 +496,6 @@ def _naming(estimator, label_x, label_y):
 def _check_not_constant(views, labels):
     for view, label in zip(views, labels, strict=True):
         if _linalg.nonconstant_columns(view.cross, view.mean, view.n_samples).size == 0:
-            raise ValueError(
-                f"{label} is constant: all its {view.n_features} neurons have "
-                f"zero variance over the {view.n_samples} samples. Check that its "
-                "activations were recorded, or drop it."
+            raise constant_error(
+                label, view.n_features, view.n_samples, values="neurons", unit="layer"
             )

@@ -10,17 +10,22 @@ when something is drawn, so ``import sklearn_svcca`` never imports it.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._plotting import _validate_style_kwargs
 from sklearn.utils.validation import check_is_fitted
 
 
 def _check_matplotlib(caller):
+    """scikit-learn's ``check_matplotlib_support``, naming our extra too.
+
+    Its message offers ``pip install matplotlib``; the ``[plot]`` extra
+    installs the matplotlib our displays need (>= 3.5), which it cannot say.
+    """
     try:
-        import matplotlib  # noqa: F401
+        check_matplotlib_support(caller)
     except ImportError as exc:
         raise ImportError(
-            f"{caller} requires matplotlib. Install it with "
-            "pip install 'sklearn-svcca[plot]'."
+            f"{exc}, or with this package's extra: pip install 'sklearn-svcca[plot]'."
         ) from exc
 
 

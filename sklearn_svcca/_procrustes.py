@@ -6,10 +6,9 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import validate_params
-from sklearn.utils.validation import _check_n_features, validate_data
 
 from . import _array_api, _dask, _linalg, _validation
-from ._base import _BaseCCA, _BaseMeasure, _float_dtypes
+from ._base import _BaseCCA, _BaseMeasure
 
 
 class Procrustes(_BaseCCA):
@@ -225,25 +224,18 @@ class Procrustes(_BaseCCA):
             In [-1, 1]; higher is more similar.
         """
         self._check_is_fitted()
-        # Before the Dask branch, whose view checks take y for granted.
-        self._require_y(y)
-        if _dask.is_dask_array(X) or _dask.is_dask_array(y):
+        X, Y = _validation.check_views(self, X, y, reset=False, method="score")
+        if _dask.is_dask_array(X):
             import dask
 
-            X, Y = _dask.prediction_views(X, y, owner=type(self).__name__)
-            _check_n_features(self, X, reset=False)
-            self._check_n_features_y(Y)
             Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
             Yt = _dask.project(Y, self.y_mean_, self.y_weights_, "y")
             Xt, Yt = Xt.astype(np.float64), Yt.astype(np.float64)
             xy, xx, yy = dask.compute((Xt * Yt).sum(), (Xt * Xt).sum(), (Yt * Yt).sum())
         else:
-            X = _validation.check_input(X, "X")
-            X = validate_data(self, X, reset=False, dtype=_float_dtypes(X))
             _array_api.check_same_namespace(
                 X, self, attribute="x_weights_", method="score"
             )
-            Y = self._check_y(y, X)
             Xt = _array_api.project(X, self.x_mean_, self.x_weights_)
             Yt = _array_api.project(Y, self.y_mean_, self.y_weights_)
             xp, _ = _array_api.namespace(Xt)

@@ -161,10 +161,8 @@ def _covariances(acts1, acts2):
         mean1, mean2, cxx, cyy, cxy = m.x_mean, m.y_mean, m.cxx, m.cyy, m.cxy
         ssx, ssy = cxx, cyy
     if not (np.all(np.isfinite(cxx)) and np.all(np.isfinite(cyy))):
-        raise ValueError(
-            "The covariances of acts1 or acts2 overflowed float64: the "
-            "activations are too large in magnitude. Rescale them (e.g. divide "
-            "by their maximum absolute value); CCA is invariant to scaling."
+        raise _validation.overflow_error(
+            "CCA", views="acts1 or acts2", what="covariances"
         )
     live_x = np.zeros(cxx.shape[0], dtype=bool)
     live_y = np.zeros(cyy.shape[0], dtype=bool)
@@ -172,11 +170,13 @@ def _covariances(acts1, acts2):
     live_y[_linalg.nonconstant_columns(ssy, mean2, n)] = True
     for name, live in (("acts1", live_x), ("acts2", live_y)):
         if not live.any():
-            raise ValueError(
-                f"{name} is constant: all {live.size} of its neurons have zero "
-                f"variance over the {n} datapoints, so there is nothing to "
-                "correlate. Check that the activations were recorded. (The "
-                "original code returns a dict of zeros here.)"
+            raise _validation.constant_error(
+                name,
+                live.size,
+                n,
+                values="neurons",
+                unit=None,
+                note=" (The original code returns a dict of zeros here.)",
             )
     cxx = cxx * np.outer(live_x, live_x)
     cyy = cyy * np.outer(live_y, live_y)

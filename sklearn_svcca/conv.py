@@ -38,10 +38,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.ndimage
-from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils import check_consistent_length
 
 from . import _array_api, _validation
-from ._base import _float_dtypes
 
 __all__ = ["positions_as_samples", "resize_maps", "spatial_mean_pool"]
 
@@ -50,7 +49,7 @@ def _as_maps(X, name, data_format):
     """``X`` validated and channels last (a view when transposed)."""
     _validation.check_data_format(data_format)
     X = _validation.check_input(X, name)
-    X = check_array(X, allow_nd=True, dtype=_float_dtypes(X), input_name=name)
+    X = _validation.check_view(X, name, estimator=None, allow_nd=True)
     if X.ndim != 4:
         raise ValueError(
             f"{name} must be an array of shape {_validation.map_layout(data_format)} "

@@ -103,9 +103,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from . import _array_api, _linalg
+from . import _array_api, _linalg, _validation
 from ._cca import CCA
 from ._pwcca import PWCCA
 from ._svcca import SVCCA
@@ -359,8 +359,7 @@ def _model_and_data(estimator, X, y):
         X = estimator[:-1].transform(X)
         estimator = estimator[-1]
     model = _fitted_model(estimator)
-    X = validate_data(estimator, X, reset=False, dtype=(np.float64, np.float32))
-    Y = estimator._check_y(y, X)
+    X, Y = _validation.check_views(estimator, X, y, reset=False, method="score")
     X, Y = _array_api.to_numpy(X), _array_api.to_numpy(Y)
     Xc = X[:, model.x.columns].astype(np.float64) - model.x.mean
     Yc = Y[:, model.y.columns].astype(np.float64) - model.y.mean
