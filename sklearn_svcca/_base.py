@@ -783,6 +783,13 @@ class _CanonicalBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMea
 
     def _score_sums(self, sums, A, B):
         """The score of the samples ``sums`` summarise (``A``, ``B``: the weights)."""
+        # In memory the views are scaled first; Dask chunks are not, and
+        # activations near 1e200 overflow their sums: say so, never NaN.
+        finite = math.isfinite(sums.x_norm) and math.isfinite(sums.y_norm)
+        if not (finite and all(_array_api.all_finite(a) for a in sums[3:6])):
+            raise _validation.overflow_error(
+                type(self).__name__, what="held-out sums of squares"
+            )
         return self._aggregate(_linalg.correlations_from_sums(sums, A, B), sums)
 
     def _score_moments(self, moments):

@@ -651,6 +651,13 @@ def fourier_score_sums(X, Y, x_weights, y_weights, *, grid):
     are stacked (n_solved, k). A plain function of its arguments, so that
     Dask can run it on each chunk.
     """
+    # Overflowing sums (maps near 1e200, unscaled) are refused by the caller,
+    # which checks them: no RuntimeWarning from a worker.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _fourier_score_sums(X, Y, x_weights, y_weights, grid)
+
+
+def _fourier_score_sums(X, Y, x_weights, y_weights, grid):
     A, B = x_weights, y_weights
     n = X.shape[0]
     if _array_api.is_foreign(X):

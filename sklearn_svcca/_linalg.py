@@ -1905,6 +1905,13 @@ def dense_score_sums(X, Y, x_weights, y_weights, *, cross=None):
     (PWCCA's held-out weights). A plain function of its arguments, so that
     Dask can run it on each chunk.
     """
+    # Overflowing sums (activations near 1e200, unscaled) are refused by the
+    # caller, which checks them: no RuntimeWarning from a worker.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _dense_score_sums(X, Y, x_weights, y_weights, cross)
+
+
+def _dense_score_sums(X, Y, x_weights, y_weights, cross):
     Xc, x_mean = _centered64(X)
     Yc, y_mean = _centered64(Y)
     return variate_sums(
@@ -1956,6 +1963,11 @@ def sums_from_moments(
 
 def merge_score_sums(a, b):
     """The :class:`ScoreSums` of two disjoint sets of samples (Chan et al.)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _merge_score_sums(a, b)
+
+
+def _merge_score_sums(a, b):
     n = a.n_samples + b.n_samples
     if a.n_samples == 0 or b.n_samples == 0:
         return b if a.n_samples == 0 else a
