@@ -726,11 +726,13 @@ class _CanonicalBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMea
     (``_aggregate``). :meth:`_score_moments` does the same from the
     held-out data's moments (``_moment_sums``).
 
-    Subclass hooks (every one is implemented by :class:`_BaseCCA` for dense
-    views and by :class:`~sklearn_svcca.FourierCCA` for maps):
+    Subclass hooks (``_check_prediction_views`` has a default here, for 2-D
+    views; the others are implemented by :class:`_BaseCCA` for dense views
+    and by :class:`~sklearn_svcca.FourierCCA` for maps):
 
-    - ``_check_score_views(X, y) -> (X, Y)``: score's validated views
-      (Dask arrays stay Dask arrays); raises for fewer than 2 samples.
+    - ``_check_prediction_views(X, y, *, method) -> (X, Y)``: the views
+      of ``transform`` / ``score`` checked against the fit (Dask arrays
+      stay Dask arrays); FourierCCA reads them as maps.
     - ``_score_weights() -> (A, B)``: the weights whose variates are scored,
       ``(..., p, k)`` and ``(..., q, k)`` (FourierCCA: per solved
       frequency).
@@ -780,6 +782,22 @@ class _CanonicalBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMea
 
     # See the class docstring; _BaseCCA sets it for PWCCA.
     _score_cross = None
+
+    def _check_prediction_views(self, X, y, *, method):
+        """The views of ``transform`` / ``score`` (``method``), checked
+        against the fit; Dask arrays stay Dask arrays."""
+        return _validation.check_views(self, X, y, reset=False, method=method)
+
+    def _check_score_views(self, X, y):
+        """``score``'s validated views: at least 2 samples, in the fit's
+        namespace (Dask arrays stay Dask arrays)."""
+        X, Y = self._check_prediction_views(X, y, method="score")
+        _validation.check_score_samples(X.shape[0])
+        if not _dask.is_dask_array(X):
+            _array_api.check_same_namespace(
+                X, self, attribute="x_weights_", method="score"
+            )
+        return X, Y
 
     def _score_sums(self, sums, A, B):
         """The score of the samples ``sums`` summarise (``A``, ``B``: the weights)."""
@@ -1255,16 +1273,6 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
         xp, _ = _linalg.namespace_of(r)
         return float(xp.mean(r))
 
-    def _check_score_views(self, X, y):
-        """``score``'s validated views (Dask arrays stay Dask arrays)."""
-        X, Y = _validation.check_views(self, X, y, reset=False, method="score")
-        _validation.check_score_samples(X.shape[0])
-        if not _dask.is_dask_array(X):
-            _array_api.check_same_namespace(
-                X, self, attribute="x_weights_", method="score"
-            )
-        return X, Y
-
     # --------------------------------------------------------- transform
 
     def transform(self, X, y=None):
@@ -1290,7 +1298,7 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
             When ``y`` is given.
         """
         self._check_is_fitted()
-        X, Y = _validation.check_views(self, X, y, reset=False, method="transform")
+        X, Y = self._check_prediction_views(X, y, method="transform")
         if _dask.is_dask_array(X):
             Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
             if Y is None:

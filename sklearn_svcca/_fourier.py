@@ -1452,7 +1452,7 @@ class FourierCCA(_CanonicalBase):
             When ``y`` is given.
         """
         self._check_is_fitted()
-        X, Y = self._check_maps(X, y, reset=False, method="transform")
+        X, Y = self._check_prediction_views(X, y, method="transform")
         if _dask.is_dask_array(X):
             variates = self._dask_variates
         else:
@@ -1493,14 +1493,8 @@ class FourierCCA(_CanonicalBase):
 
     # The base class's score path, through these hooks.
 
-    def _check_score_views(self, X, y):
-        X, Y = self._check_maps(X, y, reset=False, method="score")
-        _validation.check_score_samples(X.shape[0])
-        if not _dask.is_dask_array(X):
-            _array_api.check_same_namespace(
-                X, self, attribute="x_weights_", method="score"
-            )
-        return X, Y
+    def _check_prediction_views(self, X, y, *, method):
+        return self._check_maps(X, y, reset=False, method=method)
 
     def _score_weights(self):
         return (
