@@ -186,7 +186,7 @@ def fitted_to_namespace(estimator, like):
     For what a fit computes on the host although the input is elsewhere:
     small per-column vectors of the dense engine (SVCCA's explained-variance
     ratios), everything on a device without float64, and the fits that
-    finish on the host (CKA, Procrustes). Arrays already in the input's
+    finish on the host (debiased and RBF CKA). Arrays already in the input's
     namespace (the dense engine's and FourierCCA's results) are left alone.
     """
     if not is_foreign(like):
@@ -286,19 +286,28 @@ def qr(a, *, overwrite_a=False):
 # --------------------------------------------------------------- numerics
 
 
-def fourth_powers(X, mean, inv_std, *, block_rows):
+def fourth_powers(X, mean, inv_std, *, block_rows, low_precision=False):
     """``Σ ((x - mean) inv_std)⁴`` per column, as a host vector.
 
-    The ``O(n p)`` work runs in the namespace, block by block.
+    The ``O(n p)`` work runs in the namespace, block by block, in place on
+    one copy of each block (in float32 with ``low_precision``, summed in
+    the accumulation dtype): a temporary per operation made this pass
+    cost half the moments pass on CPU torch, against 3-12 % in place
+    (``benchmarks/bench_sparse_check.py``).
     """
     xp, device = namespace(X)
     acc = float_dtype(xp, device)
-    mean, inv_std = from_numpy(mean, X), from_numpy(inv_std, X)
+    dtype = xp.float32 if low_precision else acc
+    mean = xp.astype(from_numpy(mean, X), dtype)
+    inv_std = xp.astype(from_numpy(inv_std, X), dtype)
     s4 = xp.zeros(X.shape[1], dtype=acc, device=device)
     for start, stop in _row_blocks(X.shape[0], block_rows):
-        e = (xp.astype(X[start:stop, ...], acc) - mean) * inv_std
-        e = e * e
-        s4 += xp.sum(e * e, axis=0)
+        e = xp.astype(X[start:stop, ...], dtype, copy=True)
+        e -= mean
+        e *= inv_std
+        e *= e
+        e *= e
+        s4 += xp.sum(e, axis=0, dtype=acc)
     return to_numpy(s4)
 
 

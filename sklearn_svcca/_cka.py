@@ -207,9 +207,15 @@ class CKA(_DenseMoments, _BaseMeasure):
 
     def _similarity(self, moments):
         """CKA from a summary (``_moment_functions``'s) of the data."""
-        # CKA finishes on the host: a few (p + q)² sums.
-        moments = _linalg.host_moments(moments)
         n = moments.n_samples
+        if self.kernel == "linear" and not self.debiased:
+            # Three Frobenius norms of the moments, where they live (the
+            # input's device); the scalars come to the host.
+            self._varying_columns(moments)
+            return _kernels.linear_cka(moments)
+        # The debiased sums are merged on the host (debiased_moments), the
+        # RBF samples are NumPy by design: the rest finishes there.
+        moments = _linalg.host_moments(moments)
         if self.kernel == "rbf":
             self._check_rbf_views(moments.X, moments.Y, n)
             K = _kernels.rbf_gram(moments.X, self.bandwidth)
@@ -217,8 +223,6 @@ class CKA(_DenseMoments, _BaseMeasure):
             return self._kernel_cka(K, L, n)
         self._check_debiased_samples(n)
         self._varying_columns(moments)
-        if not self.debiased:
-            return _kernels.linear_cka(moments)
         return self._debiased_ratio(_kernels.debiased_hsic_terms(moments), n)
 
     def _kernel_cka(self, K, L, n):

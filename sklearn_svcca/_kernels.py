@@ -92,7 +92,11 @@ class SampleSummary(NamedTuple):
 
 
 def linear_cka(moments):
-    """Linear CKA ``‖Cxy‖²_F / (‖Cxx‖_F ‖Cyy‖_F)`` from centered moments."""
+    """Linear CKA ``‖Cxy‖²_F / (‖Cxx‖_F ‖Cyy‖_F)`` from centered moments.
+
+    In the moments' namespace and on their device: only three norms come to
+    the host.
+    """
     hxy = _sq_norm(moments.cxy)
     return float(hxy / np.sqrt(_sq_norm(moments.cxx) * _sq_norm(moments.cyy)))
 
@@ -100,10 +104,13 @@ def linear_cka(moments):
 def _sq_norm(a):
     # Scale first: squaring the entries of a cross-product matrix (fourth
     # powers of activations) overflows float64 from activations near 1e77.
-    m = np.max(np.abs(a)) if a.size else 0.0
+    if 0 in a.shape:
+        return 0.0
+    xp, _ = _linalg.namespace_of(a)
+    m = float(_linalg.to_host(xp.max(xp.abs(a))))
     if m == 0 or not np.isfinite(m):
         return m
-    return float(np.sum((a / m) ** 2)) * m * m
+    return float(_linalg.to_host(xp.sum((a / m) ** 2))) * m * m
 
 
 def debiased_moments(X, Y):

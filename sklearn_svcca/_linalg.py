@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -258,7 +259,7 @@ def _namespace_moments(X, Y, *, block_rows):
 def host_moments(moments):
     """``moments`` (any NamedTuple of statistics) with its arrays on the host.
 
-    For the measures that finish on the host (CKA, Procrustes): NumPy arrays
+    For the measures that finish on the host (debiased, RBF CKA): NumPy arrays
     pass unchanged, other namespaces' arrays are copied as NumPy.
     """
     return type(moments)(
@@ -593,12 +594,15 @@ def effective_samples(X, mean, sum_squares, *, block_rows=None):
     # 0 or slightly negative (a constant column) must not warn.
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_std = np.where(sum_squares > 0, np.sqrt(n / sum_squares), 0.0)
+    # float32 only where the scale factors fit in it (subnormal spreads
+    # have inverse deviations beyond float32's range).
+    xp, _ = namespace_of(X)
+    small = X.dtype == xp.float32 and np.max(inv_std, initial=0.0) < 1e30
     if _array_api.is_foreign(X):
-        s4 = _array_api.fourth_powers(X, mean, inv_std, block_rows=block_rows)
+        s4 = _array_api.fourth_powers(
+            X, mean, inv_std, block_rows=block_rows, low_precision=small
+        )
     else:
-        # float32 only where the scale factors fit in it (subnormal spreads
-        # have inverse deviations beyond float32's range).
-        small = X.dtype == np.float32 and np.max(inv_std, initial=0.0) < 1e30
         dtype = np.float32 if small else np.float64
         mean, inv_std = mean.astype(dtype), inv_std.astype(dtype)
         s4 = np.zeros(X.shape[1])
@@ -1280,7 +1284,7 @@ def variate_correlations(A, B, moments):
     return xp.clip(r, -1.0, 1.0), nx, ny
 
 
-def partial_whitener(columns, basis, alpha):
+def partial_whitener(columns, basis, alpha, *, like):
     """Williams et al.'s partial whitening of one view, on its kept columns.
 
     ``Z = α I + (1 - α) V S⁻¹ Vᵀ`` for the (unscaled) decomposition
@@ -1292,10 +1296,13 @@ def partial_whitener(columns, basis, alpha):
     variance-preserving rescaling, which no angle depends on; directions
     below the numerical rank get the weight ``α`` (netrep clips their
     eigenvalues to ``1e-7`` instead; the data have no component there).
+    ``Z`` is made in the namespace, on the device and in the dtype of
+    ``like`` (the view's cross-products), where the basis also lives.
     """
-    Z = np.eye(columns.shape[0]) * alpha
+    xp, device = namespace_of(like)
+    Z = xp.eye(columns.shape[0], dtype=like.dtype, device=device) * alpha
     if alpha < 1:
-        Z += (1.0 - alpha) * ((basis.V / basis.s) @ basis.V.T)
+        Z = Z + (1.0 - alpha) * ((basis.V / basis.s) @ basis.V.T)
     return Z
 
 
@@ -1306,41 +1313,99 @@ def shape_alignment(zx, zy, moments, cols_x, cols_y):
     best rotation of one onto the other (zero-padding the narrower view) has
     ``cos θ = ‖Xwᵀ Yw‖_* / (‖Xw‖_F ‖Yw‖_F)``, the nuclear norm taken from the
     SVD ``Xwᵀ Yw = P Σ Tᵀ``; ``Xw P`` and ``Yw T`` are the aligned views.
-    Everything comes from the cross-products.
+    Everything comes from the cross-products, in their namespace and on
+    their device; only the three numbers of ``cos`` come to the host.
 
     Returns
     -------
     cos : float
         In [0, 1].
-    Wx : ndarray of shape (p, m)
+    Wx : array of shape (p, m)
         Maps the centered ``X`` into the aligned space of dimension
         ``m = max(p, q)`` (columns past ``X``'s width are zero).
-    Wy : ndarray of shape (q, m)
-    sigma : ndarray of shape (min(len(cols_x), len(cols_y)),)
+    Wy : array of shape (q, m)
+    sigma : array of shape (min(len(cols_x), len(cols_y)),)
         Singular values of ``Xwᵀ Yw``, descending.
     """
+    xp, device = namespace_of(moments.cxx)
     p, q = moments.cxx.shape[0], moments.cyy.shape[0]
-    cxx = moments.cxx[np.ix_(cols_x, cols_x)]
-    cyy = moments.cyy[np.ix_(cols_y, cols_y)]
-    M = zx.T @ moments.cxy[np.ix_(cols_x, cols_y)] @ zy
-    nx = float(np.sum(zx * (cxx @ zx)))
-    ny = float(np.sum(zy * (cyy @ zy)))
+    cxx = _submatrix(moments.cxx, cols_x, cols_x)
+    cyy = _submatrix(moments.cyy, cols_y, cols_y)
+    M = zx.T @ _submatrix(moments.cxy, cols_x, cols_y) @ zy
+    nx = float(to_host(xp.sum(zx * (cxx @ zx))))
+    ny = float(to_host(xp.sum(zy * (cyy @ zy))))
     P, sigma, Tt = svd(M, full_matrices=True)
-    cos = float(np.clip(sigma.sum() / np.sqrt(nx * ny), 0.0, 1.0))
-    m = max(p, q)
-    Wx, Wy = np.zeros((p, m)), np.zeros((q, m))
-    Wx[cols_x, : cols_x.shape[0]] = zx @ P
-    Wy[cols_y, : cols_y.shape[0]] = zy @ Tt.T
+    cos = float(np.clip(float(to_host(xp.sum(sigma))) / np.sqrt(nx * ny), 0.0, 1.0))
     k = sigma.shape[0]
+    # Dropped (constant) neurons get zero rows.
+    Wx = scatter_rows(zx @ _principal_rest(P, cxx, k), cols_x, p)
+    Wy = scatter_rows(zy @ _principal_rest(Tt.T, cyy, k), cols_y, q)
     # scikit-learn's sign convention (svd_flip, as the estimators use):
     # paired directions flip together; the unpaired rest of the wider view
-    # spans its complement, each with a sign of its own.
-    Wx[:, :k], Wy_t = svd_flip(Wx[:, :k], Wy[:, :k].T)
-    Wy[:, :k] = Wy_t.T
-    wider = Wx if cols_x.shape[0] > k else Wy
-    rest = slice(k, max(cols_x.shape[0], cols_y.shape[0]))
-    wider[:, rest] = svd_flip(wider[:, rest], wider[:, rest].T)[0]
+    # spans its complement, each with a sign of its own (largest-magnitude
+    # entry positive). The rest is flipped alone, with an empty partner:
+    # svd_flip flips in place, and passing the same memory as both u and v
+    # (u.T) undid the flip, which left the unpaired columns of ``transform``
+    # with the SVD's arbitrary signs until this was fixed.
+    Ax, By = flip_signs(Wx[:, :k], Wy[:, :k])
+    m = max(p, q)
+    Wx, Wy = (
+        xp.concat(
+            [
+                paired,
+                flip_signs(W[:, k:], W[:0, k:])[0] if W.shape[1] > k else W[:, k:],
+                xp.zeros((W.shape[0], m - W.shape[1]), dtype=W.dtype, device=device),
+            ],
+            axis=1,
+        )
+        for paired, W in ((Ax, Wx), (By, Wy))
+    )
     return cos, Wx, Wy, sigma
+
+
+# Eigenvalues of the unpaired directions' variances closer than this
+# (relative to the largest) are a tie, broken by neuron order: see
+# `_principal_rest`.
+_TIE_RTOL = 1e-8
+
+
+def _principal_rest(Q, c, k):
+    """``Q`` (orthogonal) with its columns past ``k`` made a canonical basis.
+
+    The unpaired columns of the wider view span the complement of the paired
+    ones, in which the SVD returns *any* orthonormal basis: LAPACK builds
+    (NumPy's, torch's, a GPU's) return different ones. Rotated to the
+    principal axes of the kept columns' cross-products ``c`` within that
+    span, in descending order of variance, they are the same everywhere up
+    to sign (which ``svd_flip`` then fixes). Axes of tied variance (the
+    directions the data have no component in, of dependent neurons, most
+    often) are rotated within their tie to the principal axes of
+    ``diag(1, 2, ...)``: ascending, the first leans most on the earliest
+    neurons. This changed ``transform``'s unpaired columns when the solve
+    moved to the input's device; the similarity does not depend on them.
+    """
+    rest = Q[:, k:]
+    if rest.shape[1] < 2:
+        return Q
+    xp, device = namespace_of(Q)
+    w, E = eigh(rest.T @ c @ rest)
+    descending = np.arange(E.shape[1] - 1, -1, -1)
+    rest = rest @ take(E, descending, axis=1)
+    w = to_host(w)[descending]
+    # Ties: runs of consecutive eigenvalues closer than _TIE_RTOL.
+    gap = np.abs(np.diff(w)) > _TIE_RTOL * max(float(np.max(np.abs(w))), EPS)
+    bounds = np.r_[0, np.flatnonzero(gap) + 1, w.shape[0]]
+    order = xp.asarray(
+        np.arange(1, rest.shape[0] + 1, dtype=np.float64), dtype=Q.dtype, device=device
+    )
+    parts = [Q[:, :k]]
+    for start, stop in pairwise(bounds.tolist()):
+        G = rest[:, start:stop]
+        if G.shape[1] > 1:
+            _, F = eigh((G * order[:, None]).T @ G)
+            G = G @ F
+        parts.append(G)
+    return xp.concat(parts, axis=1)
 
 
 # ---------------------------------------------------------------------------

@@ -145,9 +145,8 @@ class Procrustes(_BaseCCA):
         _BaseMeasure._check_moments(self, moments)
 
     def _fit_moments(self, moments, X, Y, *, warn, shared=None):
-        # Procrustes finishes on the host (its fitted arrays are then moved
-        # to the input's device); the running moments stay where they are.
-        stream, moments = moments, _linalg.host_moments(moments)
+        # Solved where the moments live (the input's namespace and device);
+        # only the column indices and the cosine come to the host.
         cols_x, cols_y = self._varying_columns(moments)
         columns = (cols_x, cols_y)
         bases = (None, None)
@@ -156,11 +155,11 @@ class Procrustes(_BaseCCA):
                 moments, columns, (X, Y), route="gram", scale=False, shared=shared
             )
         zx, zy = (
-            _linalg.partial_whitener(c, b, self.alpha)
-            for c, b in zip(columns, bases, strict=True)
+            _linalg.partial_whitener(c, b, self.alpha, like=m)
+            for c, b, m in zip(columns, bases, (moments.cxx, moments.cyy), strict=True)
         )
         cos, Wx, Wy, _ = _linalg.shape_alignment(zx, zy, moments, cols_x, cols_y)
-        self._moments = stream
+        self._moments = moments
         self.n_samples_seen_ = moments.n_samples
         self.similarity_ = cos
         self.angular_distance_ = float(np.arccos(cos))

@@ -214,3 +214,31 @@ def test_dask_fit_transform_score_equal_numpy(alpha):
     assert abs(est.score(Xd, Yd) - ref.similarity_) < 1e-10
     Xt, _ = est.transform(Xd, Yd)
     assert_allclose(Xt.compute(), ref.transform(X), atol=1e-8)
+
+
+# --------------------------------------------------------- sign convention
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("p, q", [(3, 2), (2, 3), (12, 4), (4, 12)])
+@pytest.mark.parametrize("seed", range(4))
+def test_every_aligned_direction_follows_scikit_learns_sign_convention(
+    alpha, p, q, seed
+):
+    # svd_flip's convention, the estimators': each paired column of
+    # x_weights_ has its entry of largest magnitude positive (y's partner
+    # follows), and so has each unpaired column of the wider view. The
+    # unpaired columns were once left with whatever signs the SVD gave them
+    # (svd_flip applied twice to the same memory).
+    X, Y = _random(seed, p=p, q=q)
+    est = Procrustes(alpha=alpha).fit(X, Y)
+    k = min(p, q)
+    unpaired = est.x_weights_[:, k:p] if p > q else est.y_weights_[:, k:q]
+    for W in (est.x_weights_[:, :k], unpaired):
+        largest = W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])]
+        assert np.all(largest > 0), largest
+    # The paired columns keep their correlation: flipping one side alone
+    # would turn a positive diagonal of Xtᵀ Yt negative.
+    Xt, Yt = est.transform(X, Y)
+    Xc, Yc = Xt - Xt.mean(axis=0), Yt - Yt.mean(axis=0)
+    assert np.all(np.einsum("ij,ij->j", Xc[:, :k], Yc[:, :k]) > 0)

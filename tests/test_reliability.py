@@ -392,6 +392,32 @@ def test_item12_rare_unit_warns_once_naming_it(estimator):
         clone(estimator).fit(Y, X)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("namespace", ["torch", "array_api_strict"])
+def test_item12_array_api_input_warns_as_numpy(namespace, dtype):
+    # The fourth-power pass runs in the input's namespace (in place, in
+    # float32 for float32 input, as NumPy's): the same effective sample
+    # sizes to float32 rounding, and the same warning.
+    from sklearn_svcca import _linalg
+
+    xp = pytest.importorskip(namespace)
+    X, Y = (a.astype(dtype) for a in _relu_layers_with_rare_unit())
+    mean = X.mean(axis=0, dtype=np.float64)
+    sum_squares = ((X - mean) ** 2).sum(axis=0)
+    want = _linalg.effective_samples(X, mean, sum_squares, block_rows=100)
+    got = _linalg.effective_samples(xp.asarray(X), mean, sum_squares, block_rows=100)
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(np.isfinite(got), finite)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got[finite], want[finite], rtol=rtol)
+    with (
+        sklearn.config_context(array_api_dispatch=True),
+        pytest.warns(SparseActivationWarning) as rec,
+    ):
+        CCA().fit(xp.asarray(X), xp.asarray(Y))
+    assert len(rec) == 1 and "1 of X's neurons (7)" in str(rec[0].message)
+
+
 def test_item12_no_false_positives_on_dense_data():
     rng = np.random.RandomState(0)
     with warnings.catch_warnings():
