@@ -5,7 +5,12 @@ fit / partial_fit / transform / score contract and the fitted attributes;
 the views of every call are checked by :func:`_validation.check_views`.
 The numerics are in :mod:`sklearn_svcca._linalg`; each estimator only says
 how to decompose the two views (:meth:`_BaseCCA._decompose_views`) and how
-to summarise the canonical correlations (:meth:`_BaseCCA._aggregate`).
+to summarise the canonical correlations (``_aggregate``). Classes:
+:class:`_BaseMeasure` (every measure: the moments protocol and the lazy
+``partial_fit`` solution), :class:`_DenseMoments` (the dense moments hooks),
+:class:`_CanonicalBase` (every canonical estimator, dense or Fourier: the one
+score path) and :class:`_BaseCCA` (the dense solve and shared views).
+Each class's docstring lists its subclass hooks.
 
 Every fit goes through sufficient statistics: ``_moment_functions`` gives
 how a batch of samples is summarised and how two summaries combine. ``fit``,
@@ -18,6 +23,7 @@ handled in :mod:`sklearn_svcca._array_api`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -118,13 +124,16 @@ def _unit_columns(W):
     """``W`` with each column scaled by a power of two to a largest entry
     in [0.5, 1), where some column is beyond ``2**±_SAFE_EXPONENT``.
 
-    Exact; a variate's correlations do not depend on its scale. Works in
-    ``W``'s namespace (the exponents come from a small host copy).
+    Exact; a variate's correlations do not depend on its scale. ``W`` is
+    ``(..., p, k)`` (stacked problems: a column per problem and pair). Works
+    in ``W``'s namespace (the exponents come from a small host copy).
     """
-    if W.shape[0] * W.shape[1] == 0:
+    if math.prod(W.shape) == 0:
         return W
     xp, _ = _linalg.namespace_of(W)
-    top = _linalg.to_host(xp.max(xp.abs(W), axis=0))
+    top = _linalg.to_host(xp.max(xp.abs(W), axis=W.ndim - 2))
+    if top.ndim > 1:
+        top = top[..., None, :]
     exponents = -np.frexp(np.where(top > 0, top, 1.0))[1]
     if np.all(np.abs(exponents) <= _SAFE_EXPONENT):
         return W
@@ -176,6 +185,32 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
       None. ``est._can_solve(summary)`` says whether a summary suffices yet,
       and ``est._check_moments(summary)`` raises what a summary alone
       decides (overflow).
+
+    Every hook, who implements it and what it returns:
+
+    - ``_moment_functions()``, ``_can_solve(summary) -> bool``: as above.
+      :class:`_DenseMoments` (CCA, SVCCA, PWCCA, Procrustes, CKA, which
+      adapts them for debiased and RBF CKA) and FourierCCA.
+    - ``_stream_moments() -> summary``: the running summary as buffers
+      ``_add_batch(summary, X, Y) -> summary`` may update in place;
+      :class:`_DenseMoments`, CKA, FourierCCA (which merges instead).
+    - ``_magnitudes(summary) -> ((mean_square, top_mean), ...)`` per view,
+      for ``_check_magnitude``; :class:`_DenseMoments`, FourierCCA.
+    - ``_fit_moments(summary, X, Y, *, warn) -> diagnostics``: sets the
+      fitted attributes and returns the warnings as ``(category,
+      message)`` pairs for the public method to emit; every estimator.
+    - ``_check_moments(summary)``: raises what the summary alone decides
+      (here: overflow); CCA family, CKA, FourierCCA extend it.
+    - ``_check_fit_data(X, y, *, reset, min_samples) -> (X, Y)``: the
+      validated views of any kind (FourierCCA: maps).
+    - ``_reset_shapes(x_shape, y_shape)``: records one sample's shapes for
+      ``_moment_functions_for`` (FourierCCA: map shapes).
+    - ``_score_moments(summary) -> float``: ``score`` from held-out
+      moments (:class:`_CanonicalBase`; CKA, Procrustes); NotImplementedError
+      where a summary cannot give it.
+    - ``_fit_from_views(view_x, view_y, cxy, *, diagnostics)``: fit from
+      shared views (:class:`_BaseCCA`, CKA; see
+      :func:`sklearn_svcca._views.supports_shared_views`).
 
     Subclasses supply those hooks, ``_parameter_constraints`` and
     ``__init__``; the validation of the views, the lazy solution of
@@ -338,6 +373,7 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     _STREAM_ATTRIBUTES = frozenset(
         {"n_features_in_", "feature_names_in_", "n_samples_seen_"}
     )
+
     # Private attributes set by a solve that public methods read.
     _SOLUTION_PRIVATE = frozenset({"_n_features_out"})
 
@@ -413,14 +449,6 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         """
         return _linalg.input_eps(X), _linalg.input_eps(y)
 
-    def _moment_functions(self):
-        """``(batch, merge)``: summarise a batch; combine two summaries.
-
-        Plain picklable functions, not bound methods, because Dask runs them
-        on its workers (FourierCCA's carry its frequency grid in a partial).
-        """
-        return _linalg.compute_moments, _linalg.merge_moments
-
     def _moment_functions_for(self, x_shape, y_shape):
         """Reset for samples of these shapes; return ``_moment_functions()``.
 
@@ -467,32 +495,6 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
 
     def _merge_moments(self, a, b):
         return self._moment_functions()[1](a, b)
-
-    def _stream_moments(self):
-        """The running moments, as buffers partial_fit may update in place.
-
-        Moments set by ``fit`` may share arrays with others (the views of
-        ``_fit_from_views``, a public ``x_mean_``), so they are copied once.
-        """
-        moments = self._moments
-        if vars(self).get("_owns_moments") or _array_api.is_foreign(moments.cxx):
-            # Another namespace's moments are merged, not updated in place.
-            return moments
-        return moments._replace(
-            **{
-                name: np.array(getattr(moments, name), order="F")
-                for name in ("cxx", "cyy", "cxy")
-            }
-        )
-
-    def _add_batch(self, moments, X, Y):
-        """``moments`` merged with a validated batch's, reusing its buffers.
-
-        The batch's products are added in place by the BLAS kernels, not
-        formed on their own and then merged: a call costs about the batch's
-        Gram products. FourierCCA, whose statistics differ, merges instead.
-        """
-        return _linalg.compute_moments(X, Y, into=moments)
 
     def _check_fit_data(self, X, y, *, reset, min_samples=2):
         """Both views of ``fit`` / ``partial_fit``, of any kind (see
@@ -555,25 +557,6 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
                     "are scaled automatically",
                 )
 
-    @staticmethod
-    def _magnitudes(moments):
-        """Per view: the largest uncentered mean square of a neuron, and
-        the largest magnitude of a mean."""
-        n = moments.n_samples
-        xp, _ = _linalg.namespace_of(moments.cxx)
-        return tuple(
-            (
-                float(xp.max(xp.linalg.diagonal(c) / n + mean**2))
-                if c.shape[0]
-                else 0.0,
-                float(xp.max(xp.abs(mean))) if c.shape[0] else 0.0,
-            )
-            for c, mean in (
-                (moments.cxx, moments.x_mean),
-                (moments.cyy, moments.y_mean),
-            )
-        )
-
     def _unscale_fitted(self):
         """Put the means and weights fitted on scaled views in the data's units.
 
@@ -608,14 +591,6 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         if not self._finite(moments):
             raise _validation.overflow_error(type(self).__name__, batch=batch)
 
-    def _can_solve(self, moments):
-        n = moments.n_samples
-        return (
-            n >= 2
-            and _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n).size > 0
-            and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
-        )
-
     def _check_moments(self, moments):
         """Errors that the moments alone decide, before any decomposition.
 
@@ -623,21 +598,6 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         be solved fails at the call that made it so, not at first use.
         """
         self._check_finite(moments)
-
-    def _varying_columns(self, moments):
-        """Non-constant columns of both views; a clear error if none vary."""
-        n = moments.n_samples
-        self._check_moments(moments)
-        self._check_magnitude(moments)
-        cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
-        cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
-        for name, cols, p in (
-            ("X", cols_x, moments.cxx.shape[0]),
-            ("y", cols_y, moments.cyy.shape[0]),
-        ):
-            if cols.size == 0:
-                raise _validation.constant_error(name, p, n)
-        return cols_x, cols_y
 
     # ------------------------------------------------------- fitted state
 
@@ -667,11 +627,274 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
-class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
-    """Base class for the canonical-correlation estimators.
+class _DenseMoments:
+    """The moments hooks of :class:`_BaseMeasure` for dense views.
 
-    The default is plain CCA; subclasses may override ``_decompose_views``
-    (SVCCA), ``_set_similarity`` and ``_aggregate`` (PWCCA).
+    Summaries are :class:`_linalg.Moments` (count, means, centered
+    cross-products of two 2-D views), accumulated in place by the BLAS
+    kernels. Mixed into the dense canonical estimators (:class:`_BaseCCA`)
+    and :class:`~sklearn_svcca.CKA`; FourierCCA has its own statistics and
+    does not get these.
+    """
+
+    def _moment_functions(self):
+        """``(batch, merge)``: summarise a batch; combine two summaries.
+
+        Plain picklable functions, not bound methods, because Dask runs them
+        on its workers (FourierCCA's carry its frequency grid in a partial).
+        """
+        return _linalg.compute_moments, _linalg.merge_moments
+
+    def _stream_moments(self):
+        """The running moments, as buffers partial_fit may update in place.
+
+        Moments set by ``fit`` may share arrays with others (the views of
+        ``_fit_from_views``, a public ``x_mean_``), so they are copied once.
+        """
+        moments = self._moments
+        if vars(self).get("_owns_moments") or _array_api.is_foreign(moments.cxx):
+            # Another namespace's moments are merged, not updated in place.
+            return moments
+        return moments._replace(
+            **{
+                name: np.array(getattr(moments, name), order="F")
+                for name in ("cxx", "cyy", "cxy")
+            }
+        )
+
+    def _add_batch(self, moments, X, Y):
+        """``moments`` merged with a validated batch's, reusing its buffers.
+
+        The batch's products are added in place by the BLAS kernels, not
+        formed on their own and then merged: a call costs about the batch's
+        Gram products. FourierCCA, whose statistics differ, merges instead.
+        """
+        return _linalg.compute_moments(X, Y, into=moments)
+
+    @staticmethod
+    def _magnitudes(moments):
+        """Per view: the largest uncentered mean square of a neuron, and
+        the largest magnitude of a mean."""
+        n = moments.n_samples
+        xp, _ = _linalg.namespace_of(moments.cxx)
+        return tuple(
+            (
+                float(xp.max(xp.linalg.diagonal(c) / n + mean**2))
+                if c.shape[0]
+                else 0.0,
+                float(xp.max(xp.abs(mean))) if c.shape[0] else 0.0,
+            )
+            for c, mean in (
+                (moments.cxx, moments.x_mean),
+                (moments.cyy, moments.y_mean),
+            )
+        )
+
+    def _can_solve(self, moments):
+        n = moments.n_samples
+        return (
+            n >= 2
+            and _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n).size > 0
+            and _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n).size > 0
+        )
+
+    def _varying_columns(self, moments):
+        """Non-constant columns of both views; a clear error if none vary."""
+        n = moments.n_samples
+        self._check_moments(moments)
+        self._check_magnitude(moments)
+        cols_x = _linalg.nonconstant_columns(moments.cxx, moments.x_mean, n)
+        cols_y = _linalg.nonconstant_columns(moments.cyy, moments.y_mean, n)
+        for name, cols, p in (
+            ("X", cols_x, moments.cxx.shape[0]),
+            ("y", cols_y, moments.cyy.shape[0]),
+        ):
+            if cols.size == 0:
+                raise _validation.constant_error(name, p, n)
+        return cols_x, cols_y
+
+
+class _CanonicalBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
+    """What every canonical-correlation estimator shares, dense or Fourier.
+
+    The score path: :meth:`score` validates the views
+    (``_check_score_views``), projects them block by block onto the fitted
+    weights (``_score_sums_function``; one block in memory, one per chunk
+    under Dask, merged by :func:`_linalg.merge_score_sums`), turns the
+    merged sums into the pairs' correlations
+    (:func:`_linalg.correlations_from_sums`) and aggregates them
+    (``_aggregate``). :meth:`_score_moments` does the same from the
+    held-out data's moments (``_moment_sums``).
+
+    Subclass hooks (``_check_prediction_views`` has a default here, for 2-D
+    views; the others are implemented by :class:`_BaseCCA` for dense views
+    and by :class:`~sklearn_svcca.FourierCCA` for maps):
+
+    - ``_check_prediction_views(X, y, *, method) -> (X, Y)``: the views
+      of ``transform`` / ``score`` checked against the fit (Dask arrays
+      stay Dask arrays); FourierCCA reads them as maps.
+    - ``_score_weights() -> (A, B)``: the weights whose variates are scored,
+      ``(..., p, k)`` and ``(..., q, k)`` (FourierCCA: per solved
+      frequency).
+    - ``_score_sums_function() -> f``: ``f(X, Y, x_weights, y_weights)``
+      gives the :class:`_linalg.ScoreSums` of one block; a plain picklable
+      function (Dask runs it on its workers).
+    - ``_moment_sums(moments, A, B) -> ScoreSums``: the same sums in
+      closed form from a summary of ``_moment_functions``.
+    - ``_aggregate(r, sums) -> float``: the score from the pairs'
+      correlations ``r`` (the mean; PWCCA: projection weights from
+      ``sums``; FourierCCA: the mean over frequencies, ``-f`` like ``f``).
+    - ``_score_cross``: None, or the view (``"x"``, ``"y"``) whose cross
+      sums ``_aggregate`` reads (PWCCA).
+
+    plus :class:`_BaseMeasure`'s moments protocol.
+    """
+
+    def _check_resolvable(self, n, rank_x, rank_y):
+        """Refuse a view whose variation is all below its own rounding.
+
+        Such a view passes the constant-neuron test (its values do differ)
+        but every direction is below its :func:`_linalg.noise_floor`: its
+        numerical rank is 0 and no correlation can be computed. Every fit
+        (in memory, streamed, Dask, shared views, FourierCCA) ends here.
+        """
+        for name, rank, eps in zip(
+            ("X", "y"), (rank_x, rank_y), self._input_eps, strict=True
+        ):
+            if rank == 0:
+                raise ValueError(
+                    f"{name} has no variation resolvable at its precision: its "
+                    f"neurons vary over the {n} samples, but by less than the "
+                    "rounding of their values (relative precision "
+                    f"{eps:.1e} of each value's magnitude), so its numerical "
+                    "rank is 0 and nothing can be correlated. This happens "
+                    "with a large offset and a small spread in float32 (e.g. "
+                    "1e8 + noise of 1). Subtract the mean before casting to "
+                    "float32, or pass float64."
+                )
+
+    # ------------------------------------------------------------ scoring
+    # One path: the held-out samples are projected block by block onto the
+    # fitted weights, each block gives mergeable sums (_linalg.ScoreSums),
+    # and _score_sums turns the merged sums into the score. In memory the
+    # data are one block; Dask reduces its chunks' sums; moments (streamed
+    # cross-validation) give the same sums in closed form.
+
+    # See the class docstring; _BaseCCA sets it for PWCCA.
+    _score_cross = None
+
+    def _check_prediction_views(self, X, y, *, method):
+        """The views of ``transform`` / ``score`` (``method``), checked
+        against the fit; Dask arrays stay Dask arrays."""
+        return _validation.check_views(self, X, y, reset=False, method=method)
+
+    def _check_score_views(self, X, y):
+        """``score``'s validated views: at least 2 samples, in the fit's
+        namespace (Dask arrays stay Dask arrays)."""
+        X, Y = self._check_prediction_views(X, y, method="score")
+        _validation.check_score_samples(X.shape[0])
+        if not _dask.is_dask_array(X):
+            _array_api.check_same_namespace(
+                X, self, attribute="x_weights_", method="score"
+            )
+        return X, Y
+
+    def _score_sums(self, sums, A, B):
+        """The score of the samples ``sums`` summarise (``A``, ``B``: the weights)."""
+        # In memory the views are scaled first; Dask chunks are not, and
+        # activations near 1e200 overflow their sums: say so, never NaN.
+        finite = math.isfinite(sums.x_norm) and math.isfinite(sums.y_norm)
+        if not (finite and all(_array_api.all_finite(a) for a in sums[3:6])):
+            raise _validation.overflow_error(
+                type(self).__name__, what="held-out sums of squares"
+            )
+        return self._aggregate(_linalg.correlations_from_sums(sums, A, B), sums)
+
+    def _score_moments(self, moments):
+        """``score`` on the samples summarised by ``moments`` (held-out data).
+
+        The sums of the canonical pairs (and PWCCA's cross sums) are
+        functions of the moments of the data, so this equals ``score`` on
+        those samples (used for streamed cross-validation).
+        """
+        A, B = (_array_api.to_numpy(w) for w in self._score_weights())
+        return self._score_sums(self._moment_sums(moments, A, B), A, B)
+
+    def score(self, X, y):
+        """Similarity of ``X`` and ``y`` along the fitted directions.
+
+        Both views are projected with the fitted weights, the Pearson
+        correlation of each canonical pair is taken on the given data and the
+        correlations are aggregated (see the estimator's Notes). On the
+        training data this is ``similarity_``. On held-out data it is the
+        cross-validated similarity: it is near 0 for unrelated views, where
+        the in-sample similarity is inflated by chance correlations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First view.
+        y : array-like of shape (n_samples,) or (n_samples, n_features_y)
+            Second view of the same samples.
+
+        Returns
+        -------
+        score : float
+            Higher means more similar; at most 1. Can be negative on held-out
+            data.
+        """
+        self._check_is_fitted()
+        X, Y = self._check_score_views(X, y)
+        block_sums = self._score_sums_function()
+        if _dask.is_dask_array(X):
+            A, B = (_array_api.to_numpy(w) for w in self._score_weights())
+            sums = _dask.reduce_moments(
+                X,
+                Y,
+                functools.partial(block_sums, x_weights=A, y_weights=B),
+                _linalg.merge_score_sums,
+            )
+            return self._score_sums(sums, A, B)
+        # Correlations (and PWCCA's normalised weights) are unchanged when a
+        # view or a weight column is multiplied by a power of two: bring
+        # extreme ones near 1, so that activations near 1e-300 and their
+        # weights near 1e300 overflow or underflow no product below.
+        X, Y = (
+            a if (e := _safe_exponent(a)) == 0 else _array_api.ldexp(a, e)
+            for a in (X, Y)
+        )
+        A, B = map(_unit_columns, self._score_weights())
+        return self._score_sums(block_sums(X, Y, A, B), A, B)
+
+    def _pair_output(self, Xt, Yt, y):
+        # set_output wraps only the first element of a tuple; give y's
+        # variates the same container so both halves match (for Dask input
+        # too: a requested pandas container computes them, as it does X's).
+        return Xt, _wrap_data_with_container("transform", Yt, y, self)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class _BaseCCA(_DenseMoments, _CanonicalBase):
+    """Base class of the dense canonical estimators: CCA, SVCCA, PWCCA, Procrustes.
+
+    Solves from :class:`_linalg.Moments` (and the data, on the exact route)
+    and fits from shared views (``_fit_from_views``, for
+    :func:`~sklearn_svcca.similarity_matrix` and baselines). The default is
+    plain CCA. Subclass hooks:
+
+    - ``_decompose_views(moments, cols_x, cols_y, X, Y, *, shared)`` returns
+      ``(basis_x, basis_y, route, extra)``: SVCCA overrides it to truncate
+      the bases (``extra``: its fitted attributes).
+    - ``_set_similarity(moments, inner)`` sets ``similarity_`` (PWCCA: its
+      projection weights, from the fit's inner products).
+    - ``_aggregate(r, sums)`` and ``_score_cross``: see
+      :class:`_CanonicalBase` (PWCCA).
+    - ``_fit_moments`` and ``transform``: Procrustes replaces the solve and
+      its variates.
     """
 
     _parameter_constraints: dict = {
@@ -964,29 +1187,6 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         r, A, B = (_linalg.take(a, order, axis=a.ndim - 1) for a in (r, A, B))
         return r, A, B, order
 
-    def _check_resolvable(self, n, rank_x, rank_y):
-        """Refuse a view whose variation is all below its own rounding.
-
-        Such a view passes the constant-neuron test (its values do differ)
-        but every direction is below its :func:`_linalg.noise_floor`: its
-        numerical rank is 0 and no correlation can be computed. Every fit
-        (in memory, streamed, Dask, shared views, FourierCCA) ends here.
-        """
-        for name, rank, eps in zip(
-            ("X", "y"), (rank_x, rank_y), self._input_eps, strict=True
-        ):
-            if rank == 0:
-                raise ValueError(
-                    f"{name} has no variation resolvable at its precision: its "
-                    f"neurons vary over the {n} samples, but by less than the "
-                    "rounding of their values (relative precision "
-                    f"{eps:.1e} of each value's magnitude), so its numerical "
-                    "rank is 0 and nothing can be correlated. This happens "
-                    "with a large offset and a small spread in float32 (e.g. "
-                    "1e8 + noise of 1). Subtract the mean before casting to "
-                    "float32, or pass float64."
-                )
-
     def _conditioning_diagnostics(self, bx, by):
         diagnostics = []
         for name, b in (("X", bx), ("y", by)):
@@ -1031,27 +1231,47 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
         xp, _ = _linalg.namespace_of(self.canonical_correlations_)
         self.similarity_ = float(xp.mean(self.canonical_correlations_))
 
-    def _aggregate(self, r, Xc, Yc, U, V):
-        """Summarise held-out correlations ``r`` of the canonical pairs."""
+    # ------------------------------------------- the score hooks, dense
+
+    def _score_weights(self):
+        """The weights scored: ``(..., p, k)`` and ``(..., q, k)``."""
+        return self.x_weights_, self.y_weights_
+
+    def _score_sums_function(self):
+        """``f(X, Y, x_weights, y_weights) -> ScoreSums`` for one block.
+
+        A plain picklable function: Dask runs it on each chunk.
+        """
+        return functools.partial(_linalg.dense_score_sums, cross=self._score_cross)
+
+    def _moment_sums(self, moments, A, B):
+        """The :class:`~sklearn_svcca._linalg.ScoreSums` that ``moments`` imply."""
+        n = moments.n_samples
+        norms = (
+            math.sqrt(max(float(np.trace(c)) + n * float(mean @ mean), 0.0))
+            for c, mean in (
+                (moments.cxx, moments.x_mean),
+                (moments.cyy, moments.y_mean),
+            )
+        )
+        return _linalg.sums_from_moments(
+            n,
+            moments.cxx,
+            moments.cyy,
+            moments.cxy,
+            A,
+            B,
+            x_norm=next(norms),
+            y_norm=next(norms),
+            shifts=(moments.x_mean @ A, moments.y_mean @ B),
+            means=(moments.x_mean, moments.y_mean),
+            cross=self._score_cross,
+        )
+
+    def _aggregate(self, r, sums):
+        """Summarise the held-out correlations ``r`` of the canonical pairs."""
         xp, _ = _linalg.namespace_of(r)
         return float(xp.mean(r))
-
-    def _score_moments(self, moments):
-        """``score`` on the samples summarised by ``moments`` (held-out data).
-
-        The correlations of the canonical pairs and PWCCA's projection
-        weights are functions of the moments of the data, so this equals
-        ``score`` on those samples (used for Dask input and for streamed
-        cross-validation).
-        """
-        r, _, _ = _linalg.variate_correlations(
-            np.asarray(self.x_weights_), np.asarray(self.y_weights_), moments
-        )
-        return self._aggregate_moments(r, moments)
-
-    def _aggregate_moments(self, r, moments):
-        """:meth:`_aggregate` when only the data's moments are at hand (Dask)."""
-        return float(np.mean(r))
 
     # --------------------------------------------------------- transform
 
@@ -1078,7 +1298,7 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             When ``y`` is given.
         """
         self._check_is_fitted()
-        X, Y = _validation.check_views(self, X, y, reset=False, method="transform")
+        X, Y = self._check_prediction_views(X, y, method="transform")
         if _dask.is_dask_array(X):
             Xt = _dask.project(X, self.x_mean_, self.x_weights_, "X")
             if Y is None:
@@ -1093,72 +1313,3 @@ class _BaseCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMeasure):
             return Xt
         Yt = _variates(Y, self.y_mean_, self.y_weights_)
         return self._pair_output(Xt, Yt, y)
-
-    def _pair_output(self, Xt, Yt, y):
-        # set_output wraps only the first element of a tuple; give y's
-        # variates the same container so both halves match (for Dask input
-        # too: a requested pandas container computes them, as it does X's).
-        return Xt, _wrap_data_with_container("transform", Yt, y, self)
-
-    def score(self, X, y):
-        """Similarity of ``X`` and ``y`` along the fitted directions.
-
-        Both views are projected with the fitted weights, the Pearson
-        correlation of each canonical pair is taken on the given data and the
-        correlations are aggregated (see the estimator's Notes). On the
-        training data this is ``similarity_``. On held-out data it is the
-        cross-validated similarity: it is near 0 for unrelated views, where
-        the in-sample similarity is inflated by chance correlations.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            First view.
-        y : array-like of shape (n_samples,) or (n_samples, n_features_y)
-            Second view of the same samples.
-
-        Returns
-        -------
-        score : float
-            Higher means more similar; at most 1. Can be negative on held-out
-            data.
-        """
-        self._check_is_fitted()
-        X, Y = _validation.check_views(self, X, y, reset=False, method="score")
-        _validation.check_score_samples(X.shape[0])
-        if _dask.is_dask_array(X):
-            # The correlations of the canonical pairs (and PWCCA's weights)
-            # are functions of the moments of the given data: one reduction
-            # pass gives what score computes from data in memory.
-            moments = _dask.reduce_moments(X, Y, *self._moment_functions())
-            return self._score_moments(moments)
-        _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
-        # Correlations (and PWCCA's normalised weights) are unchanged when a
-        # view or a weight column is multiplied by a power of two: bring
-        # extreme ones near 1, so that activations near 1e-300 and their
-        # weights near 1e300 overflow or underflow no product below.
-        X, Y = (
-            a if (e := _safe_exponent(a)) == 0 else _array_api.ldexp(a, e)
-            for a in (X, Y)
-        )
-        x_weights, y_weights = map(_unit_columns, (self.x_weights_, self.y_weights_))
-        # A variate that is constant on these samples must not pick up a
-        # correlation from rounding noise: measure noise before centering.
-        tol_u = _linalg.projection_rounding(X, x_weights)
-        tol_v = _linalg.projection_rounding(Y, y_weights)
-        if _array_api.is_foreign(X):
-            Xc, Yc = _array_api.centered(X), _array_api.centered(Y)
-        else:
-            Xc = X.astype(np.float64)
-            Xc -= Xc.mean(axis=0)
-            Yc = Y.astype(np.float64)
-            Yc -= Yc.mean(axis=0)
-        U = Xc @ x_weights
-        V = Yc @ y_weights
-        r = _linalg.pearson_columns(U, V, tol_u, tol_v)
-        return self._aggregate(r, Xc, Yc, U, V)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -8,10 +8,10 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from . import _dask, _kernels, _linalg, _validation
-from ._base import _BaseMeasure
+from ._base import _BaseMeasure, _DenseMoments
 
 
-class CKA(_BaseMeasure):
+class CKA(_DenseMoments, _BaseMeasure):
     """Centered kernel alignment (CKA) between two views of the same samples.
 
     CKA compares the similarity structure of two representations: how alike

@@ -40,9 +40,8 @@ from sklearn.utils.validation import assert_all_finite
 
 from . import _array_api, _dask, _linalg, _validation
 from ._base import (
-    _BaseCCA,
+    _CanonicalBase,
     _check_n_components,
-    _safe_exponent,
     _sample_size_diagnostics,
 )
 from .exceptions import ConditioningWarning
@@ -623,6 +622,59 @@ def _pair_sums(X, Y, grid, A, B):
     return suv, suu, svv, su, sv, ssx, ssy, x_map, y_map
 
 
+def fourier_score_sums(X, Y, x_weights, y_weights, *, grid):
+    """:class:`_linalg.ScoreSums` of one block of maps, per solved frequency.
+
+    ``x_weights``, ``y_weights``: (n_solved, c, k) weights of the solved
+    frequencies, in the maps' namespace. The variates are complex; the sums
+    are stacked (n_solved, k). A plain function of its arguments, so that
+    Dask can run it on each chunk.
+    """
+    # Overflowing sums (maps near 1e200, unscaled) are refused by the caller,
+    # which checks them: no RuntimeWarning from a worker.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _fourier_score_sums(X, Y, x_weights, y_weights, grid)
+
+
+def _fourier_score_sums(X, Y, x_weights, y_weights, grid):
+    A, B = x_weights, y_weights
+    n = X.shape[0]
+    if _array_api.is_foreign(X):
+        sums = _array_api.pair_sums(
+            X,
+            Y,
+            _namespace_bins(grid, x_view=True),
+            _namespace_bins(grid, x_view=False),
+            A,
+            B,
+            block_rows=_block_rows(X, Y),
+        )
+    else:
+        sums = _pair_sums(X, Y, grid, A, B)
+    suv, suu, svv, su, sv, ssx, ssy, x_map, y_map = sums
+    xp, _ = _array_api.namespace(suv)
+    # The block's variates about their own mean: remove the rounding left by
+    # centering the maps (su, sv), as the moments do.
+    shifts = (
+        xp.matmul(_map_spectrum(mean, grid, x_view=x_view)[:, None, :], W)[:, 0, :]
+        for mean, W, x_view in ((x_map, A, True), (y_map, B, False))
+    )
+    norms = (
+        math.sqrt(math.prod(size) * max(float(ss + n * xp.sum(mean**2)), 0.0))
+        for size, ss, mean in ((grid.x_size, ssx, x_map), (grid.y_size, ssy, y_map))
+    )
+    return _linalg.ScoreSums(
+        n,
+        next(shifts) + su / n,
+        next(shifts) + sv / n,
+        suu - xp.real(_linalg.conj(su) * su) / n,
+        svv - xp.real(_linalg.conj(sv) * sv) / n,
+        suv - _linalg.conj(su) * sv / n,
+        next(norms),
+        next(norms),
+    )
+
+
 def _flat(X):
     """Maps (n, h, w, c) as a table (n, h w c), a view where possible."""
     if _array_api.is_foreign(X):
@@ -688,7 +740,7 @@ def _shape_error(name, shape, data_format="channels_last"):
     )
 
 
-class FourierCCA(_BaseCCA):
+class FourierCCA(_CanonicalBase):
     """Fourier CCA: CCA between two convolutional layers, frequency by frequency.
 
     Comparing two conv layers by flattening them into ``h·w·c`` neurons needs
@@ -910,7 +962,7 @@ class FourierCCA(_BaseCCA):
     }
 
     # Read by _pair_mask (transform, score) after a pending partial_fit.
-    _SOLUTION_PRIVATE = _BaseCCA._SOLUTION_PRIVATE | {"_pairs_solved"}
+    _SOLUTION_PRIVATE = _CanonicalBase._SOLUTION_PRIVATE | {"_pairs_solved"}
 
     def __init__(
         self, n_components=None, *, solver="auto", data_format="channels_last"
@@ -1088,10 +1140,6 @@ class FourierCCA(_BaseCCA):
             )
         )
 
-    @staticmethod
-    def _finite(moments):
-        return all(_array_api.all_finite(a) for a in moments[1:])
-
     def _stream_moments(self):
         # merge_spectral_moments builds new arrays (it never adds in place),
         # so the running moments are used as they are, on their device.
@@ -1113,15 +1161,13 @@ class FourierCCA(_BaseCCA):
             "channels",
         )
 
-    def _fit_moments(self, moments, X, Y, *, warn, shared=None):
+    def _fit_moments(self, moments, X, Y, *, warn):
         """Set every fitted attribute; return the fit's warnings (see base).
 
         The stacked decompositions run in the moments' namespace, on their
         device (NumPy for NumPy input), and the fitted arrays are computed
         there; per-frequency ranks and route decisions come to the host.
         """
-        if shared is not None:  # pragma: no cover - supports_shared_views
-            raise NotImplementedError("FourierCCA does not share views.")
         self._check_moments(moments)
         self._check_magnitude(moments)
         self._moments = moments
@@ -1385,7 +1431,7 @@ class FourierCCA(_BaseCCA):
             When ``y`` is given.
         """
         self._check_is_fitted()
-        X, Y = self._check_maps(X, y, reset=False, method="transform")
+        X, Y = self._check_prediction_views(X, y, method="transform")
         if _dask.is_dask_array(X):
             variates = self._dask_variates
         else:
@@ -1422,94 +1468,43 @@ class FourierCCA(_BaseCCA):
             Higher means more similar; at most 1. Can be negative on held-out
             data.
         """
-        self._check_is_fitted()
-        X, Y = self._check_maps(X, y, reset=False, method="score")
-        _validation.check_score_samples(X.shape[0])
-        if _dask.is_dask_array(X):
-            # The correlations are functions of the moments of the given
-            # maps: one reduction pass, as for the core estimators.
-            moments = _dask.reduce_moments(X, Y, *self._moment_functions())
-            return self._score_moments(moments)
-        _array_api.check_same_namespace(X, self, attribute="x_weights_", method="score")
-        return self._mean_correlation(self._held_out_correlations(X, Y))
+        return super().score(X, y)
 
-    def _score_moments(self, moments):
-        return self._mean_correlation(self._moment_correlations(moments))
+    # The base class's score path, through these hooks.
 
-    def _mean_correlation(self, r):
+    def _check_prediction_views(self, X, y, *, method):
+        return self._check_maps(X, y, reset=False, method=method)
+
+    def _score_weights(self):
+        return (
+            self._solved_weights(self.x_weights_),
+            self._solved_weights(self.y_weights_),
+        )
+
+    def _score_sums_function(self):
+        return functools.partial(fourier_score_sums, grid=self._grid)
+
+    def _moment_sums(self, moments, A, B):
+        # By Parseval, a layer's spectral energy is its spatial size times
+        # the uncentered sum of squares of its maps.
+        grid = self._grid
+        return _linalg.sums_from_moments(
+            moments.n_samples,
+            moments.cxx,
+            moments.cyy,
+            moments.cxy,
+            A,
+            B,
+            x_norm=math.sqrt(math.prod(grid.x_size) * float(moments.x_sumsq.sum())),
+            y_norm=math.sqrt(math.prod(grid.y_size) * float(moments.y_sumsq.sum())),
+        )
+
+    def _aggregate(self, r, sums):
         """Mean of the (n_solved, k) pair correlations, ``-f`` counting like ``f``."""
+        r = np.asarray(_array_api.to_numpy(r), dtype=np.float64)
         weight = self._grid.multiplicity[:, None] * self._pair_mask()
         total = weight.sum()
         return float((weight * r).sum() / total) if total else 0.0
-
-    def _held_out_correlations(self, X, Y):
-        """(n_solved, k) correlations of the canonical pairs on given maps."""
-        grid = self._grid
-        A = self._solved_weights(self.x_weights_)
-        B = self._solved_weights(self.y_weights_)
-        n = X.shape[0]
-        # Maps of extreme magnitude are scaled by a power of two (exact) and
-        # the weights by its inverse, so that the variates are unchanged and
-        # the sums of squares neither underflow nor overflow (as in fit).
-        ex, ey = _safe_exponent(X), _safe_exponent(Y)
-        if ex or ey:
-            X, Y = _array_api.ldexp(X, ex), _array_api.ldexp(Y, ey)
-            A, B = _array_api.ldexp(A, -ex), _array_api.ldexp(B, -ey)
-        if _array_api.is_foreign(X):
-            sums = _array_api.pair_sums(
-                X,
-                Y,
-                _namespace_bins(grid, x_view=True),
-                _namespace_bins(grid, x_view=False),
-                A,
-                B,
-                block_rows=_block_rows(X, Y),
-            )
-        else:
-            sums = _pair_sums(X, Y, grid, A, B)
-        suv, suu, svv, su, sv, ssx, ssy, x_map, y_map = sums
-        xp, _ = _array_api.namespace(suv)
-        # Remove the rounding left by centering, as in the moments.
-        suv = suv - xp.conj(su) * sv / n
-        suu = suu - xp.abs(su) ** 2 / n
-        svv = svv - xp.abs(sv) ** 2 / n
-        energy_x = math.prod(grid.x_size) * float(ssx + n * xp.sum(x_map**2))
-        energy_y = math.prod(grid.y_size) * float(ssy + n * xp.sum(y_map**2))
-        return self._pair_correlations(suv, suu, svv, energy_x, energy_y, A, B)
-
-    def _moment_correlations(self, moments):
-        """:meth:`_held_out_correlations` from the moments of the given maps.
-
-        With ``u = Ẑ a`` and ``v = Ŵ b``: ``Σ ū v = aᴴ Cxy b`` and ``Σ |u|² =
-        aᴴ Cxx a`` (centered cross-products), and the uncentered sums of
-        squares give the spectral energies.
-        """
-        grid = self._grid
-        A = self._solved_weights(_array_api.to_numpy(self.x_weights_))
-        B = self._solved_weights(_array_api.to_numpy(self.y_weights_))
-        suv = np.einsum("spk,spk->sk", np.conj(A), moments.cxy @ B)
-        suu = np.einsum("spk,spk->sk", np.conj(A), moments.cxx @ A).real
-        svv = np.einsum("sqk,sqk->sk", np.conj(B), moments.cyy @ B).real
-        energy_x = np.prod(grid.x_size) * moments.x_sumsq.sum()
-        energy_y = np.prod(grid.y_size) * moments.y_sumsq.sum()
-        return self._pair_correlations(suv, suu, svv, energy_x, energy_y, A, B)
-
-    @staticmethod
-    def _pair_correlations(suv, suu, svv, energy_x, energy_y, A, B):
-        """Correlations from centered sums, 0 for a variate constant to rounding.
-
-        A variate constant on these samples must not pick up a correlation
-        from rounding: projection_rounding's level, with the spectral energy
-        of the uncentered maps (Parseval) in place of ‖X‖_F².
-        """
-        # Python floats: strict namespaces refuse NumPy scalars with arrays.
-        eps = float(_linalg.EPS)
-        norm_x, norm_y = math.sqrt(energy_x), math.sqrt(energy_y)
-        tol_u = 10.0 * A.shape[1] * eps * norm_x * _linalg.safe_norm(A, axis=1)
-        tol_v = 10.0 * B.shape[1] * eps * norm_y * _linalg.safe_norm(B, axis=1)
-        # The (n_solved, k) correlations are the result: they come to the host.
-        r = _linalg.correlations_from_sums(suv, suu, svv, tol_u, tol_v)
-        return np.asarray(_array_api.to_numpy(r), dtype=np.float64)
 
     def _pair_mask(self):
         """(n_solved, k) mask of actual (unpadded) canonical pairs."""

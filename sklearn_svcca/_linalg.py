@@ -1351,7 +1351,7 @@ def pearson_columns(U, V, tol_u=0.0, tol_v=0.0):
     xp, _ = namespace_of(U)
     U = U - xp.mean(U, axis=0)
     V = V - xp.mean(V, axis=0)
-    return correlations_from_sums(
+    return pearson_from_sums(
         _column_dots(U, V), _column_dots(U, U), _column_dots(V, V), tol_u, tol_v
     )
 
@@ -1452,7 +1452,7 @@ def variate_correlations(A, B, moments):
     nx, ny : array of shape (k,)
         ``‖u_i‖`` and ``‖v_i‖``.
     """
-    return correlations_from_sums(
+    return pearson_from_sums(
         _column_dots(A, moments.cxy @ B),
         _column_dots(A, moments.cxx @ A),
         _column_dots(B, moments.cyy @ B),
@@ -1936,7 +1936,7 @@ def align_phases(A, B):
     return A * rot, B * rot
 
 
-def correlations_from_sums(sxy, sxx, syy, tol_u=0.0, tol_v=0.0, *, return_norms=False):
+def pearson_from_sums(sxy, sxx, syy, tol_u=0.0, tol_v=0.0, *, return_norms=False):
     """Correlations of pairs of variates from their centered sums, 0 where undefined.
 
     ``r = Re(sxy) / sqrt(sxx syy)``. For real variates ``u``, ``v`` this is
@@ -1948,8 +1948,9 @@ def correlations_from_sums(sxy, sxx, syy, tol_u=0.0, tol_v=0.0, *, return_norms=
     its correlation is undefined and counts as 0 (no linear relationship
     can be seen), never NaN nor rounding noise. The one formula behind
     :func:`pearson_columns` (from data), :func:`variate_correlations` (from
-    moments) and FourierCCA's per-frequency scores; any leading axes are
-    problems.
+    moments) and the score path's :func:`correlations_from_sums` (from
+    merged :class:`ScoreSums`, FourierCCA's frequencies included); any
+    leading axes are problems.
 
     Parameters
     ----------
@@ -1980,3 +1981,271 @@ def correlations_from_sums(sxy, sxx, syy, tol_u=0.0, tol_v=0.0, *, return_norms=
         r = xp.where(ok, _real_part(sxy) / xp.where(ok, den, 1.0), 0.0)
     r = xp.clip(r, min=-1.0, max=1.0)
     return (r, nu, nv) if return_norms else r
+
+
+# ---------------------------------------------------------------------------
+# The score path: mergeable sums over held-out samples.
+#
+# Every estimator of the CCA family scores held-out data the same way: the
+# samples are projected onto the fitted weights block by block, each block
+# gives a ScoreSums, the sums are merged (Chan et al.) in any split, and
+# correlations_from_sums turns the merged sums into the correlation of each
+# canonical pair. In memory that is one block; on a device, blocks there;
+# with Dask, a tree reduction of the chunks' sums. A leading batch axis holds
+# FourierCCA's frequencies.
+
+
+class ScoreSums(NamedTuple):
+    """Sums over samples behind the held-out correlations of canonical pairs.
+
+    ``u`` and ``v`` are the variates of the two views, ``(..., k)`` per
+    sample (a leading batch axis for stacked problems); complex for
+    FourierCCA. Centered sums are about the samples' own means, so merging
+    sets of samples with large offsets cancels nothing.
+
+    Attributes
+    ----------
+    n_samples : int
+    u_mean, v_mean : array of shape (..., k)
+        Means of the variates.
+    suu, svv : array of shape (..., k)
+        ``Σ |u - ū|²`` and ``Σ |v - v̄|²`` (real).
+    suv : array of shape (..., k)
+        ``Σ conj(u - ū) (v - v̄)``.
+    x_norm, y_norm : float
+        Root of the uncentered energy of each view (``‖X‖_F``; for maps, that
+        of their spectra), which sets the rounding level of the variates.
+    x_mean, y_mean : array of shape (p,) / (q,), or None
+        Means of the neurons, where cross sums are kept.
+    xu, yv : array of shape (p, k) / (q, k), or None
+        ``Σ (x - x̄)(u - ū)`` (PWCCA's held-out inner products), where kept.
+    """
+
+    n_samples: int
+    u_mean: object
+    v_mean: object
+    suu: object
+    svv: object
+    suv: object
+    x_norm: float
+    y_norm: float
+    x_mean: object = None
+    y_mean: object = None
+    xu: object = None
+    yv: object = None
+
+
+def _sample_dots(A, B):
+    """``Σ conj(A) B`` over the sample axis (-2), per column (and problem)."""
+    xp, _ = namespace_of(A)
+    if not _array_api.is_foreign(A):
+        return np.einsum(
+            "...ij,...ij->...j", np.conj(A) if A.dtype.kind == "c" else A, B
+        )
+    if xp.isdtype(A.dtype, "complex floating"):
+        A = xp.conj(A)
+    return xp.sum(A * B, axis=-2)
+
+
+def _real_dots(A):
+    """``Σ |A|²`` over the sample axis (-2), real."""
+    xp, _ = namespace_of(A)
+    s = _sample_dots(A, A)
+    return xp.real(s) if xp.isdtype(s.dtype, "complex floating") else s
+
+
+def variate_sums(U, V, *, u_shift, v_shift, x_norm, y_norm, cross_x=None, cross_y=None):
+    """:class:`ScoreSums` of one block of variates.
+
+    Parameters
+    ----------
+    U, V : array of shape (..., n_samples, k)
+        Variates of the block's data centered at the block's means (their
+        means are then rounding, removed here).
+    u_shift, v_shift : array of shape (..., k)
+        The block's means projected: ``u = U + u_shift``.
+    x_norm, y_norm : float
+        See :class:`ScoreSums`.
+    cross_x, cross_y : (Xc, x_mean) or None
+        The block's centered neurons and their mean, for the cross sums.
+    """
+    xp, _ = namespace_of(U)
+    du, dv = xp.mean(U, axis=-2), xp.mean(V, axis=-2)
+    U = U - du[..., None, :]
+    V = V - dv[..., None, :]
+    cross = []
+    for pair, W in ((cross_x, U), (cross_y, V)):
+        cross += [None, None] if pair is None else [pair[1], pair[0].T @ W]
+    return ScoreSums(
+        U.shape[-2],
+        u_shift + du,
+        v_shift + dv,
+        _real_dots(U),
+        _real_dots(V),
+        _sample_dots(U, V),
+        float(x_norm),
+        float(y_norm),
+        cross[0],
+        cross[2],
+        cross[1],
+        cross[3],
+    )
+
+
+def _centered64(X):
+    """``X`` in the accumulation dtype with its columns centered, and the means."""
+    if _array_api.is_foreign(X):
+        xp, device = _array_api.namespace(X)
+        Xc = xp.astype(X, _array_api.float_dtype(xp, device), copy=True)
+        mean = xp.mean(Xc, axis=0)
+    else:
+        Xc = X.astype(np.float64)
+        mean = Xc.mean(axis=0)
+    Xc -= mean
+    return Xc, mean
+
+
+def dense_score_sums(X, Y, x_weights, y_weights, *, cross=None):
+    """:class:`ScoreSums` of one block of 2-D views, in their namespace.
+
+    ``cross`` is None, ``"x"`` or ``"y"``: which view's cross sums to keep
+    (PWCCA's held-out weights). A plain function of its arguments, so that
+    Dask can run it on each chunk.
+    """
+    # Overflowing sums (activations near 1e200, unscaled) are refused by the
+    # caller, which checks them: no RuntimeWarning from a worker.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _dense_score_sums(X, Y, x_weights, y_weights, cross)
+
+
+def _dense_score_sums(X, Y, x_weights, y_weights, cross):
+    Xc, x_mean = _centered64(X)
+    Yc, y_mean = _centered64(Y)
+    return variate_sums(
+        Xc @ x_weights,
+        Yc @ y_weights,
+        u_shift=x_mean @ x_weights,
+        v_shift=y_mean @ y_weights,
+        x_norm=float(safe_norm(X)),
+        y_norm=float(safe_norm(Y)),
+        cross_x=(Xc, x_mean) if cross == "x" else None,
+        cross_y=(Yc, y_mean) if cross == "y" else None,
+    )
+
+
+def sums_from_moments(
+    n, cxx, cyy, cxy, A, B, *, x_norm, y_norm, shifts=None, means=None, cross=None
+):
+    """:class:`ScoreSums` of the samples that centered cross-products summarise.
+
+    With ``u = (x - μx) A``: ``Σ conj(u) v = Σ_p conj(A) (Cxy B)``, and so on
+    (stacked problems along a leading axis). ``shifts`` are the projected
+    means (zeros when None: a single set of samples needs none); ``means``
+    the neurons' means, with ``cross`` (None, "x" or "y") as in
+    :func:`dense_score_sums`.
+    """
+    xp, _ = namespace_of(cxx)
+    CA, CB = cxx @ A, cyy @ B
+    suu, svv = _sample_dots(A, CA), _sample_dots(B, CB)
+    if xp.isdtype(suu.dtype, "complex floating"):
+        suu, svv = xp.real(suu), xp.real(svv)
+    suv = _sample_dots(A, cxy @ B)
+    if shifts is None:
+        shifts = (xp.zeros_like(suv), xp.zeros_like(suv))
+    x_mean, y_mean = means if means is not None else (None, None)
+    return ScoreSums(
+        n,
+        *shifts,
+        suu,
+        svv,
+        suv,
+        float(x_norm),
+        float(y_norm),
+        x_mean if cross == "x" else None,
+        y_mean if cross == "y" else None,
+        CA if cross == "x" else None,
+        CB if cross == "y" else None,
+    )
+
+
+def merge_score_sums(a, b):
+    """The :class:`ScoreSums` of two disjoint sets of samples (Chan et al.)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _merge_score_sums(a, b)
+
+
+def _merge_score_sums(a, b):
+    n = a.n_samples + b.n_samples
+    if a.n_samples == 0 or b.n_samples == 0:
+        return b if a.n_samples == 0 else a
+    xp, _ = namespace_of(a.suu)
+    f = a.n_samples * b.n_samples / n
+    du, dv = b.u_mean - a.u_mean, b.v_mean - a.v_mean
+    wa, wb = a.n_samples / n, b.n_samples / n
+    cross = []
+    for m_a, m_b, s_a, s_b, d in (
+        (a.x_mean, b.x_mean, a.xu, b.xu, du),
+        (a.y_mean, b.y_mean, a.yv, b.yv, dv),
+    ):
+        if s_a is None or s_b is None:
+            cross += [None, None]
+        else:
+            dm = m_b - m_a
+            cross += [m_a + dm * wb, s_a + s_b + f * (dm[:, None] * d[None, :])]
+    conj_du = xp.conj(du) if xp.isdtype(du.dtype, "complex floating") else du
+    return ScoreSums(
+        n,
+        a.u_mean * wa + b.u_mean * wb,
+        a.v_mean * wa + b.v_mean * wb,
+        a.suu + b.suu + f * _real_abs2(du),
+        a.svv + b.svv + f * _real_abs2(dv),
+        a.suv + b.suv + f * (conj_du * dv),
+        float(np.hypot(a.x_norm, b.x_norm)),
+        float(np.hypot(a.y_norm, b.y_norm)),
+        cross[0],
+        cross[2],
+        cross[1],
+        cross[3],
+    )
+
+
+def _real_abs2(d):
+    xp, _ = namespace_of(d)
+    return xp.real(d * xp.conj(d)) if xp.isdtype(d.dtype, "complex floating") else d * d
+
+
+def correlations_from_sums(sums, x_weights, y_weights):
+    """Correlation of each canonical pair from merged :class:`ScoreSums`.
+
+    ``r = Re Σ conj(u - ū)(v - v̄) / (‖u - ū‖ ‖v - v̄‖)``: for complex variates
+    the Pearson correlation of ``(Re u, Im u)`` and ``(Re v, Im v)``. A
+    variate whose centered norm is at most its rounding level is constant
+    on these samples to working precision and counts as uncorrelated (0),
+    never NaN nor rounding noise. The rounding level of ``u_i = X w_i`` is
+    ``10 p eps ‖X‖ ‖w_i‖`` (each entry a sum of ``p`` products; a safety
+    factor of 10).
+
+    Parameters
+    ----------
+    sums : ScoreSums
+    x_weights, y_weights : array of shape (..., p, k) and (..., q, k)
+        The weights that made the variates (for their rounding level).
+
+    Returns
+    -------
+    r : array of shape (..., k)
+        Clipped to [-1, 1], in the namespace of the sums.
+    """
+    tol_u = 10.0 * x_weights.shape[-2] * _EPS * sums.x_norm
+    tol_v = 10.0 * y_weights.shape[-2] * _EPS * sums.y_norm
+    tol_u = tol_u * safe_norm(x_weights, axis=x_weights.ndim - 2)
+    tol_v = tol_v * safe_norm(y_weights, axis=y_weights.ndim - 2)
+    return pearson_from_sums(sums.suv, sums.suu, sums.svv, tol_u, tol_v)
+
+
+def inner_from_sums(sums, view):
+    """PWCCA's ``⟨h_i, x_j⟩`` on the summarised samples: ``xu / ‖u - ū‖``."""
+    xp, _ = namespace_of(sums.suu)
+    cross = sums.xu if view == "x" else sums.yv
+    norms = sums.suu if view == "x" else sums.svv
+    return cross / safe_divisor(xp.sqrt(xp.clip(norms, min=0.0)))

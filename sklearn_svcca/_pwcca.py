@@ -156,20 +156,11 @@ class PWCCA(_BaseCCA):
             self.projection_weights_ @ self.canonical_correlations_
         )
 
-    def _weights_from_moments(self, moments):
-        if self.weights_from == "x":
-            inner = _linalg.inner_from_moments(moments.cxx, self.x_weights_)
-        else:
-            inner = _linalg.inner_from_moments(moments.cyy, self.y_weights_)
-        return _linalg.projection_weights(inner)
+    @property
+    def _score_cross(self):
+        # Held-out weights need the scored view's cross sums.
+        return self.weights_from
 
-    def _aggregate(self, r, Xc, Yc, U, V):
-        if self.weights_from == "x":
-            inner = _linalg.inner_from_data(Xc, U)
-        else:
-            inner = _linalg.inner_from_data(Yc, V)
+    def _aggregate(self, r, sums):
+        inner = _linalg.inner_from_sums(sums, self.weights_from)
         return float(_linalg.projection_weights(inner) @ r)
-
-    def _aggregate_moments(self, r, moments):
-        # Held-out weights from the held-out moments (Dask input).
-        return float(self._weights_from_moments(moments) @ r)

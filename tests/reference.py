@@ -256,3 +256,28 @@ def exact_rescale(X):
     if not (np.isfinite(m) and m > 0):
         return X
     return np.ldexp(X, -int(np.frexp(m)[1]))
+
+
+# ------------------------------------------------------- held-out scores
+
+
+def held_out_correlations(U, V):
+    """Pearson correlation of matching columns of (real or complex) variates.
+
+    ``Re Σ conj(u - ū)(v - v̄) / (‖u - ū‖ ‖v - v̄‖)``, from the definition:
+    for complex variates, the correlation of ``(Re u, Im u)`` with
+    ``(Re v, Im v)``. Samples along axis -2.
+    """
+    U = U - U.mean(axis=-2, keepdims=True)
+    V = V - V.mean(axis=-2, keepdims=True)
+    num = np.real(np.sum(np.conj(U) * V, axis=-2))
+    return num / (np.linalg.norm(U, axis=-2) * np.linalg.norm(V, axis=-2))
+
+
+def held_out_projection_weights(X, U):
+    """PWCCA's α on given samples: ``Σ_j |⟨h_i, x_j⟩|``, normalised."""
+    Xc = X - X.mean(axis=0)
+    H = U - U.mean(axis=0)
+    H = H / np.linalg.norm(H, axis=0)
+    alpha = np.abs(Xc.T @ H).sum(axis=0)
+    return alpha / alpha.sum()

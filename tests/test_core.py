@@ -501,7 +501,7 @@ def test_align_phases_makes_the_pivot_real_and_keeps_correlations():
     assert_allclose(after, before, atol=1e-12)
 
 
-def test_correlations_from_sums_equals_pearson_columns_on_real_variates():
+def test_pearson_from_sums_equals_pearson_columns_on_real_variates():
     X, Y = synthetic.views(8, 120, 5, 4, latent=3, offset=1.5)
     _, (_, A, B, *_) = _dense_solution(X, Y, "gram")
     U, V = X @ A, Y @ B  # uncentered: both routines center
@@ -511,19 +511,19 @@ def test_correlations_from_sums_equals_pearson_columns_on_real_variates():
     sxy = np.sum(Uc * Vc, axis=0)[None]
     sxx = np.sum(Uc * Uc, axis=0)[None]
     syy = np.sum(Vc * Vc, axis=0)[None]
-    stacked = _a(_linalg.correlations_from_sums(sxy, sxx, syy, tol_u=1e-9))[0]
+    stacked = _a(_linalg.pearson_from_sums(sxy, sxx, syy, tol_u=1e-9))[0]
     dense = _a(_linalg.pearson_columns(U, V, tol_u=1e-9))
     assert_allclose(stacked, dense, rtol=1e-12, atol=1e-15)
     assert stacked[-1] == 0.0
 
 
-def test_correlations_from_sums_is_zero_where_undefined_never_nan():
+def test_pearson_from_sums_is_zero_where_undefined_never_nan():
     # Zero or negative (rounding) sums of squares and norms at their
     # tolerance are undefined, so 0; tiny but exact sums are not.
     sxx = np.array([0.0, -1e-30, 4.0, 1e-300, 1.0])
     syy = np.array([1.0, 1.0, 1.0, 1e-300, 1.0])
     sxy = np.array([0.0, 0.0, 1.0, 1e-300, 2.0])
-    r = _a(_linalg.correlations_from_sums(sxy, sxx, syy, tol_u=np.r_[0, 0, 2, 0, 0]))
+    r = _a(_linalg.pearson_from_sums(sxy, sxx, syy, tol_u=np.r_[0, 0, 2, 0, 0]))
     assert r.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]  # the last one clipped
     # The moments route gives the same numbers as the data route.
     X, Y = synthetic.views(9, 80, 4, 3, latent=2, offset=1.0)
