@@ -1169,18 +1169,93 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     xc = xp.astype(take(X, columns, axis=1), mean.dtype, copy=True)
     magnitude = xp.linalg.vector_norm(xc, axis=0)
     xc -= _array_api.take(mean, columns, axis=0)
-    if scale:
-        xc /= magnitude
-    Q, R = _array_api.qr(xc, overwrite_a=True)
-    d = magnitude if scale else xp.ones(m, dtype=xc.dtype, device=device)
-    U, s, Vt = svd(R)
-    # The rank is decided on the host, from the m singular values.
-    s_h = to_host(s)
-    floor = noise_floor(to_host(magnitude) ** 2, to_host(d), n, eps)
-    r = int(np.count_nonzero(qr_rank_cut(s_h, m, n, floor)))
-    spectrum = np.zeros(m)
-    spectrum[: s_h.shape[0]] = s_h**2
-    return ViewBasis(columns, d, Vt.T[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
+    d = magnitude if scale else None
+    # xc is our own copy: scaled and factored in place (one problem, 2-D,
+    # so that NumPy keeps SciPy's in-place QR and gesdd).
+    Q, U, s, V, above = qr_decomposition(xc, d, magnitude**2, n, eps, overwrite_a=True)
+    if d is None:
+        d = xp.ones(m, dtype=xc.dtype, device=device)
+    r = int(np.count_nonzero(above))
+    spectrum = to_host(s) ** 2
+    return ViewBasis(columns, d, V[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
+
+
+def qr_decomposition(Zc, d, ref, n_samples, eps, *, keep=None, overwrite_a=False):
+    """The QR route's decomposition and rank cut, written once.
+
+    ``Zc D⁻¹ = Q R`` (Householder) and ``R = U S Vᴴ`` give the SVD
+    ``Zc D⁻¹ = (Q U) S Vᴴ`` of the scaled data, with backward-stable singular
+    values, cut by :func:`noise_floor` and :func:`qr_rank_cut`: the
+    computation behind both :func:`qr_basis` (one problem, its kept
+    centered columns) and :func:`stacked_qr_bases` (a stack whose dropped
+    columns are zero and masked by ``keep``), as :func:`gram_eigen` is for
+    the Gram route. In ``Zc``'s namespace, on its device; one problem stays
+    2-D (NumPy: SciPy's QR and ``gesdd``), the exactly real problems of a
+    complex stack are decomposed in real arithmetic.
+
+    Parameters
+    ----------
+    Zc : array of shape (n_samples, m) or (n_problems, n_samples, m)
+        Centered data.
+    d : array of shape (m,) or (n_problems, m), or None
+        Column scaling (no zeros); None: unscaled (SVCCA), without a pass
+        over the data.
+    ref : array of shape (m,) or (n_problems, m)
+        Squared magnitude each column's rounding is relative to.
+    n_samples : int
+    eps : float
+        Relative precision of the stored data (:func:`input_eps`).
+    keep : array of bool, shape (n_problems, m), default=None
+        Columns that count in each problem (a stack); None: all.
+    overwrite_a : bool, default=False
+        Scale and factor ``Zc`` in place (the caller's own copy).
+
+    Returns
+    -------
+    Q : array of shape (..., n_samples, k)
+        ``k = min(n_samples, m)``.
+    U : array of shape (..., k, m)
+        Left singular vectors of ``R``, zero-padded to ``m`` columns when
+        ``n_samples < m`` (so that every problem has ``m`` directions).
+    s : array of shape (..., m)
+        Singular values, descending, zero-padded likewise.
+    V : array of shape (..., m, m)
+        Right singular vectors (``Vᴴ``'s conjugate transpose), padded.
+    above : array of bool, shape (..., m)
+        :func:`qr_rank_cut`'s mask (padded values are never kept); for one
+        problem (``keep=None``) on the host, decided from its singular
+        values.
+    """
+    xp, _ = namespace_of(Zc)
+    m = Zc.shape[-1]
+    if d is not None:
+        dz = xp.astype(d, Zc.dtype, copy=False)
+        dz = dz if keep is None else dz[:, None, :]
+        if overwrite_a:
+            Zc /= dz
+        else:
+            Zc = Zc / dz
+    Q, R = _array_api.qr(Zc, overwrite_a=overwrite_a or d is not None)
+    if keep is None:
+        U, s, Vh = svd(R)
+        Vh = xp.conj(Vh) if _is_complex(Vh) else Vh
+        V = Vh.T
+    else:
+        U, s, Vh = stacked_svd(R)
+        V = _array_api.conj_t(Vh)
+    # With fewer samples than columns the factors are narrower than m: pad
+    # them with zero directions so that every problem has m of them.
+    s, U, V = _pad_columns(s, m), _pad_columns(U, m), _pad_columns(V, m)
+    if d is None:
+        d = xp.ones(ref.shape, dtype=ref.dtype, device=_array_api.namespace(ref)[1])
+    if keep is None:
+        # One problem: its singular values decide, on the host.
+        floor = noise_floor(to_host(ref), to_host(d), n_samples, eps)
+        above = qr_rank_cut(to_host(s), m, n_samples, floor)
+    else:
+        floor = noise_floor(ref, d, n_samples, eps, keep=keep)
+        above = qr_rank_cut(s, xp.astype(_count(keep), s.dtype), n_samples, floor)
+    return Q, U, s, V, above
 
 
 # One definition of each decomposition, for every namespace (see _array_api).
@@ -1814,21 +1889,13 @@ def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
     basis : StackedBasis
     """
     xp = _ns(Z)
-    n, m = Z.shape[1:]
+    n = Z.shape[1]
     Z = Z - xp.mean(Z, axis=1, keepdims=True)
     Z *= xp.astype(keep, Z.dtype)[:, None, :]
     diag = xp.linalg.vector_norm(Z, axis=1) ** 2
-    d = column_scale(_stacked_reference(diag, energy), keep & (diag > 0))
-    Z /= xp.astype(d, Z.dtype)[:, None, :]
-    Q, R = _array_api.qr(Z)
-    U, s, Vh = stacked_svd(R)
-    # With fewer samples than columns the factors are narrower than m: pad
-    # them with zero directions so that both routes share one shape.
-    s = _pad_columns(s, m)
-    U = _pad_columns(U, m)
-    V = _pad_columns(_array_api.conj_t(Vh), m)
-    floor = noise_floor(_stacked_reference(diag, energy), d, n, eps, keep=keep)
-    above = qr_rank_cut(s, xp.astype(_count(keep), s.dtype), n, floor)
+    ref = _stacked_reference(diag, energy)
+    d = column_scale(ref, keep & (diag > 0))
+    Q, U, s, V, above = qr_decomposition(Z, d, ref, n, eps, keep=keep, overwrite_a=True)
     return StackedBasis(
         keep=keep,
         scale=d,

@@ -307,6 +307,50 @@ def test_gram_eigen_of_a_masked_stack_is_the_unbatched_one_per_problem():
         assert _a(stack[3])[t].sum() == rank
 
 
+def test_qr_decomposition_of_a_masked_stack_is_the_unbatched_one_per_problem():
+    # The QR route's decomposition is written once: a stack whose problems
+    # drop different columns (zeroed and masked) gives, problem by problem,
+    # the singular values and rank cut of one problem restricted to its
+    # kept centered columns (as qr_basis calls it), and both are an SVD of
+    # the scaled data, zero-padded to m directions when n < m.
+    for n in (150, 5):
+        X, _ = synthetic.views(4, n, 6, 2, offset=3.0, rank_deficient=n > 6)
+        X = np.c_[X, X[:, 0] + X[:, 1]]  # an exact dependency
+        Xc = X - X.mean(axis=0)
+        ref = np.sum(X**2, axis=0)
+        keep = np.ones((3, 7), dtype=bool)
+        keep[1, [2, 4]] = False
+        keep[2, 6] = False  # drops the dependency
+        Z = Xc * keep[:, None, :]
+        d = _linalg.column_scale(np.broadcast_to(ref, (3, 7)), keep)
+        Z_before = Z.copy()
+        stack = [_a(o) for o in _linalg.qr_decomposition(Z, d, ref, n, 1e-7, keep=keep)]
+        assert_allclose(Z, Z_before, rtol=0, atol=0)  # not overwritten
+        Q, U, s, V, above = stack
+        assert s.shape == (3, 7) and U.shape[-1] == 7 and V.shape == (3, 7, 7)
+        for t in range(3):
+            cols = np.flatnonzero(keep[t])
+            k = cols.size
+            one = _linalg.qr_decomposition(Xc[:, cols], d[t, cols], ref[cols], n, 1e-7)
+            assert one[2].shape == (k,) and one[3].shape[-1] == k
+            assert_allclose(s[t, :k], _a(one[2]), rtol=1e-10, atol=1e-13)
+            # The dropped columns add only rounding-size singular values.
+            assert np.all(s[t, k:] <= 1e-14 * s[t, 0]) and not above[t, k:].any()
+            assert above[t].sum() == _a(one[4]).sum()
+            # Q U S Vᴴ is the scaled data, for the stack and the single problem.
+            for (q, u, sv, v), z in (
+                ((Q[t], U[t], s[t], V[t]), Z[t] / d[t]),
+                (
+                    (_a(one[0]), _a(one[1]), _a(one[2]), _a(one[3])),
+                    Xc[:, cols] / d[t, cols],
+                ),
+            ):
+                assert_allclose((q @ u * sv) @ v.T, z, atol=1e-12)
+            # ... and the cut is the data's rank (the reference's SVD).
+            rank = reference.orthonormal_basis(X[:, cols])[0].shape[1]
+            assert above[t].sum() == rank
+
+
 # -------------------------------------------------- canonical directions
 
 
