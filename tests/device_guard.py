@@ -4,8 +4,10 @@
 solvers raise for the length of a block, and disables the move of host
 results next to the input afterwards, so that a fit that succeeds inside it
 decomposed in the input's namespace and computed its fitted arrays there.
-Used by ``test_device_solve.py`` (CCA, SVCCA, PWCCA) and
-``test_device_solve_fourier.py`` (FourierCCA).
+Used by ``test_device_solve.py`` (CCA, SVCCA, PWCCA),
+``test_device_solve_fourier.py`` (FourierCCA) and
+``test_device_solve_procrustes.py``. ``NAMESPACES`` and ``xp_for`` are the
+namespaces and devices those suites and ``test_array_api.py`` run on.
 """
 
 import contextlib
@@ -16,6 +18,28 @@ import pytest
 import scipy.linalg
 
 import sklearn_svcca._array_api as array_api
+
+# Namespaces and devices the Array API suites run on; unavailable ones skip,
+# so the same files exercise a GPU where there is one
+# (benchmarks/run_device_checks.sh).
+NAMESPACES = [
+    ("array_api_strict", "device1"),
+    ("torch", "cpu"),
+    ("torch", "cuda"),
+    ("cupy", None),
+]
+
+
+def xp_for(namespace, device, dtype="float64"):
+    """scikit-learn's test namespace for ``(namespace, device)``, or skip."""
+    from sklearn.utils._testing import _array_api_for_tests
+
+    pytest.importorskip(namespace)
+    try:
+        return _array_api_for_tests(namespace, device, dtype)
+    except Exception as exc:  # SkipTest for an absent device
+        pytest.skip(str(exc))
+
 
 # Every dense decomposition or solver NumPy and SciPy offer.
 HOST_LINALG = (

@@ -23,9 +23,10 @@ try:  # scikit-learn's array API test helpers (1.9)
         move_to,
         yield_namespace_device_dtype_combinations,
     )
-    from sklearn.utils._testing import _array_api_for_tests
 except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
+
+from device_guard import NAMESPACES, xp_for
 
 import sklearn_svcca._array_api as array_api
 import sklearn_svcca._fourier as fourier
@@ -53,23 +54,6 @@ ESTIMATORS = [
     PWCCA(),
     PWCCA(weights_from="y", solver="gram"),
 ]
-
-# Namespaces and devices this suite runs on; unavailable ones skip, so the
-# same file exercises a GPU where there is one.
-NAMESPACES = [
-    ("array_api_strict", "device1"),
-    ("torch", "cpu"),
-    ("torch", "cuda"),
-    ("cupy", None),
-]
-
-
-def _xp(namespace, device, dtype="float64"):
-    pytest.importorskip(namespace)
-    try:
-        return _array_api_for_tests(namespace, device, dtype)
-    except Exception as exc:  # SkipTest for an absent device
-        pytest.skip(str(exc))
 
 
 def _clone(est):
@@ -123,7 +107,7 @@ def test_check_array_api_input_and_values(estimator, namespace, device, dtype):
 def test_fit_transform_score_match_numpy(
     estimator, namespace, device, rank_deficient, assert_same_fit
 ):
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _data(rank_deficient=rank_deficient)
     X2, Y2 = _data(seed=1)
     ref = _clone(estimator).fit(X, Y)
@@ -153,7 +137,7 @@ def test_fit_transform_score_match_numpy(
 @pytest.mark.parametrize("case", DENSE, ids=ids)
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_float32_input(case, namespace, device):
-    xp, device = _xp(namespace, device, "float32")
+    xp, device = xp_for(namespace, device, "float32")
     X, Y = (a.astype(np.float32) for a in _data())
     ref = case.make().fit(X, Y)
     with sklearn.config_context(array_api_dispatch=True):
@@ -203,7 +187,7 @@ def test_no_data_sized_array_reaches_the_host(
     # Spy on every explicit host transfer and forbid SciPy's QR: with the
     # rank-deficient data the CCA family's auto takes the exact QR route,
     # which must run in the namespace too.
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     n = 311
     X, Y = _data(n=n, rank_deficient=True)
     moved = host_transfers
@@ -255,7 +239,7 @@ def _use_every_method(est, X, Y, xp, device, *, exact_route):
 @pytest.mark.parametrize("case", [Case(SVCCA(svd_dims=4)), *DENSE], ids=ids)
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_partial_fit_matches_fit(case, namespace, device, assert_same_fit):
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _data(n=200)
     est = case.make()
     with sklearn.config_context(array_api_dispatch=True):
@@ -289,7 +273,7 @@ def test_mixed_inputs_follow_x(case, assert_same_fit):
 
 @pytest.mark.parametrize("case", DENSE, ids=ids)
 def test_namespace_mismatch_after_fit_is_an_error(case):
-    xp, device = _xp("array_api_strict", "device1")
+    xp, device = xp_for("array_api_strict", "device1")
     X, Y = _data()
     name = type(case.estimator).__name__
     with sklearn.config_context(array_api_dispatch=True):
@@ -367,7 +351,7 @@ FOURIER_CASES = [
 def test_fourier_fit_transform_score_match_numpy(
     estimator, data, namespace, device, assert_same_fit
 ):
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _maps(**data)
     X2, Y2 = _maps(seed=1, n=101, **{k: v for k, v in data.items() if k != "dependent"})
     ref = _clone(estimator).fit(X, Y)
@@ -405,7 +389,7 @@ def test_fourier_fit_transform_score_match_numpy(
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_fourier_dense_layers_and_one_dimensional_y(namespace, device, assert_same_fit):
     # 2-D input is a 1x1 map; a 1-D y is one channel.
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _data(rank_deficient=True)
     for y in (Y, Y[:, 0]):
         ref = FourierCCA().fit(X, y)
@@ -420,7 +404,7 @@ def test_fourier_dense_layers_and_one_dimensional_y(namespace, device, assert_sa
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_fourier_float32_input(namespace, device):
-    xp, device = _xp(namespace, device, "float32")
+    xp, device = xp_for(namespace, device, "float32")
     X, Y = (a.astype(np.float32) for a in _maps())
     ref = FourierCCA().fit(X, Y)
     with sklearn.config_context(array_api_dispatch=True):
@@ -450,7 +434,7 @@ def test_fourier_no_data_sized_array_reaches_the_host(
     # must not run) and on the stacked QR, and forbid the NumPy path's BLAS
     # products and projections: with the dependent channel, auto takes the
     # exact route, whose spectra and QR must stay in the namespace too.
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     n = 311
     X, Y = _maps(n=n, dependent=True)
     moved, host_spectra, qr_in_namespace = host_transfers, [], []
@@ -483,7 +467,7 @@ def test_fourier_no_data_sized_array_reaches_the_host(
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_fourier_partial_fit_matches_fit(namespace, device, assert_same_fit):
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _maps(n=200)
     est = FourierCCA()
     with sklearn.config_context(array_api_dispatch=True):
@@ -500,7 +484,7 @@ def test_fourier_partial_fit_matches_fit(namespace, device, assert_same_fit):
 
 
 def test_fourier_namespace_mismatch_and_errors():
-    xp, device = _xp("array_api_strict", "device1")
+    xp, device = xp_for("array_api_strict", "device1")
     X, Y = _maps(n=60)
     with sklearn.config_context(array_api_dispatch=True):
         Xx, Yx = xp.asarray(X, device=device), xp.asarray(Y, device=device)
@@ -558,7 +542,7 @@ MEASURES = [
 @pytest.mark.parametrize("estimator", MEASURES, ids=repr)
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_cka_and_procrustes_match_numpy(estimator, namespace, device, rank_deficient):
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _data(rank_deficient=rank_deficient)
     X2, Y2 = _data(seed=1)
     ref = _clone(estimator).fit(X, Y)

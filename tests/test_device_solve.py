@@ -17,11 +17,10 @@ import sklearn
 
 try:
     from sklearn.utils._array_api import get_namespace_and_device, move_to
-    from sklearn.utils._testing import _array_api_for_tests
 except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
 
-from device_guard import host_linalg_forbidden
+from device_guard import NAMESPACES, host_linalg_forbidden, xp_for
 
 import sklearn_svcca._array_api as array_api
 from sklearn_svcca import CCA, PWCCA, SVCCA
@@ -30,22 +29,6 @@ pytestmark = pytest.mark.skipif(
     os.environ.get("SCIPY_ARRAY_API") != "1",
     reason="array API dispatch needs SCIPY_ARRAY_API=1 before scipy is imported",
 )
-
-# CUDA torch and CuPy run where present (benchmarks/run_device_checks.sh).
-NAMESPACES = [
-    ("array_api_strict", "device1"),
-    ("torch", "cpu"),
-    ("torch", "cuda"),
-    ("cupy", None),
-]
-
-
-def _xp(namespace, device, dtype="float64"):
-    pytest.importorskip(namespace)
-    try:
-        return _array_api_for_tests(namespace, device, dtype)
-    except Exception as exc:  # SkipTest for an absent device
-        pytest.skip(str(exc))
 
 
 def _data(seed=0, n=301, p=9, q=6, *, kind="plain", dtype=np.float64):
@@ -122,7 +105,7 @@ def test_fit_score_transform_solve_on_the_device(estimator, namespace, device, k
     ref = _clone(estimator).fit(X, Y)
     ref_score = ref.score(X2, Y2)
     ref_t = ref.transform(X2, Y2)
-    xp, device = _xp(namespace, device, np.dtype(dtype).name)
+    xp, device = xp_for(namespace, device, np.dtype(dtype).name)
     like = xp.asarray(X, device=device)
     with host_linalg_forbidden(), sklearn.config_context(array_api_dispatch=True):
         est = _clone(estimator).fit(like, xp.asarray(Y, device=device))
@@ -148,7 +131,7 @@ def test_partial_fit_solves_on_the_device(estimator, namespace, device):
     # The Gram route is the only one streaming has: compare with NumPy's.
     ref = _clone(estimator).set_params(solver="gram").fit(X, Y)
     ref_score = ref.score(X, Y)
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     like = xp.asarray(X, device=device)
     est = _clone(estimator)
     with host_linalg_forbidden(), sklearn.config_context(array_api_dispatch=True):
@@ -199,7 +182,7 @@ def test_moments_and_their_merge_stay_on_the_device(namespace, device):
     from sklearn_svcca._linalg import compute_moments, merge_moments
 
     X, Y = _data(kind="deficient")
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     Xd, Yd = xp.asarray(X, device=device), xp.asarray(Y, device=device)
     whole = compute_moments(Xd, Yd)
     merged = merge_moments(

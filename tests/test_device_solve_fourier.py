@@ -21,11 +21,10 @@ try:  # scikit-learn's array API test helpers (1.9)
         move_estimator_to,
         move_to,
     )
-    from sklearn.utils._testing import _array_api_for_tests
 except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
 
-from device_guard import host_linalg_forbidden
+from device_guard import NAMESPACES, host_linalg_forbidden, xp_for
 
 import sklearn_svcca._array_api as array_api
 import sklearn_svcca._fourier as fourier
@@ -36,21 +35,6 @@ pytestmark = pytest.mark.skipif(
     os.environ.get("SCIPY_ARRAY_API") != "1",
     reason="array API dispatch needs SCIPY_ARRAY_API=1 before scipy is imported",
 )
-
-NAMESPACES = [
-    ("array_api_strict", "device1"),
-    ("torch", "cpu"),
-    ("torch", "cuda"),
-    ("cupy", None),
-]
-
-
-def _xp(namespace, device):
-    pytest.importorskip(namespace)
-    try:
-        return _array_api_for_tests(namespace, device, "float64")
-    except Exception as exc:  # SkipTest for an absent device
-        pytest.skip(str(exc))
 
 
 @pytest.fixture
@@ -131,7 +115,7 @@ def _check_on_device(est, ref, like):
 def test_fit_score_transform_decompose_on_the_device(
     estimator, data, route, namespace, device, stacked_ranks, assert_same_fit
 ):
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _maps(**data)
     plain = {k: v for k, v in data.items() if k != "dependent"}
     X2, Y2 = _maps(seed=1, n=101, **plain)
@@ -164,7 +148,7 @@ def test_fit_score_transform_decompose_on_the_device(
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_partial_fit_solves_on_the_device(namespace, device, assert_same_fit):
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     X, Y = _maps(n=230, dependent=True)
     ref = FourierCCA(solver="gram").fit(X, Y)
     with host_linalg_forbidden(), sklearn.config_context(array_api_dispatch=True):
@@ -198,7 +182,7 @@ def test_dense_layers_solve_on_the_device(
     namespace, device, one_dimensional_y, stacked_ranks, assert_same_fit, monkeypatch
 ):
     # 2-D input is a 1x1 map: one real problem, the real-arithmetic path.
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     rng = np.random.RandomState(3)
     X = rng.normal(size=(200, 6)) + 1.0
     Y = X[:, :3] @ rng.normal(size=(3, 4)) + rng.normal(size=(200, 4))

@@ -15,8 +15,8 @@ import os
 import numpy as np
 import pytest
 import sklearn
-from device_guard import host_linalg_forbidden
-from test_device_solve import NAMESPACES, _data, _host, _kind, _xp
+from device_guard import NAMESPACES, host_linalg_forbidden, xp_for
+from test_device_solve import _data, _host, _kind
 
 import sklearn_svcca._array_api as array_api
 from sklearn_svcca import CKA, Procrustes, angular_distance
@@ -96,7 +96,7 @@ def test_procrustes_fit_score_transform_solve_on_the_device(
     X2, Y2 = _data(seed=1, kind=structure, dtype=dtype, **SHAPES[shape])
     ref = Procrustes(alpha=alpha).fit(X, Y)
     ref_score = ref.score(X2, Y2)
-    xp, device = _xp(namespace, device, np.dtype(dtype).name)
+    xp, device = xp_for(namespace, device, np.dtype(dtype).name)
     like = xp.asarray(X, device=device)
     X2d, Y2d = xp.asarray(X2, device=device), xp.asarray(Y2, device=device)
     with host_linalg_forbidden(), sklearn.config_context(array_api_dispatch=True):
@@ -129,7 +129,7 @@ def test_procrustes_partial_fit_solves_on_the_device(alpha, namespace, device):
     X, Y = _data(kind="deficient")
     ref = Procrustes(alpha=alpha).fit(X, Y)
     ref_score = ref.score(X, Y)
-    xp, device = _xp(namespace, device)
+    xp, device = xp_for(namespace, device)
     like = xp.asarray(X, device=device)
     est = Procrustes(alpha=alpha)
     with host_linalg_forbidden(), sklearn.config_context(array_api_dispatch=True):
@@ -152,7 +152,7 @@ def test_linear_cka_fit_score_partial_fit_stay_on_the_device(namespace, device, 
     X2, Y2 = _data(seed=1, dtype=dtype)
     ref = CKA().fit(X, Y)
     ref_score = ref.score(X2, Y2)
-    xp, device = _xp(namespace, device, np.dtype(dtype).name)
+    xp, device = xp_for(namespace, device, np.dtype(dtype).name)
     like = xp.asarray(X, device=device)
     Xd, Yd = like, xp.asarray(Y, device=device)
     streamed = CKA()
