@@ -7,7 +7,8 @@ decomposed in the input's namespace and computed its fitted arrays there.
 Used by ``test_device_solve.py`` (CCA, SVCCA, PWCCA),
 ``test_device_solve_fourier.py`` (FourierCCA) and
 ``test_device_solve_procrustes.py``. ``NAMESPACES`` and ``xp_for`` are the
-namespaces and devices those suites and ``test_array_api.py`` run on.
+namespaces and devices those suites and ``test_array_api.py`` run on;
+``kind_of`` and ``to_host`` read and fetch their arrays.
 """
 
 import contextlib
@@ -16,6 +17,13 @@ import sys
 import numpy as np
 import pytest
 import scipy.linalg
+import sklearn
+
+try:  # scikit-learn's array API helpers (1.9); the importing suite skips without
+    from sklearn.utils._array_api import get_namespace_and_device, move_to
+    from sklearn.utils._testing import _array_api_for_tests
+except ImportError:  # pragma: no cover - older scikit-learn
+    pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
 
 import sklearn_svcca._array_api as array_api
 
@@ -32,13 +40,23 @@ NAMESPACES = [
 
 def xp_for(namespace, device, dtype="float64"):
     """scikit-learn's test namespace for ``(namespace, device)``, or skip."""
-    from sklearn.utils._testing import _array_api_for_tests
-
     pytest.importorskip(namespace)
     try:
         return _array_api_for_tests(namespace, device, dtype)
     except Exception as exc:  # SkipTest for an absent device
         pytest.skip(str(exc))
+
+
+def kind_of(a):
+    """``(namespace name, device)`` of an array, as scikit-learn sees it."""
+    with sklearn.config_context(array_api_dispatch=True):
+        xp, _, device = get_namespace_and_device(a)
+    return xp.__name__, device
+
+
+def to_host(a):
+    """Any Array API array as a NumPy array."""
+    return np.asarray(move_to(a, xp=np, device="cpu"))
 
 
 # Every dense decomposition or solver NumPy and SciPy offer.

@@ -18,15 +18,13 @@ from sklearn.utils.estimator_checks import check_array_api_input
 
 try:  # scikit-learn's array API test helpers (1.9)
     from sklearn.utils._array_api import (
-        get_namespace_and_device,
         move_estimator_to,
-        move_to,
         yield_namespace_device_dtype_combinations,
     )
 except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
 
-from device_guard import NAMESPACES, xp_for
+from device_guard import NAMESPACES, kind_of, to_host, xp_for
 
 import sklearn_svcca._array_api as array_api
 import sklearn_svcca._fourier as fourier
@@ -58,16 +56,6 @@ ESTIMATORS = [
 
 def _clone(est):
     return type(est)(**est.get_params())
-
-
-def _kind(a):
-    with sklearn.config_context(array_api_dispatch=True):
-        xp, _, device = get_namespace_and_device(a)
-    return xp.__name__, device
-
-
-def _to_numpy(a):
-    return np.asarray(move_to(a, xp=np, device="cpu"))
 
 
 def _data(seed=0, n=257, p=7, q=5, rank_deficient=False):
@@ -111,7 +99,7 @@ def test_fit_transform_score_match_numpy(
     X, Y = _data(rank_deficient=rank_deficient)
     X2, Y2 = _data(seed=1)
     ref = _clone(estimator).fit(X, Y)
-    expected_kind = _kind(xp.asarray(X, device=device))
+    expected_kind = kind_of(xp.asarray(X, device=device))
     with sklearn.config_context(array_api_dispatch=True):
         est = _clone(estimator).fit(
             xp.asarray(X, device=device), xp.asarray(Y, device=device)
@@ -124,12 +112,12 @@ def test_fit_transform_score_match_numpy(
     assert est.solver_ == ref.solver_
     for name, value in vars(ref).items():
         if isinstance(value, np.ndarray):
-            assert _kind(getattr(est, name)) == expected_kind, name
+            assert kind_of(getattr(est, name)) == expected_kind, name
     assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-12)
 
     for got, want in [(Xt, ref.transform(X2)), (Yt, ref.transform(X2, Y2)[1])]:
-        assert _kind(got) == expected_kind
-        np.testing.assert_allclose(_to_numpy(got), want, rtol=0, atol=1e-11)
+        assert kind_of(got) == expected_kind
+        np.testing.assert_allclose(to_host(got), want, rtol=0, atol=1e-11)
     assert isinstance(score, float)
     assert abs(score - ref.score(X2, Y2)) < 1e-12
 
@@ -150,14 +138,14 @@ def test_float32_input(case, namespace, device):
     assert abs(est.similarity_ - ref.similarity_) < 1e-12
     if case.family == "cca":
         np.testing.assert_allclose(
-            _to_numpy(est.canonical_correlations_),
+            to_host(est.canonical_correlations_),
             ref.canonical_correlations_,
             atol=1e-12,
         )
     if Xt is not None:
         assert est.x_weights_.dtype == array_api.float_dtype(xp, device)
         assert Xt.dtype == xp.float32
-        np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
+        np.testing.assert_allclose(to_host(Xt), ref.transform(X), atol=1e-4)
 
 
 @pytest.fixture
@@ -249,7 +237,7 @@ def test_partial_fit_matches_fit(case, namespace, device, assert_same_fit):
             )
         _ = est.similarity_  # solved on first use, in the namespace
     if case.transform:
-        assert _kind(est.x_weights_) == _kind(xp.asarray(X, device=device))
+        assert kind_of(est.x_weights_) == kind_of(xp.asarray(X, device=device))
     assert_same_fit(move_estimator_to(est, np, "cpu"), case.make().fit(X, Y), 1e-10)
 
 
@@ -355,7 +343,7 @@ def test_fourier_fit_transform_score_match_numpy(
     X, Y = _maps(**data)
     X2, Y2 = _maps(seed=1, n=101, **{k: v for k, v in data.items() if k != "dependent"})
     ref = _clone(estimator).fit(X, Y)
-    expected_kind = _kind(xp.asarray(X, device=device))
+    expected_kind = kind_of(xp.asarray(X, device=device))
     with sklearn.config_context(array_api_dispatch=True):
         est = _clone(estimator).fit(
             xp.asarray(X, device=device), xp.asarray(Y, device=device)
@@ -373,14 +361,14 @@ def test_fourier_fit_transform_score_match_numpy(
         assert ref.solver_ == "mixed"
     for name, value in vars(ref).items():
         if isinstance(value, np.ndarray):
-            assert _kind(getattr(est, name)) == expected_kind, name
+            assert kind_of(getattr(est, name)) == expected_kind, name
     assert est.x_weights_.dtype == xp.complex128
     assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-12)
 
     for got, want in [(Xt, ref.transform(X2)), (Yt, ref.transform(X2, Y2)[1])]:
-        assert _kind(got) == expected_kind
+        assert kind_of(got) == expected_kind
         assert got.dtype == xp.float64
-        np.testing.assert_allclose(_to_numpy(got), want, rtol=0, atol=1e-11)
+        np.testing.assert_allclose(to_host(got), want, rtol=0, atol=1e-11)
     assert isinstance(score, float)
     assert abs(score - ref.score(X2, Y2)) < 1e-12
     assert abs(train_score - ref.similarity_) < 1e-12
@@ -399,7 +387,7 @@ def test_fourier_dense_layers_and_one_dimensional_y(namespace, device, assert_sa
             )
             Xt = est.transform(xp.asarray(X, device=device))
         assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-12)
-        np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-11)
+        np.testing.assert_allclose(to_host(Xt), ref.transform(X), atol=1e-11)
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
@@ -419,11 +407,11 @@ def test_fourier_float32_input(namespace, device):
     assert est.x_mean_.dtype == array_api.float_dtype(*xp_info)
     assert Xt.dtype == xp.float32
     np.testing.assert_allclose(
-        _to_numpy(est.frequency_correlations_),
+        to_host(est.frequency_correlations_),
         ref.frequency_correlations_,
         atol=1e-12,
     )
-    np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), atol=1e-4)
+    np.testing.assert_allclose(to_host(Xt), ref.transform(X), atol=1e-4)
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
@@ -445,7 +433,7 @@ def test_fourier_no_data_sized_array_reaches_the_host(
         return spectra(maps, *args)
 
     def spy_qr(Z, **kwargs):
-        qr_in_namespace.append(_kind(Z))
+        qr_in_namespace.append(kind_of(Z))
         return qr(Z, **kwargs)
 
     def forbidden(*args, **kwargs):
@@ -458,7 +446,7 @@ def test_fourier_no_data_sized_array_reaches_the_host(
     est = _use_every_method(FourierCCA(), X, Y, xp, device, exact_route="mixed")
     assert all(n not in shape for shape in moved), moved
     assert not host_spectra, host_spectra
-    assert qr_in_namespace == [_kind(xp.asarray(X, device=device))] * 2
+    assert qr_in_namespace == [kind_of(xp.asarray(X, device=device))] * 2
     # The per-frequency statistics stay on the device too: the largest
     # transfers are per-frequency vectors (ranks, score's correlations).
     assert moved, "nothing was transferred: the spy is not wired"
@@ -475,7 +463,7 @@ def test_fourier_partial_fit_matches_fit(namespace, device, assert_same_fit):
             est.partial_fit(
                 xp.asarray(X[a:b], device=device), xp.asarray(Y[a:b], device=device)
             )
-    assert _kind(est.x_weights_) == _kind(xp.asarray(X, device=device))
+    assert kind_of(est.x_weights_) == kind_of(xp.asarray(X, device=device))
     assert_same_fit(
         move_estimator_to(est, np, "cpu"),
         FourierCCA(solver="gram").fit(X, Y),
@@ -546,7 +534,7 @@ def test_cka_and_procrustes_match_numpy(estimator, namespace, device, rank_defic
     X, Y = _data(rank_deficient=rank_deficient)
     X2, Y2 = _data(seed=1)
     ref = _clone(estimator).fit(X, Y)
-    expected_kind = _kind(xp.asarray(X, device=device))
+    expected_kind = kind_of(xp.asarray(X, device=device))
     with sklearn.config_context(array_api_dispatch=True):
         if getattr(estimator, "kernel", None) == "rbf" and device == "device1":
             # The n × n kernels are formed on the host, which array-api-strict's
@@ -566,5 +554,5 @@ def test_cka_and_procrustes_match_numpy(estimator, namespace, device, rank_defic
     assert isinstance(score, float)
     assert abs(score - ref.score(X2, Y2)) < 1e-12
     if Xt is not None:
-        assert _kind(Xt) == expected_kind
-        np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X2), atol=1e-11)
+        assert kind_of(Xt) == expected_kind
+        np.testing.assert_allclose(to_host(Xt), ref.transform(X2), atol=1e-11)

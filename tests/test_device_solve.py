@@ -14,13 +14,7 @@ import os
 import numpy as np
 import pytest
 import sklearn
-
-try:
-    from sklearn.utils._array_api import get_namespace_and_device, move_to
-except ImportError:  # pragma: no cover - older scikit-learn
-    pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
-
-from device_guard import NAMESPACES, host_linalg_forbidden, xp_for
+from device_guard import NAMESPACES, host_linalg_forbidden, kind_of, to_host, xp_for
 
 import sklearn_svcca._array_api as array_api
 from sklearn_svcca import CCA, PWCCA, SVCCA
@@ -62,16 +56,6 @@ def _clone(est):
     return type(est)(**est.get_params())
 
 
-def _kind(a):
-    with sklearn.config_context(array_api_dispatch=True):
-        xp, _, device = get_namespace_and_device(a)
-    return xp.__name__, device
-
-
-def _host(a):
-    return np.asarray(move_to(a, xp=np, device="cpu"))
-
-
 def _assert_matches(est, ref, like, *, rtol=1e-10):
     """Ranks equal; floats and arrays within ``rtol`` of their scale;
     every floating fitted array in ``like``'s namespace and device."""
@@ -83,8 +67,8 @@ def _assert_matches(est, ref, like, *, rtol=1e-10):
             continue
         got = getattr(est, name)
         if isinstance(want, np.ndarray) and want.dtype.kind == "f":
-            assert _kind(got) == _kind(like), name
-            got = _host(got)
+            assert kind_of(got) == kind_of(like), name
+            got = to_host(got)
             assert got.shape == want.shape, name
             scale = max(float(np.max(np.abs(want), initial=0.0)), 1e-300)
             err = float(np.max(np.abs(got - want), initial=0.0)) / scale
@@ -118,8 +102,8 @@ def test_fit_score_transform_solve_on_the_device(estimator, namespace, device, k
     assert abs(score - ref_score) <= 1e-10
     atol = 1e-4 if dtype == np.float32 else 1e-9
     for got, want in zip((Xt, Yt), ref_t, strict=True):
-        assert _kind(got) == _kind(like)
-        np.testing.assert_allclose(_host(got), want, rtol=0, atol=atol)
+        assert kind_of(got) == kind_of(like)
+        np.testing.assert_allclose(to_host(got), want, rtol=0, atol=atol)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +124,7 @@ def test_partial_fit_solves_on_the_device(estimator, namespace, device):
                 xp.asarray(X[a:b], device=device), xp.asarray(Y[a:b], device=device)
             )
         # The running moments stay on the device too.
-        assert _kind(est._moments.cxx) == _kind(like)
+        assert kind_of(est._moments.cxx) == kind_of(like)
         score = est.score(like, xp.asarray(Y, device=device))
         _assert_matches(est, ref, like)
     assert abs(score - ref_score) <= 1e-10
@@ -171,7 +155,7 @@ def test_without_float64_the_solve_runs_on_the_host(estimator, monkeypatch):
     assert est.x_weights_.dtype == torch.float32
     assert est._moments.cxx.dtype == np.float64  # host, float64
     np.testing.assert_allclose(
-        _host(est.canonical_correlations_), ref.canonical_correlations_, atol=1e-5
+        to_host(est.canonical_correlations_), ref.canonical_correlations_, atol=1e-5
     )
 
 
@@ -193,7 +177,7 @@ def test_moments_and_their_merge_stay_on_the_device(namespace, device):
     assert whole.n_samples == merged.n_samples == X.shape[0]
     for got_w, got_m, want in zip(whole[1:], merged[1:], expected[1:], strict=True):
         for got in (got_w, got_m):
-            assert _kind(got) == _kind(Xd)
+            assert kind_of(got) == kind_of(Xd)
             np.testing.assert_allclose(
-                _host(got), want, rtol=0, atol=1e-12 * np.max(np.abs(want))
+                to_host(got), want, rtol=0, atol=1e-12 * np.max(np.abs(want))
             )

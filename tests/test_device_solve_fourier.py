@@ -17,14 +17,12 @@ import sklearn
 
 try:  # scikit-learn's array API test helpers (1.9)
     from sklearn.utils._array_api import (
-        get_namespace_and_device,
         move_estimator_to,
-        move_to,
     )
 except ImportError:  # pragma: no cover - older scikit-learn
     pytest.skip("scikit-learn's array API helpers are missing", allow_module_level=True)
 
-from device_guard import NAMESPACES, host_linalg_forbidden, xp_for
+from device_guard import NAMESPACES, host_linalg_forbidden, kind_of, to_host, xp_for
 
 import sklearn_svcca._array_api as array_api
 import sklearn_svcca._fourier as fourier
@@ -51,16 +49,6 @@ def stacked_ranks(monkeypatch):
 
         monkeypatch.setattr(linalg, name, spy)
     return ranks
-
-
-def _kind(a):
-    with sklearn.config_context(array_api_dispatch=True):
-        xp, _, device = get_namespace_and_device(a)
-    return xp.__name__, device
-
-
-def _to_numpy(a):
-    return np.asarray(move_to(a, xp=np, device="cpu"))
 
 
 def _maps(seed=0, n=263, x_shape=(5, 4, 3), y_shape=(4, 6, 2), dependent=False):
@@ -105,7 +93,7 @@ def _check_on_device(est, ref, like):
     checked = 0
     for name, value in vars(ref).items():
         if isinstance(value, np.ndarray) and not name.startswith("_"):
-            assert _kind(getattr(est, name)) == _kind(like), name
+            assert kind_of(getattr(est, name)) == kind_of(like), name
             checked += 1
     assert checked >= 6
 
@@ -140,8 +128,8 @@ def test_fit_score_transform_decompose_on_the_device(
     assert est.x_weights_.dtype == xp.complex128
     assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-10)
     for got, want in [(Xt, ref.transform(X2)), (Yt, ref.transform(X2, Y2)[1])]:
-        assert _kind(got) == _kind(Xd)
-        np.testing.assert_allclose(_to_numpy(got), want, rtol=0, atol=1e-10)
+        assert kind_of(got) == kind_of(Xd)
+        np.testing.assert_allclose(to_host(got), want, rtol=0, atol=1e-10)
     assert abs(score - ref.score(X2, Y2)) < 1e-10
     assert abs(train_score - ref.similarity_) < 1e-10
 
@@ -159,7 +147,7 @@ def test_partial_fit_solves_on_the_device(namespace, device, assert_same_fit):
             )
         # The first attribute read solves the merged (device) moments.
         rho = est.canonical_correlations_
-        assert _kind(est._moments.cxx) == _kind(rho)
+        assert kind_of(est._moments.cxx) == kind_of(rho)
         # fit, then one more batch: the fit's moments are merged on the device.
         more = FourierCCA().fit(
             xp.asarray(X[:150], device=device), xp.asarray(Y[:150], device=device)
@@ -169,7 +157,7 @@ def test_partial_fit_solves_on_the_device(namespace, device, assert_same_fit):
         )
         more_rho = more.canonical_correlations_
     like = xp.asarray(X, device=device)
-    assert _kind(rho) == _kind(like) and _kind(more_rho) == _kind(like)
+    assert kind_of(rho) == kind_of(like) and kind_of(more_rho) == kind_of(like)
     _check_on_device(est, ref, like)
     assert est._pairs_solved == ref._pairs_solved
     assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-10)
@@ -211,7 +199,7 @@ def test_dense_layers_solve_on_the_device(
     for got, want in zip(stacked_ranks, ref_ranks, strict=True):
         np.testing.assert_array_equal(got[1], want)
     assert_same_fit(move_estimator_to(est, np, "cpu"), ref, rtol=1e-10)
-    np.testing.assert_allclose(_to_numpy(Xt), ref.transform(X), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(to_host(Xt), ref.transform(X), rtol=0, atol=1e-10)
 
 
 def test_a_device_without_float64_solves_on_the_host(monkeypatch, assert_same_fit):

@@ -15,8 +15,8 @@ import os
 import numpy as np
 import pytest
 import sklearn
-from device_guard import NAMESPACES, host_linalg_forbidden, xp_for
-from test_device_solve import _data, _host, _kind
+from device_guard import NAMESPACES, host_linalg_forbidden, kind_of, to_host, xp_for
+from test_device_solve import _data
 
 import sklearn_svcca._array_api as array_api
 from sklearn_svcca import CKA, Procrustes, angular_distance
@@ -63,8 +63,8 @@ def _assert_matches(est, ref, like, free, *, rtol=1e-10):
     for name in names:
         want, got = getattr(ref, name), getattr(est, name)
         if isinstance(want, np.ndarray) and want.dtype.kind == "f":
-            assert _kind(got) == _kind(like), name
-            got = _host(got)
+            assert kind_of(got) == kind_of(like), name
+            got = to_host(got)
             assert got.shape == want.shape, name
             if name.endswith("weights_"):
                 got, want = _determined(got, free), _determined(want, free)
@@ -104,7 +104,7 @@ def test_procrustes_fit_score_transform_solve_on_the_device(
         score = est.score(X2d, Y2d)
         Xt, Yt = est.transform(X2d, Y2d)
         distance = angular_distance(like, xp.asarray(Y, device=device), alpha=alpha)
-    assert _kind(est._moments.cxx) == _kind(like)
+    assert kind_of(est._moments.cxx) == kind_of(like)
     _assert_matches(est, ref, like, _free_columns(ref, X, Y))
     # Neither depends on the free directions' basis: at sigma = 0 one side
     # of each pair maps every sample (of this structure) to zero.
@@ -118,9 +118,9 @@ def test_procrustes_fit_score_transform_solve_on_the_device(
         (Xt, X2, ref.x_mean_, est.x_weights_),
         (Yt, Y2, ref.y_mean_, est.y_weights_),
     ):
-        assert _kind(got) == _kind(like)
-        want = (A.astype(np.float64) - mean) @ _host(W)
-        np.testing.assert_allclose(_host(got), want, rtol=0, atol=atol)
+        assert kind_of(got) == kind_of(like)
+        want = (A.astype(np.float64) - mean) @ to_host(W)
+        np.testing.assert_allclose(to_host(got), want, rtol=0, atol=atol)
 
 
 @pytest.mark.parametrize("alpha", ALPHAS)
@@ -137,7 +137,7 @@ def test_procrustes_partial_fit_solves_on_the_device(alpha, namespace, device):
             est.partial_fit(
                 xp.asarray(X[a:b], device=device), xp.asarray(Y[a:b], device=device)
             )
-        assert _kind(est._moments.cxx) == _kind(like)
+        assert kind_of(est._moments.cxx) == kind_of(like)
         score = est.score(like, xp.asarray(Y, device=device))
         _assert_matches(est, ref, like, _free_columns(ref, X, Y))
     assert abs(score - ref_score) <= 1e-10
@@ -174,7 +174,7 @@ def test_linear_cka_fit_score_partial_fit_stay_on_the_device(namespace, device, 
         streamed_similarity = streamed.similarity_
     assert all(len(shape) <= 1 for shape in moved), moved
     for fitted in (est, streamed):
-        assert _kind(fitted._moments.cxx) == _kind(like)
+        assert kind_of(fitted._moments.cxx) == kind_of(like)
     assert isinstance(est.similarity_, float) and isinstance(score, float)
     assert abs(est.similarity_ - ref.similarity_) <= 1e-10
     assert abs(streamed_similarity - ref.similarity_) <= 1e-10
