@@ -4,7 +4,7 @@ Everything scikit-learn-specific lives here: parameter validation, the
 fit / partial_fit / transform / score contract and the fitted attributes;
 the views of every call are checked by :func:`_validation.check_views`.
 The numerics are in :mod:`sklearn_svcca._linalg`; each estimator only says
-how to decompose the two views (:meth:`_BaseCCA._decompose_views`) and how
+how to decompose the two views (:meth:`_BaseCCA._route_bases`) and how
 to summarise the canonical correlations (``_aggregate``). Classes:
 :class:`_BaseMeasure` (every measure: the moments protocol and the lazy
 ``partial_fit`` solution), :class:`_DenseMoments` (the dense moments hooks),
@@ -726,9 +726,19 @@ class _CanonicalBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMea
     (``_aggregate``). :meth:`_score_moments` does the same from the
     held-out data's moments (``_moment_sums``).
 
+    The solve: :meth:`_solve_problems`, the same for every canonical
+    estimator, from the estimator's ``_route_bases``.
+
     Subclass hooks (``_check_prediction_views`` has a default here, for 2-D
     views; the others are implemented by :class:`_BaseCCA` for dense views
     and by :class:`~sklearn_svcca.FourierCCA` for maps):
+
+    - ``_route_bases(moments, X, Y, *, shared) -> (gram, needs_exact,
+      qr_bases)``: how the views become problems and their bases on each
+      route, for :func:`_linalg.solve_on_routes` (the dense estimators: one
+      problem of the non-constant columns; FourierCCA: a stack of solved
+      frequencies, whose exact route takes the DFT of the maps). ``shared``
+      is the pair of shared views of ``_fit_from_views`` (dense only).
 
     - ``_check_prediction_views(X, y, *, method) -> (X, Y)``: the views
       of ``transform`` / ``score`` checked against the fit (Dask arrays
@@ -749,6 +759,51 @@ class _CanonicalBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseMea
 
     plus :class:`_BaseMeasure`'s moments protocol.
     """
+
+    def _solve_problems(self, moments, X, Y, *, shared=None):
+        """The one solve of every canonical estimator, dense or Fourier.
+
+        The estimator says how its views become problems and what their
+        bases are on each route (``_route_bases``: the kept columns, or
+        the DFT's frequencies); :meth:`_exact_problems` decides each
+        problem's route; :func:`_linalg.solve_on_routes` solves them; a view
+        with nothing resolvable is refused. What is left to the estimator
+        is how the pairs are aggregated into its fitted attributes.
+
+        Returns
+        -------
+        pairs : _linalg.CanonicalPairs
+        bx, by : _linalg.ViewBasis
+            The bases each problem was solved from.
+        exact : bool or ndarray of bool
+            Which problems took the exact route (a scalar applies to all).
+        """
+        gram, needs_exact, qr_bases = self._route_bases(moments, X, Y, shared=shared)
+        exact = self._exact_problems(X, needs_exact)
+        pairs, (bx, by) = _linalg.solve_on_routes(gram, exact, qr_bases, moments.cxy)
+        self._check_resolvable(
+            moments.n_samples,
+            int(np.sum(bx.numerical_rank)),
+            int(np.sum(by.numerical_rank)),
+        )
+        return pairs, bx, by, exact
+
+    def _exact_problems(self, X, needs_exact):
+        """Which problems the exact (QR) route decides; the one route rule.
+
+        All of them with ``solver="qr"``; with ``"auto"`` and the data in
+        memory (``X`` not None), those that ``needs_exact()`` flags from
+        their Gram bases; none otherwise (``"gram"``, or moments alone).
+        A bool for one problem, or ``needs_exact()``'s host mask for a
+        stack (scalars broadcast).
+        """
+        if self.solver == "qr":
+            if X is None:  # pragma: no cover - partial_fit rejects it earlier
+                raise ValueError("solver='qr' needs the data in memory.")
+            return True
+        if self.solver == "auto" and X is not None:
+            return needs_exact()
+        return False
 
     def _check_resolvable(self, n, rank_x, rank_y):
         """Refuse a view whose variation is all below its own rounding.
@@ -886,9 +941,11 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
     :func:`~sklearn_svcca.similarity_matrix` and baselines). The default is
     plain CCA. Subclass hooks:
 
-    - ``_decompose_views(moments, cols_x, cols_y, X, Y, *, shared)`` returns
-      ``(basis_x, basis_y, route, extra)``: SVCCA overrides it to truncate
-      the bases (``extra``: its fitted attributes).
+    - ``_route_bases``: see :class:`_CanonicalBase`; here one problem of
+      the non-constant columns, which SVCCA overrides to truncate the
+      bases.
+    - ``_basis_attributes(bx, by)``: fitted attributes read off the bases
+      solved from (SVCCA's ``svd_dims`` and explained variances).
     - ``_set_similarity(moments, inner)`` sets ``similarity_`` (PWCCA: its
       projection weights, from the fit's inner products).
     - ``_aggregate(r, sums)`` and ``_score_cross``: see
@@ -1004,15 +1061,13 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
         """
         n = moments.n_samples
         diagnostics = []
-        cols_x, cols_y = self._varying_columns(moments)
-
-        bx, by, solver, extra = self._decompose_views(
-            moments, cols_x, cols_y, X, Y, shared=shared
-        )
-        self._check_resolvable(n, bx.numerical_rank, by.numerical_rank)
-        rho, A, B, inner_x, inner_y = _linalg.canonical_directions(
-            bx, by, moments.cxy, moments.cxx, moments.cyy
-        )
+        pairs, bx, by, exact = self._solve_problems(moments, X, Y, shared=shared)
+        rho, A, B, _, P, T = pairs
+        cols_x, cols_y = bx.columns, by.columns
+        solver = "qr" if exact else "gram"
+        extra = self._basis_attributes(bx, by)
+        inner_x = _linalg.variate_inner(bx, P, moments.cxx)
+        inner_y = _linalg.variate_inner(by, T, moments.cyy)
         # Dropped (constant) neurons get zero directions and zero inner
         # products with the variates.
         A_full, B_full, inner_x, inner_y = (
@@ -1115,21 +1170,25 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
             )
         ]
 
-    def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
-        """Rank-revealing bases of both views for plain CCA.
+    def _route_bases(self, moments, X, Y, *, shared=None):
+        """The bases of both views on each route, for plain CCA.
 
-        Returns ``(basis_x, basis_y, route, extra)`` where ``route`` is the
-        solver actually used and ``extra`` holds estimator-specific fitted
-        attributes (none here). SVCCA overrides this to truncate the bases.
+        One problem: the views' non-constant columns. Returns
+        ``(gram, needs_exact, qr_bases)`` for
+        :func:`_linalg.solve_on_routes`: the Gram bases (None with
+        ``solver="qr"``), a callable saying whether they are too
+        ill-conditioned (for ``solver="auto"``) and a callable giving the
+        QR bases. SVCCA overrides this to truncate the bases.
         """
         if self.solver == "qr" and self.reg > 0:
             raise ValueError(
                 f"solver='qr' computes exact CCA and does not support "
                 f"reg={self.reg}; use solver='auto' or 'gram' with shrinkage."
             )
-        columns, data = (cols_x, cols_y), (X, Y)
+        columns, data = self._varying_columns(moments), (X, Y)
+        gram = None
         if self.solver != "qr":
-            bx, by = self._view_bases(
+            gram = self._view_bases(
                 moments,
                 columns,
                 data,
@@ -1138,27 +1197,23 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
                 reg=self.reg,
                 shared=shared,
             )
-        route = self._choose_route(
-            X,
-            lambda: (
-                self.reg == 0 and (bx.needs_exact_route() or by.needs_exact_route())
-            ),
-        )
-        if route == "qr":
-            bx, by = self._view_bases(
+
+        def needs_exact():
+            return self.reg == 0 and (
+                gram[0].needs_exact_route() or gram[1].needs_exact_route()
+            )
+
+        def qr_bases(rows):
+            return self._view_bases(
                 moments, columns, data, route="qr", scale=True, shared=shared
             )
-        return bx, by, route, {}
 
-    def _choose_route(self, X, needs_exact):
-        """The route actually taken: "gram" or "qr"."""
-        if self.solver == "qr":
-            if X is None:  # pragma: no cover - partial_fit rejects it earlier
-                raise ValueError("solver='qr' needs the data in memory.")
-            return "qr"
-        if self.solver == "auto" and X is not None and needs_exact():
-            return "qr"
-        return "gram"
+        return gram, needs_exact, qr_bases
+
+    def _basis_attributes(self, bx, by):
+        """Estimator-specific fitted attributes read off the bases solved
+        from (none here; SVCCA's ``svd_dims`` and explained variances)."""
+        return {}
 
     def _unit_variance(self, rho, A, B, moments):
         """Scale directions to unit-variance variates; fix up shrinkage.
@@ -1205,8 +1260,8 @@ class _BaseCCA(_DenseMoments, _CanonicalBase):
                         "which decide them from the data.",
                     )
                 )
-            first, last = (float(b.s[0]), float(b.s[-1])) if b.rank else (0, 0)
-            if b.rank and last**2 < _linalg.GRAM_RCOND * first**2:
+            if b.ill_conditioned_kept():
+                first, last = (float(b.s[0]), float(b.s[b.rank - 1]))
                 diagnostics.append(
                     (
                         ConditioningWarning,

@@ -709,18 +709,6 @@ def _host64(a):
     return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
 
 
-def _replace_rows(a, rows, values):
-    """``a`` with its rows ``rows`` (host ints) replaced by ``values``.
-
-    A gather, in ``a``'s namespace: Array API arrays need not support
-    assignment through an integer index.
-    """
-    xp, _ = _array_api.namespace(a)
-    index = np.arange(a.shape[0])
-    index[rows] = a.shape[0] + np.arange(rows.shape[0])
-    return _array_api.take(xp.concat([a, values], axis=0), index, axis=0)
-
-
 def _any(mask):
     """Whether any entry of a (device) boolean array is set, on the host."""
     xp, _ = _array_api.namespace(mask)
@@ -1176,11 +1164,11 @@ class FourierCCA(_CanonicalBase):
             # A device without float64 (Apple MPS): decompose on the host in
             # float64, then put the fitted arrays on the device. The exact
             # route's spectra are formed on the device and copied over.
-            diagnostics = self._solve(moments_to_host(moments), X, Y, warn, like)
+            diagnostics = self._solve(moments_to_host(moments), X, Y, warn)
             for name in self._DEVICE_ARRAYS:
                 setattr(self, name, _array_api.from_numpy(getattr(self, name), like))
             return diagnostics
-        return self._solve(moments, X, Y, warn, like)
+        return self._solve(moments, X, Y, warn)
 
     # Public fitted arrays, computed where the moments are.
     _DEVICE_ARRAYS = (
@@ -1192,16 +1180,15 @@ class FourierCCA(_CanonicalBase):
         "y_mean_",
     )
 
-    def _solve(self, moments, X, Y, warn, like):
-        """The solve of :meth:`_fit_moments`, in the moments' namespace.
+    def _route_bases(self, moments, X, Y, *, shared=None):
+        """The views as problems, one per solved frequency (see the base).
 
-        ``like`` (an array of the input's namespace and device) is where the
-        exact route's spectra are computed from ``X`` and ``Y``.
+        The Gram route's bases come from the per-frequency moments; the
+        exact route's from the DFT of the maps at the exact problems'
+        frequencies (``solved_spectra``).
         """
         grid = self._grid
         n = moments.n_samples
-        xp, device = _array_api.namespace(moments.cxx)
-        diagnostics = []
         keep_x, keep_y = self._varying(moments)
         for name, keep, shape in (
             ("X", keep_x, self._x_map_shape),
@@ -1215,54 +1202,61 @@ class FourierCCA(_CanonicalBase):
                     values=f"values (maps of shape {shape})",
                     unit="layer",
                 )
-
         # By Parseval, the rounding of a channel's stored values (eps
         # relative to each value) reaches every frequency with the same
         # norm, eps times the root of the channel's spatial sum of squares:
         # that is the magnitude each column is scaled by and its noise
         # floor is relative to, as in the core (on 1x1 maps it is the
         # uncentered sum of squares).
-        energy_x, energy_y = moments.x_sumsq, moments.y_sumsq
-        eps_x, eps_y = self._input_eps
-        bx = _linalg.stacked_gram_bases(
-            moments.cxx, keep_x, n, energy=energy_x, eps=eps_x
+        views = (
+            (X, moments.cxx, keep_x, moments.x_sumsq, self._input_eps[0], True),
+            (Y, moments.cyy, keep_y, moments.y_sumsq, self._input_eps[1], False),
         )
-        by = _linalg.stacked_gram_bases(
-            moments.cyy, keep_y, n, energy=energy_y, eps=eps_y
-        )
-        if self.solver == "qr":
-            exact = np.ones(grid.n_solved, dtype=bool)
-        elif self.solver == "auto" and X is not None:
-            exact = bx.needs_exact_route() | by.needs_exact_route()
-        else:
-            exact = np.zeros(grid.n_solved, dtype=bool)
-        rho, A, B, n_pairs = _linalg.stacked_canonical_directions(bx, by, moments.cxy)
-        rank_x, rank_y = bx.rank.copy(), by.rank.copy()
-        if exact.any():
-            rows = np.flatnonzero(exact)
+        gram = None
+        if self.solver != "qr":
+            gram = tuple(
+                _linalg.gram_basis(c, n_samples=n, keep=keep, energy=energy, eps=eps)
+                for _, c, keep, energy, eps, _ in views
+            )
+
+        def needs_exact():
+            return gram[0].needs_exact_route() | gram[1].needs_exact_route()
+
+        def qr_bases(rows):
+            subset = np.ones(grid.n_solved, dtype=bool)
+            if rows is not None:
+                subset[:] = False
+                subset[rows] = True
             bases = []
-            for view, keep, energy, eps, mean, x_view in (
-                (X, keep_x, energy_x, eps_x, self._moments.x_mean, True),
-                (Y, keep_y, energy_y, eps_y, self._moments.y_mean, False),
+            for (view, _, keep, energy, eps, x_view), mean in zip(
+                views, (self._moments.x_mean, self._moments.y_mean), strict=True
             ):
-                Z = solved_spectra(view, mean, grid, exact, x_view=x_view)
+                Z = solved_spectra(view, mean, grid, subset, x_view=x_view)
                 if not _array_api.is_foreign(moments.cxx) and _array_api.is_foreign(Z):
                     Z = _host64(Z)  # a device without float64 (see _fit_moments)
-                bases.append(
-                    _linalg.stacked_qr_bases(
-                        Z, _array_api.take(keep, rows, axis=0), energy=energy, eps=eps
-                    )
-                )
-            qx, qy = bases
-            rho_q, A_q, B_q, n_pairs[exact] = _linalg.stacked_canonical_directions(
-                qx, qy
-            )
-            rho = _replace_rows(rho, rows, rho_q)
-            A = _replace_rows(A, rows, A_q)
-            B = _replace_rows(B, rows, B_q)
-            rank_x[exact], rank_y[exact] = qx.rank, qy.rank
+                if rows is not None:
+                    keep = _array_api.take(keep, rows, axis=0)
+                bases.append(_linalg.qr_basis(Z, keep=keep, energy=energy, eps=eps))
+            return tuple(bases)
+
+        return gram, needs_exact, qr_bases
+
+    def _solve(self, moments, X, Y, warn):
+        """The solve of :meth:`_fit_moments`, in the moments' namespace:
+        :meth:`_solve_problems`, then the pairs of every frequency
+        aggregated into the fitted attributes.
+
+        The exact route's spectra are computed from ``X`` and ``Y`` where
+        they are, with ``self._moments``' mean maps (on their device).
+        """
+        grid = self._grid
+        n = moments.n_samples
+        xp, device = _array_api.namespace(moments.cxx)
+        diagnostics = []
+        (rho, A, B, n_pairs, *_), bx, by, exact = self._solve_problems(moments, X, Y)
+        exact = np.broadcast_to(exact, (grid.n_solved,))
+        rank_x, rank_y = bx.rank, by.rank
         solver = "qr" if exact.all() else ("mixed" if exact.any() else "gram")
-        self._check_resolvable(n, int(rank_x.sum()), int(rank_y.sum()))
 
         root = math.sqrt(n - 1)
         A, B = _linalg.align_phases(A * root, B * root)

@@ -739,100 +739,239 @@ def nonconstant_columns(c, mean, n_samples):
 
 @dataclass
 class ViewBasis:
-    """A rank-revealing decomposition of one centered (and scaled) view.
+    """A rank-revealing decomposition of one view, in one problem or a stack.
 
     With ``Xk`` the kept (non-constant) columns of the centered view and
-    ``D = diag(scale)``, the decomposition is ``Xk D⁻¹ = B S Vᵀ`` with ``B``
-    orthonormal, truncated to the numerical rank ``r``. The matrices and
-    the vectors they are made of (``scale``, ``V``, ``s``, ``Q``, ``U``,
-    ``s_white``) are in the namespace of the view's moments, on their
-    device; ``columns`` and ``spectrum``, which drive decisions, are NumPy.
+    ``D = diag(scale)``, the decomposition is ``Xk D⁻¹ = B S Vᴴ`` with ``B``
+    orthonormal, cut to the numerical rank ``r``. The one type of both
+    engines: a dense fit is **one problem**, whose factors are 2-D,
+    restricted to the kept ``columns`` (cheaper with many dead neurons) and
+    cut to ``r`` directions; FourierCCA's frequencies are **a stack**, whose
+    factors have a leading problem axis and every column, the dropped ones
+    masked by ``keep``, and ``m`` directions per problem, those beyond the
+    problem's rank having a singular value of 0 (so that the stack stays
+    rectangular). One problem stays 2-D so that NumPy keeps SciPy's drivers
+    (``syevd``, ``gesdd``) and their numbers.
+
+    The matrices and the vectors they are made of (``scale``, ``V``, ``s``,
+    ``Q``, ``U``, ``s_white``) are in the namespace of the view's moments,
+    on their device; ``columns``, ``rank``, ``numerical_rank`` and
+    ``unresolved``, which drive decisions, are NumPy (host).
 
     Attributes
     ----------
-    columns : ndarray of int, shape (m,)
-        Kept columns of the original view.
-    scale : ndarray of shape (m,)
-        Column scaling ``D`` (ones when the view is not scaled).
-    V : ndarray of shape (m, r)
-    s : ndarray of shape (r,)
-        Singular values of the scaled view, descending.
-    spectrum : ndarray of shape (m,)
+    columns : ndarray of int, shape (m,), or None
+        One problem: kept columns of the original view. None for a stack.
+    keep : array of bool, shape (n_problems, m), or None
+        A stack: the columns that vary in each problem. None for one problem.
+    scale : array of shape (..., m)
+        Column scaling ``D`` (ones when the view is not scaled, 1 for
+        dropped columns).
+    V : array of shape (..., m, r)
+        Right singular vectors (``r = m`` for a stack).
+    s : array of shape (..., r)
+        Singular values of the scaled view, descending; 0 beyond a stacked
+        problem's rank.
+    spectrum : array of shape (..., m)
         All squared singular values before the rank cut (descending, clipped
-        at zero), for explained-variance ratios and conditioning checks.
-    Q, U : ndarray or None
-        On the QR route, ``B = Q U`` explicitly (``Q`` is ``n × m``); on the
-        Gram route both are None and ``B`` is never formed.
-    s_white : ndarray of shape (r,) or None
+        at zero), for explained-variance ratios and conditioning checks. On
+        the host for one problem (they decide ``svd_dims``); in the
+        namespace of the factors for a stack (only the decisions drawn from
+        them come to the host).
+    rank : int or ndarray of int, shape (n_problems,)
+        Directions kept (per problem).
+    Q, U : array or None
+        On the QR route, ``B = Q U`` explicitly (``Q`` is ``n × m`` per
+        problem, ``U``'s columns beyond the rank are 0); on the Gram route
+        both are None and ``B`` is never formed.
+    s_white : array of shape (..., r) or None
         Whitening scale when it differs from ``s`` (shrinkage applied after
         the decomposition, as SVCCA's ``reg`` does); None means ``s``.
-    numerical_rank : int
-        Rank before any truncation (``r`` at construction).
+    numerical_rank : int or ndarray of int
+        Rank before any truncation (``rank`` at construction).
     factors_data : bool
-        Whether ``B S Vᵀ D`` is the view itself (to the rank cut), so that
+        Whether ``B S Vᴴ D`` is the view itself (to the rank cut), so that
         inner products with the view's columns can be read off the factors;
         False for a shrunk Gram basis, whose ``s`` are not the view's
         singular values.
-    unresolved : int
+    unresolved : int or ndarray of int
         Directions the Gram route cut although they may be real: their
         eigenvalues are below what it resolves but above both the level an
         exact linear dependency rounds to and the data's noise floor. Only
         the data (the QR route) can decide them.
     """
 
-    columns: np.ndarray
-    scale: np.ndarray
-    V: np.ndarray
-    s: np.ndarray
-    spectrum: np.ndarray
-    Q: np.ndarray | None = None
-    U: np.ndarray | None = None
-    s_white: np.ndarray | None = None
-    numerical_rank: int = -1
+    scale: object
+    V: object
+    s: object
+    spectrum: object
+    columns: np.ndarray | None = None
+    keep: object = None
+    rank: int | np.ndarray | None = None
+    Q: object = None
+    U: object = None
+    s_white: object = None
+    numerical_rank: int | np.ndarray | None = None
     factors_data: bool = True
-    unresolved: int = 0
+    unresolved: int | np.ndarray = 0
 
     def __post_init__(self):
-        if self.numerical_rank < 0:
-            self.numerical_rank = self.s.shape[0]
+        if self.rank is None:
+            self.rank = self.s.shape[-1]
+        if self.numerical_rank is None:
+            self.numerical_rank = self.rank
 
     @property
-    def rank(self):
-        return self.s.shape[0]
+    def stacked(self):
+        return self.keep is not None
 
     def whitener(self):
-        """``W = D⁻¹ V S_w⁻¹``; with no shrinkage ``(Xk W)ᵀ (Xk W) = I``."""
+        """``W = D⁻¹ V S_w⁻¹``; with no shrinkage ``(Xk W)ᴴ (Xk W) = I``.
+
+        Columns beyond a problem's rank (``s = 0``) and rows of dropped
+        columns are exactly zero.
+        """
+        xp, _ = namespace_of(self.V)
         s = self.s if self.s_white is None else self.s_white
-        return (self.V / s) / self.scale[:, None]
+        positive = s > 0
+        W = self.V / xp.where(positive, s, xp.ones_like(s))[..., None, :]
+        W = xp.where(positive[..., None, :], W, xp.zeros_like(W))
+        W = W / self.scale[..., :, None]
+        if self.keep is not None:
+            W = xp.where(self.keep[..., :, None], W, xp.zeros_like(W))
+        return W
+
+    def _result(self, per_problem):
+        return per_problem if self.stacked else bool(per_problem)
 
     def needs_exact_route(self, k=None):
         """Whether the first ``k`` directions are too ill-conditioned for Gram.
 
-        Looks at every eigenvalue up to ``k`` (all of them by default),
-        including those that fell below the rank cut: an eigenvalue that is
-        zero to working precision cannot be told apart from a small, real
-        one, which only the data itself can settle.
+        Looks at every eigenvalue of the kept columns up to ``k`` (all of
+        them by default), including those that fell below the rank cut: an
+        eigenvalue that is zero to working precision cannot be told apart
+        from a small, real one, which only the data itself can settle. A
+        bool for one problem, a host boolean array for a stack.
         """
-        spec = self.spectrum if k is None else self.spectrum[:k]
-        return bool(spec.size) and spec[-1] < GRAM_RCOND * spec[0]
+        m = _host(_count(self.keep)) if self.stacked else self.spectrum.shape[-1]
+        count = m if k is None else np.minimum(m, k)
+        return self._result(_spans_beyond_rcond(self.spectrum, count))
+
+    def ill_conditioned_kept(self):
+        """Whether the *kept* directions (their ``s``, shrunk or truncated as
+        the basis is) span more than ``1 / GRAM_RCOND`` in squared singular
+        value. A bool for one problem, a host boolean array for a stack.
+        """
+        return self._result(_spans_beyond_rcond(self.s**2, self.rank))
+
+    def with_problems(self, rows, other):
+        """This stack with its problems ``rows`` (host ints) taken from ``other``.
+
+        ``other`` is a stack of those problems alone (from the other
+        route); the explicit ``Q``, ``U`` of a QR basis are not kept.
+        """
+
+        def host(a, b):
+            out = np.array(a, copy=True)
+            out[rows] = b
+            return out
+
+        return replace(
+            self,
+            scale=replace_rows(self.scale, rows, other.scale),
+            V=replace_rows(self.V, rows, other.V),
+            s=replace_rows(self.s, rows, other.s),
+            spectrum=replace_rows(self.spectrum, rows, other.spectrum),
+            rank=host(self.rank, other.rank),
+            numerical_rank=host(self.numerical_rank, other.numerical_rank),
+            unresolved=host(self.unresolved, other.unresolved),
+            Q=None,
+            U=None,
+        )
 
     def truncate(self, k):
         """Keep the top ``k`` directions."""
+        rank = np.minimum(self.rank, k) if self.stacked else min(self.rank, k)
         return replace(
             self,
-            V=self.V[:, :k],
-            s=self.s[:k],
-            U=None if self.U is None else self.U[:, :k],
-            s_white=None if self.s_white is None else self.s_white[:k],
+            V=self.V[..., :k],
+            s=self.s[..., :k],
+            U=None if self.U is None else self.U[..., :k],
+            s_white=None if self.s_white is None else self.s_white[..., :k],
+            rank=rank,
         )
 
     def shrink(self, reg):
-        """Whiten with ``(1 - reg) s² + reg mean(s²)`` instead of ``s²``."""
+        """Whiten with ``(1 - reg) s² + reg mean(s²)`` instead of ``s²``.
+
+        The mean is over each problem's kept directions.
+        """
         if reg == 0:
             return self
-        xp, _ = namespace_of(self.s)
+        xp, device = namespace_of(self.s)
         s2 = self.s**2
-        return replace(self, s_white=xp.sqrt((1.0 - reg) * s2 + reg * xp.mean(s2)))
+        count = self.rank
+        if self.stacked:
+            count = xp.asarray(self.rank[:, None], dtype=s2.dtype, device=device)
+        mean = xp.sum(s2, axis=-1, keepdims=True) / count
+        s_white = xp.sqrt((1.0 - reg) * s2 + reg * mean)
+        return replace(self, s_white=xp.where(self.s > 0, s_white, 0.0))
+
+
+def _spans_beyond_rcond(values, count):
+    """Whether the first ``count`` (host) of the descending ``values`` (per
+    problem, last axis) span more than ``1 / GRAM_RCOND``.
+
+    Decided in ``values``' namespace; only the booleans come to the host.
+    """
+    if values.shape[-1] == 0:
+        return np.zeros(values.shape[:-1], dtype=bool)
+    xp, device = namespace_of(values)
+    count = np.asarray(count)
+    index = xp.asarray(np.maximum(count - 1, 0)[..., None], device=device)
+    last = xp.take_along_axis(values, index, axis=-1)[..., 0]
+    return (count > 0) & _host(last < GRAM_RCOND * values[..., 0])
+
+
+def _cut_basis(scale, V, s, spectrum, above, *, columns=None, keep=None, **factors):
+    """The :class:`ViewBasis` of a decomposition's directions above the cut.
+
+    ``above`` is the rank cut's mask over the descending singular values.
+    One problem (``keep`` None, ``above`` on the host: a prefix) is cut to
+    its ``r`` directions; a stack keeps ``m`` per problem with zero singular
+    values, and zero columns of ``U``, beyond each problem's rank.
+    ``factors``: ``Q``, ``U``, and ``unresolved`` (a mask like ``above``).
+    """
+    Q, U = factors.get("Q"), factors.get("U")
+    unresolved = factors.get("unresolved")
+    if keep is None:
+        r = int(np.count_nonzero(above))
+        return ViewBasis(
+            scale,
+            V[:, :r],
+            s[:r],
+            spectrum,
+            columns=columns,
+            rank=r,
+            Q=Q,
+            U=None if U is None else U[:, :r],
+            unresolved=0 if unresolved is None else int(np.count_nonzero(unresolved)),
+        )
+    xp = _ns(s)
+    rank = _host(_count(above))
+    return ViewBasis(
+        scale,
+        V,
+        xp.where(above, s, 0.0),
+        spectrum,
+        keep=keep,
+        rank=rank,
+        Q=Q,
+        U=None if U is None else xp.where(above[:, None, :], U, 0.0),
+        unresolved=(
+            np.zeros_like(rank) if unresolved is None else _host(_count(unresolved))
+        ),
+    )
 
 
 def input_eps(A):
@@ -989,9 +1128,9 @@ def gram_eigen(c, ref, n_samples, eps, *, scale=True, keep=None):
 
     The symmetric (Hermitian) eigendecomposition of the column-scaled Gram
     matrix ``D⁻¹ C D⁻¹`` with :func:`noise_floor` and :func:`gram_rank_cut`:
-    the computation behind both :func:`gram_basis` (one problem, ``c``
-    restricted to its kept columns) and :func:`stacked_gram_bases` (a
-    stack, the dropped columns of each problem masked by ``keep``). In
+    the computation behind :func:`gram_basis`, for one problem (``c``
+    restricted to its kept columns) or a stack (the dropped columns of each
+    problem masked by ``keep``). In
     ``c``'s namespace, on its device; the exactly real problems of a
     complex stack in real arithmetic.
 
@@ -1045,16 +1184,35 @@ def gram_eigen(c, ref, n_samples, eps, *, scale=True, keep=None):
     return d, lam, V, above, unresolved
 
 
-def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS):
+def gram_basis(
+    c,
+    *,
+    n_samples,
+    columns=None,
+    keep=None,
+    scale=True,
+    reg=0.0,
+    mean=None,
+    energy=None,
+    eps=EPS,
+):
     """Decompose a view from its cross-product matrix (symmetric eigensolver).
+
+    The Gram route of both engines: one problem (``c`` 2-D, restricted to
+    ``columns``) or a stack (``c`` with a leading problem axis, the dropped
+    columns of each problem masked by ``keep``), decomposed by
+    :func:`gram_eigen` in ``c``'s namespace, on its device.
 
     Parameters
     ----------
-    c : ndarray of shape (p, p)
-        Centered cross-products of the whole view.
-    columns : ndarray of int
-        Non-constant columns to use.
+    c : array of shape (p, p) or (n_problems, m, m)
+        Centered cross-products of the whole view (Hermitian).
     n_samples : int
+    columns : ndarray of int, default=None
+        One problem: the non-constant columns to use (None: all).
+    keep : array of bool, shape (n_problems, m), default=None
+        A stack: the columns that vary in each problem (same namespace and
+        device as ``c``).
     scale : bool, default=True
         Scale each column by its uncentered norm first. CCA is invariant to
         it; afterwards every column carries rounding noise of the same
@@ -1063,13 +1221,17 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
         preconditioning). SVCCA's SVD step is not scale-invariant, so it
         passes False.
     reg : float, default=0.0
-        Shrinkage: the covariance becomes ``(1 - reg) Σ + reg (tr Σ / m) I``,
-        restricted to the view's column space (the numerical rank is decided
-        on the unshrunk matrix).
-    mean : ndarray of shape (p,), default=None
+        Shrinkage (one problem): the covariance becomes
+        ``(1 - reg) Σ + reg (tr Σ / m) I``, restricted to the view's column
+        space (the numerical rank is decided on the unshrunk matrix).
+    mean : array of shape (p,), default=None
         Column means of the whole view (None: the data were centered). With
         the centered sums of squares they give each column's uncentered
         magnitude, which its rounding noise is relative to.
+    energy : array of shape (m,) or (n_problems, m), default=None
+        That squared magnitude itself, where the diagonal and the mean do
+        not give it (for DFT coefficients, the channel's spatial sum of
+        squares, by Parseval). Overrides ``mean``.
     eps : float, default=float64's epsilon
         Relative precision of the stored data (:func:`input_eps`).
 
@@ -1085,21 +1247,29 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
     :func:`noise_floor`.
     """
     xp, device = namespace_of(c)
-    m = columns.shape[0]
-    ck = _submatrix(c, columns, columns)
-    energy = xp.linalg.diagonal(ck)
-    if xp.isdtype(energy.dtype, "complex floating"):
-        energy = xp.real(energy)  # compat's complex (Hermitian) covariances
-    # A new array, not a view of ck's diagonal.
-    energy = energy + 0.0
-    if mean is not None:
-        energy = energy + n_samples * _array_api.take(mean, columns, axis=0) ** 2
-    d, lam, V, above, unresolved = gram_eigen(ck, energy, n_samples, eps, scale=scale)
-    spectrum = np.clip(to_host(lam), 0.0, None)
-    r = int(np.count_nonzero(above))
-    unresolved = int(np.count_nonzero(unresolved))
-    V, s = V[:, :r], xp.sqrt(lam[:r])
+    if columns is not None:
+        c = _submatrix(c, columns, columns)
+    # A new array, not a view of c's diagonal (real: compat's and
+    # FourierCCA's Hermitian cross-products).
+    ref = _real_part(xp.linalg.diagonal(c)) + 0.0
+    if energy is not None:
+        if columns is not None:
+            energy = _array_api.take(energy, columns, axis=0)
+        ref = xp.broadcast_to(energy, ref.shape)
+    elif mean is not None:
+        if columns is not None:
+            mean = _array_api.take(mean, columns, axis=0)
+        ref = ref + n_samples * mean**2
+    d, lam, V, above, unresolved = gram_eigen(
+        c, ref, n_samples, eps, scale=scale, keep=keep
+    )
+    if keep is None:
+        spectrum = np.clip(to_host(lam), 0.0, None)
+    else:
+        spectrum = xp.clip(lam, min=0.0)
     if reg > 0:
+        if keep is not None:
+            raise ValueError("Shrinkage (reg > 0) is defined for one problem.")
         # Shrink within the column space. A direction's component in the
         # null space of C adds nothing to any covariance with y and, being
         # orthogonal to the column space in the original coordinates, only
@@ -1108,44 +1278,59 @@ def gram_basis(c, *, columns, n_samples, scale=True, reg=0.0, mean=None, eps=EPS
         # scaled eigenvectors decide the rank (scale-invariantly); D V spans
         # the column space in the original coordinates, where the shrinkage
         # is defined.
-        B, _ = _array_api.qr(V * d[:, None])
-        G = (1.0 - reg) * (B.T @ ck @ B)
-        shift = reg * float(xp.linalg.trace(ck)) / m
+        m, r = c.shape[0], int(np.count_nonzero(above))
+        B, _ = _array_api.qr(V[:, :r] * d[:, None])
+        G = (1.0 - reg) * (B.T @ c @ B)
+        shift = reg * float(xp.linalg.trace(c)) / m
         G = G + shift * xp.eye(r, dtype=G.dtype, device=device)
         mu, M = eigh(G)
         return ViewBasis(
-            columns,
             xp.ones(m, dtype=G.dtype, device=device),
             B @ xp.flip(M, axis=1),
             xp.sqrt(xp.flip(mu)),
             spectrum,
+            columns=columns,
             factors_data=False,
-            unresolved=unresolved,
+            unresolved=int(np.count_nonzero(unresolved)),
         )
-    return ViewBasis(columns, d, V, s, spectrum, unresolved=unresolved)
+    s = xp.sqrt(xp.clip(lam, min=0.0))
+    return _cut_basis(
+        d, V, s, spectrum, above, columns=columns, keep=keep, unresolved=unresolved
+    )
 
 
-def qr_basis(X, mean, *, columns, scale=True, eps=None):
+def qr_basis(X, mean=None, *, columns=None, keep=None, energy=None, scale=True, eps=None):
     """Decompose a view from its data: Householder QR, then an SVD of ``R``.
 
-    ``Xk D⁻¹ = Q R`` and ``R = U S Vᵀ`` give ``Xk D⁻¹ = (Q U) S Vᵀ``, the SVD
+    ``Xk D⁻¹ = Q R`` and ``R = U S Vᴴ`` give ``Xk D⁻¹ = (Q U) S Vᴴ``, the SVD
     of the view, with backward-stable singular values; the rank is then read
-    off ``S``. Using ``Q`` alone as a basis would be wrong on rank-deficient
-    data: its extra columns span rounding noise.
+    off ``S`` (:func:`qr_decomposition`). Using ``Q`` alone as a basis would
+    be wrong on rank-deficient data: its extra columns span rounding noise.
+    The exact route of both engines, for one problem (``X`` 2-D, restricted
+    to ``columns``) or a stack (a leading problem axis, the dropped columns
+    masked by ``keep``).
 
     Parameters
     ----------
-    X : array of shape (n_samples, p)
+    X : array of shape (n_samples, p) or (n_problems, n_samples, m)
         For a non-NumPy Array API array the QR, the SVD of ``R`` and every
         factor stay in its namespace, on its device; only the singular
         values come to the host for the rank cut. Where the moments are on
         the host although ``X`` is not (a device without float64), ``X``
-        comes to the host too.
-    mean : array of shape (p,)
-        In the namespace the view's moments are in.
-    columns : ndarray of int
+        comes to the host too. Never modified.
+    mean : array of shape (p,), default=None
+        In the namespace the view's moments are in (their dtype is the
+        arithmetic's). None: the data's own mean, per problem.
+    columns : ndarray of int, default=None
+        One problem: the columns to use (None: all).
+    keep : array of bool, shape (n_problems, m), default=None
+        A stack: the columns that vary in each problem.
+    energy : array of shape (m,) or (n_problems, m), default=None
+        The squared magnitude each column's rounding is relative to (see
+        :func:`gram_basis`); None: the column's uncentered sum of squares.
     scale : bool, default=True
-        Scale each column by its uncentered norm (see :func:`gram_basis`).
+        Scale each column by the root of its energy (see
+        :func:`gram_basis`).
     eps : float, default=None
         Relative precision of the stored data; None: :func:`input_eps` of
         ``X``.
@@ -1160,24 +1345,37 @@ def qr_basis(X, mean, *, columns, scale=True, eps=None):
     ``matrix_rank`` tolerance (``s_max max(n, m) eps64``: what the
     factorisation resolves) and the data's own :func:`noise_floor`.
     """
-    n, m = X.shape[0], columns.shape[0]
+    n = X.shape[-2]
     if eps is None:
         eps = input_eps(X)
-    xp, device = namespace_of(mean)
-    if _array_api.is_foreign(X) != _array_api.is_foreign(mean):
+    if mean is not None and _array_api.is_foreign(X) != _array_api.is_foreign(mean):
         X = _array_api.move_like(X, mean)
-    xc = xp.astype(take(X, columns, axis=1), mean.dtype, copy=True)
-    magnitude = xp.linalg.vector_norm(xc, axis=0)
-    xc -= _array_api.take(mean, columns, axis=0)
-    d = magnitude if scale else None
-    # xc is our own copy: scaled and factored in place (one problem, 2-D,
-    # so that NumPy keeps SciPy's in-place QR and gesdd).
-    Q, U, s, V, above = qr_decomposition(xc, d, magnitude**2, n, eps, overwrite_a=True)
+    xp, device = namespace_of(X)
+    if columns is not None:
+        X = take(X, columns, axis=X.ndim - 1)
+    # Our own copy, centered, scaled and factored in place.
+    Zc = xp.astype(X, X.dtype if mean is None else mean.dtype, copy=True)
+    if energy is None:
+        energy = xp.linalg.vector_norm(Zc, axis=-2) ** 2
+    elif columns is not None:
+        energy = _array_api.take(energy, columns, axis=0)
+    if mean is None:
+        Zc -= xp.mean(Zc, axis=-2, keepdims=True)
+    else:
+        Zc -= mean if columns is None else _array_api.take(mean, columns, axis=0)
+    positive = energy > 0
+    if keep is not None:
+        Zc *= xp.astype(keep, Zc.dtype)[:, None, :]
+        positive = positive & keep
+    ref = xp.broadcast_to(energy, (*Zc.shape[:-2], Zc.shape[-1]))
+    d = column_scale(ref, positive) if scale else None
+    Q, U, s, V, above = qr_decomposition(
+        Zc, d, ref, n, eps, keep=keep, overwrite_a=True
+    )
     if d is None:
-        d = xp.ones(m, dtype=xc.dtype, device=device)
-    r = int(np.count_nonzero(above))
-    spectrum = to_host(s) ** 2
-    return ViewBasis(columns, d, V[:, :r], s[:r], spectrum, Q=Q, U=U[:, :r])
+        d = xp.ones(ref.shape, dtype=ref.dtype, device=device)
+    spectrum = to_host(s) ** 2 if keep is None else s**2
+    return _cut_basis(d, V, s, spectrum, above, columns=columns, keep=keep, Q=Q, U=U)
 
 
 def qr_decomposition(Zc, d, ref, n_samples, eps, *, keep=None, overwrite_a=False):
@@ -1186,9 +1384,9 @@ def qr_decomposition(Zc, d, ref, n_samples, eps, *, keep=None, overwrite_a=False
     ``Zc D⁻¹ = Q R`` (Householder) and ``R = U S Vᴴ`` give the SVD
     ``Zc D⁻¹ = (Q U) S Vᴴ`` of the scaled data, with backward-stable singular
     values, cut by :func:`noise_floor` and :func:`qr_rank_cut`: the
-    computation behind both :func:`qr_basis` (one problem, its kept
-    centered columns) and :func:`stacked_qr_bases` (a stack whose dropped
-    columns are zero and masked by ``keep``), as :func:`gram_eigen` is for
+    computation behind :func:`qr_basis`, for one problem (its kept
+    centered columns) or a stack (whose dropped columns are zero and masked
+    by ``keep``), as :func:`gram_eigen` is for
     the Gram route. In ``Zc``'s namespace, on its device; one problem stays
     2-D (NumPy: SciPy's QR and ``gesdd``), the exactly real problems of a
     complex stack are decomposed in real arithmetic.
@@ -1263,59 +1461,154 @@ svd = _array_api.svd
 eigh = _array_api.eigh
 
 
-def cross_matrix(bx, by, cxy):
-    """``Bxᵀ By`` for the two views' orthonormal bases.
+class CanonicalPairs(NamedTuple):
+    """What :func:`canonical_directions` returns.
 
-    Its singular values are the canonical correlations. On the QR route the
-    bases are explicit; on the Gram route it is ``Wxᵀ Cxy Wy``.
+    Attributes
+    ----------
+    rho : array of shape (..., k)
+        Canonical correlations, descending, clipped to [0, 1], with
+        ``k = min`` of the two bases' widths; 0 beyond a stacked problem's
+        ``n_pairs``.
+    A : array of shape (..., m_x, k)
+    B : array of shape (..., m_y, k)
+        Directions on the basis' columns (one problem: its kept columns)
+        with ``(Xk A)ᴴ (Xk A) = I`` (unit norm, not yet unit variance) and
+        ``(Xk A)ᴴ (Yk B) = diag(rho)`` on the actual pairs, zero columns
+        beyond them.
+    n_pairs : int or ndarray of int
+        ``min(rank_x, rank_y)`` (per problem, host): the actual pairs.
+    P, T : array of shape (..., r_x, k) and (..., r_y, k)
+        The pairs' coefficients in each view's whitened basis (for
+        :func:`variate_inner`).
     """
-    if bx.Q is not None and by.Q is not None:
-        # Xk W = Q U S S_w⁻¹: the factor S S_w⁻¹ is 1 without shrinkage.
-        ux = bx.U if bx.s_white is None else bx.U * (bx.s / bx.s_white)
-        uy = by.U if by.s_white is None else by.U * (by.s / by.s_white)
-        return ux.T @ (bx.Q.T @ by.Q) @ uy
-    return bx.whitener().T @ _submatrix(cxy, bx.columns, by.columns) @ by.whitener()
+
+    rho: object
+    A: object
+    B: object
+    n_pairs: object
+    P: object
+    T: object
 
 
-def canonical_directions(bx, by, cxy, cxx, cyy):
+def canonical_directions(bx, by, cxy=None):
     """Canonical correlations and directions of two decomposed views.
 
-    Everything is in the namespace of the moments, on their device.
+    The one solve of both engines, for one problem or a stack: the cross
+    matrix of the two orthonormal bases, ``(Qx Ux)ᴴ (Qy Uy)`` on the QR
+    route (the ``O(n m²)`` product runs where ``Q`` lives) or
+    ``Wxᴴ Cxy Wy`` on the Gram route, whose singular values are the
+    canonical correlations; one SVD (:func:`stacked_svd`: the exactly real
+    problems of a complex stack in real arithmetic); the clip to [0, 1]; and
+    the mask of a stack's padded pairs. Everything is in the namespace of
+    the bases, on their device.
 
     Parameters
     ----------
     bx, by : ViewBasis
-    cxy : array of shape (p, q)
+        Both one problem or both a stack; both from the QR route, or the
+        Gram route.
+    cxy : array of shape (..., p, q), default=None
         Centered cross-products between the whole views (Gram route).
-    cxx, cyy : ndarray of shape (p, p) and (q, q)
-        Centered cross-products of each view (used only for the inner
-        products of a shrunk basis, see :func:`variate_inner`).
 
     Returns
     -------
-    rho : ndarray of shape (k,)
-        Canonical correlations, descending, clipped to [0, 1].
-    A : ndarray of shape (len(bx.columns), k)
-    B : ndarray of shape (len(by.columns), k)
-        Directions on the kept columns with ``(Xk A)ᵀ (Xk A) = I`` (unit
-        norm, not yet unit variance).
-    inner_x : ndarray of shape (len(bx.columns), k)
-    inner_y : ndarray of shape (len(by.columns), k)
-        ``⟨h_i, x_j⟩`` for the unit-length variates ``h_i`` of each view and
-        its kept centered columns ``x_j`` (:func:`variate_inner`).
+    pairs : CanonicalPairs
     """
-    xp, _ = namespace_of(cxy)
-    M = cross_matrix(bx, by, cxy)
-    P, rho, Tt = svd(M)
-    k = min(M.shape)
-    P, T = P[:, :k], Tt[:k, :].T
-    return (
-        xp.clip(rho[:k], 0.0, 1.0),
-        bx.whitener() @ P,
-        by.whitener() @ T,
-        variate_inner(bx, P, cxx),
-        variate_inner(by, T, cyy),
+    xp, device = namespace_of(bx.V)
+    Wx, Wy = bx.whitener(), by.whitener()
+    if bx.Q is not None and by.Q is not None:
+        # Xk W = Q U S S_w⁻¹: the factor S S_w⁻¹ is 1 without shrinkage.
+        ux = bx.U if bx.s_white is None else bx.U * (bx.s / bx.s_white)
+        uy = by.U if by.s_white is None else by.U * (by.s / by.s_white)
+        M = _array_api.conj_t(ux) @ (_array_api.conj_t(bx.Q) @ by.Q) @ uy
+    else:
+        if bx.columns is not None:
+            cxy = _submatrix(cxy, bx.columns, by.columns)
+        (M,) = _by_realness(_whitened_cross, (Wx, cxy, Wy), complex_outputs=(0,))
+    P, rho, Th = stacked_svd(M)
+    k = min(M.shape[-2:])
+    P, rho, T = P[..., :k], rho[..., :k], _array_api.conj_t(Th[..., :k, :])
+    A, B = Wx @ P, Wy @ T
+    n_pairs = np.minimum(bx.rank, by.rank)
+    if bx.stacked:
+        valid = xp.asarray(np.arange(k)[None, :] < n_pairs[:, None], device=device)
+        rho = xp.where(valid, rho, 0.0)
+        A = xp.where(valid[:, None, :], A, 0.0)
+        B = xp.where(valid[:, None, :], B, 0.0)
+    else:
+        n_pairs = int(n_pairs)
+    return CanonicalPairs(xp.clip(rho, min=0.0, max=1.0), A, B, n_pairs, P, T)
+
+
+def _whitened_cross(Wx, cxy, Wy):
+    return (_array_api.conj_t(Wx) @ cxy @ Wy,)
+
+
+def replace_rows(a, rows, values):
+    """``a`` with its rows ``rows`` (host ints) replaced by ``values`` (a copy).
+
+    In ``a``'s namespace: a gather for arrays of another namespace, which
+    need not support assignment through an integer index.
+    """
+    if not _array_api.is_foreign(a):
+        out = np.array(a, copy=True)
+        out[rows] = values
+        return out
+    xp, _ = _array_api.namespace(a)
+    index = np.arange(a.shape[0])
+    index[rows] = a.shape[0] + np.arange(rows.shape[0])
+    return _array_api.take(xp.concat([a, values], axis=0), index, axis=0)
+
+
+def solve_on_routes(gram, exact, qr_bases, cxy=None):
+    """The canonical pairs of one problem or a stack, each on its route.
+
+    The one solve of every canonical estimator. The problems that the exact
+    route decides are solved from their QR bases (:func:`qr_basis`), the
+    others from their Gram bases (:func:`gram_basis`), both by
+    :func:`canonical_directions`; in a stack the two results are merged
+    problem by problem.
+
+    Parameters
+    ----------
+    gram : pair of ViewBasis or None
+        The Gram bases of both views, for every problem; None when every
+        problem takes the exact route (``solver="qr"``).
+    exact : bool or ndarray of bool, shape (n_problems,)
+        Which problems the exact route decides (host).
+    qr_bases : callable
+        ``qr_bases(rows)``: the QR bases of both views for the exact
+        problems only, ``rows`` their indices in a stack (None for one
+        problem). Called only when some problem is exact.
+    cxy : array of shape (..., p, q), default=None
+        Centered cross-products between the views (Gram route).
+
+    Returns
+    -------
+    pairs : CanonicalPairs
+    bases : pair of ViewBasis
+        The bases each problem was solved from: a stack's exact problems
+        have their QR bases' rows (without the explicit ``Q``, ``U``).
+    """
+    if np.ndim(exact) == 0:
+        bases = qr_bases(None) if exact else gram
+        return canonical_directions(*bases, cxy), bases
+    rows = np.flatnonzero(exact)
+    if rows.size == 0:
+        return canonical_directions(*gram, cxy), gram
+    exact_bases = qr_bases(rows)
+    exact_pairs = canonical_directions(*exact_bases)
+    if rows.size == exact.shape[0]:
+        return exact_pairs, exact_bases
+    pairs = canonical_directions(*gram, cxy)
+    merged = CanonicalPairs(
+        *(replace_rows(a, rows, b) for a, b in zip(pairs, exact_pairs, strict=True))
     )
+    bases = tuple(
+        g.with_problems(rows, q) for g, q in zip(gram, exact_bases, strict=True)
+    )
+    return merged, bases
 
 
 def variate_inner(basis, P, c):
@@ -1688,92 +1981,6 @@ def _pad_columns(a, m):
     return xp.concat([a, zeros], axis=-1)
 
 
-@dataclass
-class StackedBasis:
-    """Rank-revealing decompositions of one view in many problems at once.
-
-    For problem ``t``, with ``Zt`` the centered data (complex in general) and
-    the columns outside ``keep[t]`` set to zero, ``W[t]`` whitens the kept
-    column space: ``Zt W[t]`` has ``rank[t]`` orthonormal columns spanning
-    it and zero columns otherwise (in no particular order). Arrays have a
-    leading axis of length ``n_problems`` and live in the namespace (and on
-    the device) of the cross-products or data they were computed from,
-    except ``rank`` and ``unresolved``, which drive decisions and are on the
-    host.
-
-    Attributes
-    ----------
-    keep : array of bool, shape (n_problems, m)
-        Columns that vary in each problem.
-    scale : array of shape (n_problems, m)
-        Column scaling ``D`` (1 for dropped columns).
-    W : array of shape (n_problems, m, m)
-        Whitener, with ``rank[t]`` non-zero columns.
-    spectrum : array of shape (n_problems, m)
-        Squared singular values of the scaled view ``Zt D⁻¹``, descending,
-        before the rank cut, clipped at zero.
-    rank : ndarray of int, shape (n_problems,)
-        On the host.
-    Q, U : array or None
-        On the QR route, an orthonormal basis of the kept column space is
-        ``Q U`` (``Q`` of shape (n_problems, n, m), ``U`` with zero columns
-        beyond the rank).
-    unresolved : ndarray of int, shape (n_problems,), or None
-        On the Gram route, per problem, :attr:`ViewBasis.unresolved` (host).
-    """
-
-    keep: object
-    scale: object
-    W: object
-    spectrum: object
-    rank: np.ndarray
-    Q: object = None
-    U: object = None
-    unresolved: np.ndarray | None = None
-
-    def _largest(self):
-        return _host(self.spectrum[:, 0])
-
-    def _last_kept(self, count):
-        xp, device = _array_api.namespace(self.spectrum)
-        idx = xp.asarray(np.maximum(count - 1, 0)[:, None], device=device)
-        return _host(xp.take_along_axis(self.spectrum, idx, axis=1)[:, 0])
-
-    def needs_exact_route(self):
-        """Per problem (host booleans): whether the Gram route is too ill-conditioned.
-
-        The criterion of :meth:`ViewBasis.needs_exact_route` (every
-        eigenvalue of the kept columns at least ``GRAM_RCOND`` times the
-        largest), applied to the kept columns of each problem.
-        """
-        m = _host(_count(self.keep))
-        return (m > 0) & (self._last_kept(m) < GRAM_RCOND * self._largest())
-
-    def ill_conditioned_kept(self):
-        """Per problem (host booleans): whether the *kept* directions span
-        more than 1/rcond."""
-        last = self._last_kept(self.rank)
-        return (self.rank > 0) & (last < GRAM_RCOND * self._largest())
-
-
-def _masked_whitener(V, s, keep, scale):
-    """``D⁻¹ V S⁻¹`` with zero columns where ``s`` is 0 and zero dropped rows."""
-    xp = _ns(V)
-    positive = s > 0
-    inv = xp.where(positive, 1.0 / xp.where(positive, s, 1.0), 0.0)
-    W = V * xp.astype(inv, V.dtype)[:, None, :]
-    W = W / xp.astype(scale, V.dtype)[:, :, None]
-    # Rows of dropped columns are zero in exact arithmetic; make it exact.
-    return xp.where(keep[:, :, None], W, xp.zeros_like(W))
-
-
-def _stacked_reference(diag, energy):
-    """The squared magnitude each column's rounding is relative to."""
-    if energy is None:
-        return diag
-    return _ns(diag).broadcast_to(energy, diag.shape)
-
-
 def _exactly_real(*arrays):
     """Per problem (leading axis): whether every array is exactly real there."""
     xp, device = _array_api.namespace(arrays[0])
@@ -1796,7 +2003,8 @@ def _by_realness(func, arrays, complex_outputs):
     indexing on the leading axis, in the arrays' namespace.
     """
     complex_dtypes = [a.dtype for a in arrays if _is_complex(a)]
-    if not complex_dtypes:
+    if not complex_dtypes or arrays[0].ndim < 3:
+        # Real, or one problem (no problem axis to split).
         return func(*arrays)
     xp, device = _array_api.namespace(arrays[0])
     real = _exactly_real(*arrays)
@@ -1821,141 +2029,10 @@ def _by_realness(func, arrays, complex_outputs):
     return tuple(out)
 
 
-def stacked_gram_bases(c, keep, n_samples, *, energy=None, eps=EPS):
-    """Decompose one view in many problems from Hermitian cross-products.
-
-    The stacked counterpart of :func:`gram_basis` (with ``scale=True`` and no
-    shrinkage): columns are scaled by the magnitude their rounding is
-    relative to, dropped columns are zeroed, and each scaled Gram matrix is
-    diagonalised by a stacked Hermitian eigensolver, in ``c``'s namespace.
-    The rank cut is :func:`gram_basis`'s, per problem, with ``m`` the number
-    of kept columns of that problem; the whitener is ``W = D⁻¹ V Λ^(-1/2)``
-    on the eigenvalues above the cut.
-
-    Parameters
-    ----------
-    c : array of shape (n_problems, m, m)
-        Centered cross-products ``Zᴴ Z`` (Hermitian).
-    keep : array of bool, shape (n_problems, m)
-        Columns that vary, per problem (same namespace and device as ``c``).
-    n_samples : int
-    energy : array of shape (m,) or (n_problems, m), default=None
-        The squared magnitude each column's rounding is relative to (its
-        uncentered sum of squares; for DFT coefficients, the channel's
-        spatial sum of squares, by Parseval); None: the columns themselves.
-    eps : float, default=float64's epsilon
-        Relative precision of the stored data (:func:`input_eps`).
-
-    Returns
-    -------
-    basis : StackedBasis
-    """
-    xp = _ns(c)
-    diag = _real_part(xp.linalg.diagonal(c))
-    ref = _stacked_reference(diag, energy)
-    d, lam, V, above, unresolved = gram_eigen(c, ref, n_samples, eps, keep=keep)
-    s = xp.sqrt(xp.where(above, lam, 0.0))
-    return StackedBasis(
-        keep=keep,
-        scale=d,
-        W=_masked_whitener(V, s, keep, d),
-        spectrum=xp.clip(lam, min=0.0),
-        rank=_host(_count(above)),
-        unresolved=_host(_count(unresolved)),
-    )
-
-
-def stacked_qr_bases(Z, keep, *, energy=None, eps=EPS):
-    """Decompose one view in many problems from its data (the exact route).
-
-    The stacked counterpart of :func:`qr_basis`: per problem, the kept,
-    centered columns are scaled as in :func:`stacked_gram_bases`, factorised
-    by Householder QR, and ``R`` by an SVD; the rank is read off the
-    singular values with :func:`qr_basis`'s tolerance. Everything runs in
-    ``Z``'s namespace, on its device.
-
-    Parameters
-    ----------
-    Z : array of shape (n_problems, n_samples, m)
-        Data of each problem (complex in general); centered here (a copy).
-    keep : array of bool, shape (n_problems, m)
-    energy : array of shape (m,) or (n_problems, m), default=None
-        As in :func:`stacked_gram_bases`.
-    eps : float, default=float64's epsilon
-        As in :func:`stacked_gram_bases`.
-
-    Returns
-    -------
-    basis : StackedBasis
-    """
-    xp = _ns(Z)
-    n = Z.shape[1]
-    Z = Z - xp.mean(Z, axis=1, keepdims=True)
-    Z *= xp.astype(keep, Z.dtype)[:, None, :]
-    diag = xp.linalg.vector_norm(Z, axis=1) ** 2
-    ref = _stacked_reference(diag, energy)
-    d = column_scale(ref, keep & (diag > 0))
-    Q, U, s, V, above = qr_decomposition(Z, d, ref, n, eps, keep=keep, overwrite_a=True)
-    return StackedBasis(
-        keep=keep,
-        scale=d,
-        W=_masked_whitener(V, xp.where(above, s, 0.0), keep, d),
-        spectrum=s**2,
-        rank=_host(_count(above)),
-        Q=Q,
-        U=xp.where(above[:, None, :], U, 0.0),
-    )
-
-
 def stacked_svd(a):
-    """Stacked thin SVD (:func:`svd`), in real arithmetic on real problems."""
+    """Thin SVD (:func:`svd`) of a matrix or a stack, in real arithmetic on
+    the exactly real problems of a complex stack."""
     return _by_realness(svd, (a,), complex_outputs=(0, 2))
-
-
-def stacked_canonical_directions(bx, by, cxy=None):
-    """Canonical correlations and directions of many problems at once.
-
-    Parameters
-    ----------
-    bx, by : StackedBasis
-        Decompositions of the two views (both from the Gram route, or both
-        from the QR route).
-    cxy : array of shape (n_problems, p, q), default=None
-        Centered cross-products ``Zxᴴ Zy`` (Gram route only).
-
-    Returns
-    -------
-    rho : array of shape (n_problems, k)
-        Canonical correlations, descending, in [0, 1], with
-        ``k = min(p, q)``; entries beyond ``min(rank_x, rank_y)`` are 0.
-    A : array of shape (n_problems, p, k)
-    B : array of shape (n_problems, q, k)
-        Directions with ``(Zx A)ᴴ (Zx A) = I`` on the first
-        ``min(rank_x, rank_y)`` columns and zero columns after them, and
-        ``(Zx A)ᴴ (Zy B) = diag(rho)``.
-    n_pairs : ndarray of int, shape (n_problems,)
-        ``min(rank_x, rank_y)``, on the host: the number of actual (unpadded)
-        pairs.
-    """
-    xp, device = _array_api.namespace(bx.W)
-    Wx, Wy = bx.W, by.W
-    if bx.Q is not None and by.Q is not None:
-        # The O(n m²) product runs where Q lives.
-        M = _array_api.conj_t(bx.U) @ (_array_api.conj_t(bx.Q) @ by.Q) @ by.U
-    else:
-        (M,) = _by_realness(_whitened_cross, (Wx, cxy, Wy), complex_outputs=(0,))
-    P, rho, Th = stacked_svd(M)
-    n_pairs = np.minimum(bx.rank, by.rank)
-    valid = xp.asarray(
-        np.arange(rho.shape[1])[None, :] < n_pairs[:, None], device=device
-    )
-    A = xp.where(valid[:, None, :], Wx @ P, 0.0)
-    B = xp.where(valid[:, None, :], Wy @ _array_api.conj_t(Th), 0.0)
-    return xp.clip(xp.where(valid, rho, 0.0), min=0.0, max=1.0), A, B, n_pairs
-
-
-def _whitened_cross(Wx, cxy, Wy):
-    return (_array_api.conj_t(Wx) @ cxy @ Wy,)
 
 
 def align_phases(A, B):

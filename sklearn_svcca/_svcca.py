@@ -180,9 +180,9 @@ class SVCCA(_BaseCCA):
             return tuple(dims)
         return dims, dims
 
-    def _decompose_views(self, moments, cols_x, cols_y, X, Y, *, shared=None):
+    def _route_bases(self, moments, X, Y, *, shared=None):
         dims_x, dims_y = self._svd_dims_pair()
-        columns, data = (cols_x, cols_y), (X, Y)
+        columns, data = self._varying_columns(moments), (X, Y)
 
         def dims_of(bx, by, rank_of=lambda b: b.rank):
             return (
@@ -198,44 +198,54 @@ class SVCCA(_BaseCCA):
             # than the others, is 1e-14 in eigenvalue), only the data can.
             return dims_of(bx, by, lambda b: b.spectrum.size)
 
+        def kept(bx, by, kx, ky):
+            return bx.truncate(kx).shrink(self.reg), by.truncate(ky).shrink(self.reg)
+
         # SVD of the raw activations (scale=False): SVCCA is not invariant
         # to rescaling single neurons.
+        gram = needs_exact = None
         if self.solver != "qr":
             bx, by = self._view_bases(
                 moments, columns, data, route="gram", scale=False, shared=shared
             )
             kx, ky = dims_of(bx, by)
             px, py = possible_dims(bx, by)
-        # Only the kept directions need to be accurate: the tail that SVCCA
-        # discards may be as ill-conditioned as it likes.
-        route = self._choose_route(
-            X, lambda: bx.needs_exact_route(px) or by.needs_exact_route(py)
-        )
-        if route == "qr":
+
+            def needs_exact():
+                # Only the kept directions need to be accurate: the tail that
+                # SVCCA discards may be as ill-conditioned as it likes.
+                return bx.needs_exact_route(px) or by.needs_exact_route(py)
+
+            # Unresolved directions matter only where svd_dims would keep them.
+            gram = kept(
+                replace(bx, unresolved=bx.unresolved if px > kx else 0),
+                replace(by, unresolved=by.unresolved if py > ky else 0),
+                kx,
+                ky,
+            )
+
+        def qr_bases(rows):
             bx, by = self._view_bases(
                 moments, columns, data, route="qr", scale=False, shared=shared
             )
-            kx, ky = dims_of(bx, by)
-        extra = {
-            "x_svd_dims_": kx,
-            "y_svd_dims_": ky,
-            # The spectra are on the host (they drive svd_dims); the ratios
-            # join the other fitted arrays, where the decompositions ran.
+            return kept(bx, by, *dims_of(bx, by))
+
+        return gram, needs_exact, qr_bases
+
+    def _basis_attributes(self, bx, by):
+        # The bases are truncated to svd_dims. The spectra are on the host
+        # (they drive svd_dims); the ratios join the other fitted arrays,
+        # where the decompositions ran.
+        return {
+            "x_svd_dims_": bx.rank,
+            "y_svd_dims_": by.rank,
             "x_explained_variance_ratio_": _array_api.from_numpy(
-                bx.spectrum[:kx] / bx.spectrum.sum(), like=bx.scale
+                bx.spectrum[: bx.rank] / bx.spectrum.sum(), like=bx.scale
             ),
             "y_explained_variance_ratio_": _array_api.from_numpy(
-                by.spectrum[:ky] / by.spectrum.sum(), like=by.scale
+                by.spectrum[: by.rank] / by.spectrum.sum(), like=by.scale
             ),
         }
-        if route == "gram":
-            # Unresolved directions matter only where svd_dims would keep them.
-            px, py = possible_dims(bx, by)
-            bx = replace(bx, unresolved=bx.unresolved if px > kx else 0)
-            by = replace(by, unresolved=by.unresolved if py > ky else 0)
-        bx = bx.truncate(kx).shrink(self.reg)
-        by = by.truncate(ky).shrink(self.reg)
-        return bx, by, route, extra
 
 
 def _valid_dims(value):

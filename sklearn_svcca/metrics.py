@@ -300,7 +300,7 @@ def _fitted_model(estimator):
     # moments, so the Gram route serves every solver.
     rules = clone(estimator).set_params(solver="gram")
     rules._input_eps = estimator._input_eps
-    kept = rules._decompose_views(moments, *cols, None, None)[:2]
+    kept = rules._route_bases(moments, None, None)[0]
     views = [
         _view_model(basis, c, col, mean, n, eps)
         for basis, c, col, mean, eps in zip(

@@ -369,7 +369,15 @@ def _dense_solution(X, Y, route):
     else:
         bx = _linalg.qr_basis(X, _a(mom.x_mean), columns=cx)
         by = _linalg.qr_basis(Y, _a(mom.y_mean), columns=cy)
-    out = _linalg.canonical_directions(bx, by, _a(mom.cxy), _a(mom.cxx), _a(mom.cyy))
+    pairs = _linalg.canonical_directions(bx, by, _a(mom.cxy))
+    assert pairs.n_pairs == min(bx.rank, by.rank)
+    out = (
+        pairs.rho,
+        pairs.A,
+        pairs.B,
+        _linalg.variate_inner(bx, pairs.P, _a(mom.cxx)),
+        _linalg.variate_inner(by, pairs.T, _a(mom.cyy)),
+    )
     return (cx, cy, bx, by, mom), tuple(_a(o) for o in out)
 
 
@@ -478,13 +486,14 @@ def _stacked_inputs(X, Y):
 def test_a_batch_of_one_real_problem_gives_the_dense_answer(seed):
     X, Y = synthetic.views(seed, 300, 5, 4, latent=3, offset=2.0)
     mom, n, (kx, ex), (ky, ey) = _stacked_inputs(X, Y)
-    sx = _linalg.stacked_gram_bases(_a(mom.cxx)[None], kx, n, energy=ex)
-    sy = _linalg.stacked_gram_bases(_a(mom.cyy)[None], ky, n, energy=ey)
+    sx = _linalg.gram_basis(_a(mom.cxx)[None], n_samples=n, keep=kx, energy=ex)
+    sy = _linalg.gram_basis(_a(mom.cyy)[None], n_samples=n, keep=ky, energy=ey)
+    assert sx.stacked and sx.V.shape == (1, 5, 5) and sx.s.shape == (1, 5)
     (_, _, bx, by, _), (rho, A, B, *_) = _dense_solution(X, Y, "gram")
     assert _a(sx.rank).tolist() == [bx.rank] and _a(sy.rank).tolist() == [by.rank]
     assert_allclose(_a(sx.spectrum)[0], _a(bx.spectrum), rtol=1e-10)
     rho_s, A_s, B_s, n_pairs = (
-        _a(o) for o in _linalg.stacked_canonical_directions(sx, sy, _a(mom.cxy)[None])
+        _a(o) for o in _linalg.canonical_directions(sx, sy, _a(mom.cxy)[None])[:4]
     )
     assert n_pairs.tolist() == [4]
     assert_allclose(rho_s[0], rho, atol=1e-12)
@@ -497,17 +506,90 @@ def test_a_batch_of_one_real_problem_gives_the_dense_answer(seed):
     assert not np.imag(A_s).any()
 
 
-def test_stacked_qr_bases_of_one_problem_give_the_dense_answer():
+def test_a_stacked_qr_basis_of_one_problem_gives_the_dense_answer():
     X, Y = synthetic.views(7, 200, 6, 4, latent=3, offset=1.0, rank_deficient=True)
     _, _, (kx, ex), (ky, ey) = _stacked_inputs(X, Y)
     kx[0, 4] = False  # the dead neuron, as nonconstant_columns says
-    sx = _linalg.stacked_qr_bases(X[None], kx, energy=ex)
-    sy = _linalg.stacked_qr_bases(Y[None], ky, energy=ey)
+    sx = _linalg.qr_basis(X[None], keep=kx, energy=ex)
+    sy = _linalg.qr_basis(Y[None], keep=ky, energy=ey)
     (_, _, bx, _, _), (rho, *_) = _dense_solution(X, Y, "qr")
     assert _a(sx.rank).tolist() == [bx.rank] == [4]  # 6 - dead - dependent
-    rho_s, *_ = _linalg.stacked_canonical_directions(sx, sy)
+    rho_s, *_ = _linalg.canonical_directions(sx, sy)
     assert_allclose(_a(rho_s)[0], rho, atol=1e-12)
     assert_allclose(_a(rho_s)[0], reference.cca(X, Y)[0], atol=1e-12)
+
+
+def _stack_of_two(seed):
+    """Two real problems of equal width, the second rank-deficient."""
+    views = [
+        synthetic.views(seed, 200, 5, 4, latent=3, offset=1.0),
+        synthetic.views(seed + 1, 200, 5, 4, latent=3, rank_deficient=True),
+    ]
+    moments = [_linalg.compute_moments(X, Y) for X, Y in views]
+    stack = {
+        name: np.stack([_a(getattr(m, name)) for m in moments])
+        for name in ("cxx", "cyy", "cxy")
+    }
+    energy = [
+        np.stack([np.diag(_a(c)) + 200 * _a(mean) ** 2 for c, mean in pairs])
+        for pairs in (
+            [(m.cxx, m.x_mean) for m in moments],
+            [(m.cyy, m.y_mean) for m in moments],
+        )
+    ]
+    return views, stack, energy
+
+
+@pytest.mark.parametrize("exact", [[True, False], [False, True], [True, True]])
+def test_solve_on_routes_takes_each_problem_from_its_route(exact):
+    views, c, (ex, ey) = _stack_of_two(3)
+    keep_x, keep_y = np.ones((2, 5), dtype=bool), np.ones((2, 4), dtype=bool)
+    gram = (
+        _linalg.gram_basis(c["cxx"], n_samples=200, keep=keep_x, energy=ex),
+        _linalg.gram_basis(c["cyy"], n_samples=200, keep=keep_y, energy=ey),
+    )
+    calls = []
+
+    def qr_bases(rows):
+        calls.append(rows.tolist())
+        Z = [np.stack([v[i] for i in rows]) for v in zip(*views, strict=True)]
+        return (
+            _linalg.qr_basis(Z[0], keep=keep_x[rows], energy=ex[rows]),
+            _linalg.qr_basis(Z[1], keep=keep_y[rows], energy=ey[rows]),
+        )
+
+    pairs, (bx, by) = _linalg.solve_on_routes(gram, np.array(exact), qr_bases, c["cxy"])
+    assert calls == [np.flatnonzero(exact).tolist()]
+    for t, (X, Y) in enumerate(views):
+        rho_ref = reference.cca(X, Y)[0]
+        k = rho_ref.shape[0]
+        assert pairs.n_pairs[t] == k == min(bx.rank[t], by.rank[t])
+        assert_allclose(_a(pairs.rho)[t, :k], rho_ref, atol=1e-10)
+        assert not _a(pairs.rho)[t, k:].any()
+        # The directions give those correlations on the problem's own data.
+        U = (X - X.mean(axis=0)) @ _a(pairs.A)[t, :, :k]
+        V = (Y - Y.mean(axis=0)) @ _a(pairs.B)[t, :, :k]
+        assert_allclose(U.T @ V, np.diag(rho_ref), atol=1e-9)
+        # The merged bases hold the route each problem took.
+        assert (bx.Q is not None) == all(exact)
+        assert bx.unresolved[t] == 0 or not exact[t]
+
+
+def test_solve_on_routes_of_one_problem_uses_one_route():
+    X, Y = synthetic.views(8, 200, 5, 4, latent=3)
+    (cx, cy, bx, by, mom), (rho, *_) = _dense_solution(X, Y, "gram")
+
+    def qr_bases(rows):
+        assert rows is None
+        return (
+            _linalg.qr_basis(X, _a(mom.x_mean), columns=cx),
+            _linalg.qr_basis(Y, _a(mom.y_mean), columns=cy),
+        )
+
+    for exact in (False, True):
+        pairs, bases = _linalg.solve_on_routes((bx, by), exact, qr_bases, _a(mom.cxy))
+        assert (bases[0].Q is not None) == exact and pairs.n_pairs == 4
+        assert_allclose(_a(pairs.rho), rho, atol=1e-12)
 
 
 @core_settings

@@ -208,8 +208,7 @@ def test_numpy_array_api_strict_and_dask_scores_agree(estimator, data):
 _DENSE_ONLY = (
     "_fit_from_views",
     "_view_bases",
-    "_decompose_views",
-    "_choose_route",
+    "_basis_attributes",
     "_unit_variance",
     "_few_sample_diagnostics",
     "_conditioning_diagnostics",
