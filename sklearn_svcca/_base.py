@@ -584,7 +584,8 @@ class _BaseMeasure(BaseEstimator, metaclass=ABCMeta):
     @staticmethod
     def _finite(moments):
         """Whether every statistic in ``moments`` is finite (any namespace)."""
-        return all(_array_api.all_finite(a) for a in moments[1:])
+        # Dense moments' sums of squares are None (derived, not stored).
+        return all(_array_api.all_finite(a) for a in moments[1:] if a is not None)
 
     def _check_finite(self, moments, *, batch=False):
         """Refuse statistics that overflowed float64, saying what to do."""

@@ -6,10 +6,12 @@ Layout of this module:
   are compared, which of them are actually solved (real input has a
   Hermitian-symmetric spectrum) and where each one is read from each view's
   ``scipy.fft.rfft2`` output.
-- :class:`SpectralMoments`, :func:`spectral_moments`,
-  :func:`merge_spectral_moments`: the per-frequency sufficient statistics
-  (stacked complex cross-products) of a batch, and the exact merge of two
-  batches. Everything FourierCCA learns comes from these.
+- :func:`spectral_moments`: the per-frequency sufficient statistics of a
+  batch, a :class:`~sklearn_svcca._linalg.Moments` stacked over the solved
+  frequencies with the channels' sums of squares. Two batches merge exactly
+  with :func:`~sklearn_svcca._linalg.merge_moments` given the DFT of the
+  difference of mean maps (:func:`_delta_spectrum`). Everything FourierCCA
+  learns comes from these.
 - :class:`FourierCCA`: the estimator plumbing. The batched complex CCA itself
   is in :mod:`sklearn_svcca._linalg` (``stacked_*`` functions).
 
@@ -286,41 +288,6 @@ _BLOCK_ELEMENTS = _linalg._BLOCK_ELEMENTS
 # Sufficient statistics.
 
 
-class SpectralMoments(NamedTuple):
-    """Per-frequency sufficient statistics of two views of conv maps.
-
-    Attributes
-    ----------
-    n_samples : int
-    x_mean : ndarray of shape (h_x, w_x, p)
-        Spatial mean map of ``X`` (float64).
-    y_mean : ndarray of shape (h_y, w_y, q)
-    cxx : ndarray of shape (n_solved, p, p)
-        ``cxx[t] = Ẑᴴ Ẑ`` with ``Ẑ`` the (n_samples, p) matrix of centered
-        DFT coefficients of ``X`` at solved frequency ``t`` (complex128,
-        Hermitian).
-    cyy : ndarray of shape (n_solved, q, q)
-    cxy : ndarray of shape (n_solved, p, q)
-        ``Ẑᴴ Ŵ`` with ``Ŵ`` the same for ``Y``.
-    x_sumsq : ndarray of shape (p,)
-        Uncentered ``Σ x²`` of each channel over samples and positions: the
-        scale against which a channel counts as zero at a frequency.
-    y_sumsq : ndarray of shape (q,)
-
-    For an Array API input every array is of the input's namespace and on
-    its device (complex128 / float64 where the device has float64).
-    """
-
-    n_samples: int
-    x_mean: np.ndarray
-    y_mean: np.ndarray
-    cxx: np.ndarray
-    cyy: np.ndarray
-    cxy: np.ndarray
-    x_sumsq: np.ndarray
-    y_sumsq: np.ndarray
-
-
 def _accumulate_cross_products(cxx, cyy, cxy, zx, zy, real):
     """Add ``zxᴴ zx`` (lower triangle), ``zyᴴ zy`` (lower) and ``zxᴴ zy``.
 
@@ -381,7 +348,14 @@ def spectral_moments(X, Y, grid, *, block_rows=None):
 
     Returns
     -------
-    moments : SpectralMoments
+    moments : Moments
+        :class:`~sklearn_svcca._linalg.Moments` with a leading axis of solved
+        frequencies on the products (complex128), the mean maps (float64) as
+        means and the channels' uncentered sums of squares over samples and
+        positions, ``x_sumsq`` and ``y_sumsq``: the scale against which a
+        channel counts as zero at a frequency. For an Array API input every
+        array is of the input's namespace and on its device (complex128 /
+        float64 where the device has float64).
     """
     if block_rows is None:
         block_rows = _block_rows(X, Y)
@@ -459,40 +433,31 @@ def _finish_spectral_moments(n, x_map, y_map, cxx, cyy, cxy, rx, ry, ssx, ssy, g
     y_mean = y_map + ry / n
     x_sumsq = ssx + n * xp.sum(x_map * x_map, axis=(0, 1))
     y_sumsq = ssy + n * xp.sum(y_map * y_map, axis=(0, 1))
-    return SpectralMoments(n, x_mean, y_mean, cxx, cyy, cxy, x_sumsq, y_sumsq)
+    return _linalg.Moments(n, x_mean, y_mean, cxx, cyy, cxy, x_sumsq, y_sumsq)
 
 
-def merge_spectral_moments(a, b, grid):
-    """Combine the moments of two disjoint batches of samples.
+def _delta_spectrum(view, delta_map, grid):
+    """The ``to_problems`` of FourierCCA's merge: a difference of mean maps
+    at the solved frequencies.
 
-    :func:`~sklearn_svcca._linalg.merge_moments` (Chan, Golub & LeVeque,
-    1979) at every solved frequency: its differences of means are the DFT
-    of the difference of the mean maps, ``δ``, and its outer products
-    Hermitian, ``C = C_a + C_b + (n_a n_b / n) δ̄ δᵀ``. Only the uncentered
-    sums of squares are merged here (they add). Computed in the moments'
-    namespace, on their device; neither input is modified.
+    FourierCCA merges with :func:`~sklearn_svcca._linalg.merge_moments`
+    (Chan, Golub & LeVeque, 1979) at every solved frequency: its
+    differences of means are the DFT of the difference of the mean maps,
+    ``δ``, and its outer products Hermitian, ``C = C_a + C_b + (n_a n_b /
+    n) δ̄ δᵀ``; the sums of squares add.
 
     Parameters
     ----------
-    a, b : SpectralMoments
+    view : int
+        0 for ``X``, 1 for ``Y``.
+    delta_map : array of shape (h, w, channels)
     grid : FrequencyGrid
 
     Returns
     -------
-    moments : SpectralMoments
+    delta : array of shape (n_solved, channels)
     """
-    if a.n_samples == 0:
-        return b
-    if b.n_samples == 0:
-        return a
-
-    def to_problems(view, delta_map):
-        return _map_spectrum(delta_map, grid, x_view=view == 0)
-
-    merged = _linalg.merge_moments(a, b, to_problems=to_problems)
-    # Overflowed statistics stay non-finite, and the estimator says so.
-    with np.errstate(over="ignore", invalid="ignore"):
-        return SpectralMoments(*merged, a.x_sumsq + b.x_sumsq, a.y_sumsq + b.y_sumsq)
+    return _map_spectrum(delta_map, grid, x_view=view == 0)
 
 
 def varying_channels(c, sumsq, n_bins):
@@ -698,9 +663,9 @@ def _solves_on_host(like):
 
 def moments_to_host(moments):
     """``moments`` as host float64 / complex128 NumPy arrays (copies)."""
-    return SpectralMoments(
+    return _linalg.Moments(
         moments.n_samples,
-        *(_host64(a) for a in moments[1:]),
+        *(None if a is None else _host64(a) for a in moments[1:]),
     )
 
 
@@ -1097,7 +1062,11 @@ class FourierCCA(_CanonicalBase):
     def _moment_functions(self):
         return (
             functools.partial(spectral_moments, grid=self._grid),
-            functools.partial(merge_spectral_moments, grid=self._grid),
+            # Plain partials of module functions: picklable for Dask.
+            functools.partial(
+                _linalg.merge_moments,
+                to_problems=functools.partial(_delta_spectrum, grid=self._grid),
+            ),
         )
 
     @property
@@ -1129,7 +1098,7 @@ class FourierCCA(_CanonicalBase):
         )
 
     def _stream_moments(self):
-        # merge_spectral_moments builds new arrays (it never adds in place),
+        # merge_moments builds new arrays (it never adds in place),
         # so the running moments are used as they are, on their device.
         return self._moments
 

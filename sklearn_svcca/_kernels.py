@@ -129,7 +129,8 @@ def debiased_moments(X, Y):
     """
     # On the host: the debiased sums are merged there (merge_debiased_moments).
     m = _linalg.host_moments(_linalg.compute_moments(X, Y))
-    return CKAMoments(*m, *row_sums(X, Y, m.x_mean, m.y_mean))
+    # The first six fields: dense moments have no sums of squares.
+    return CKAMoments(*m[:6], *row_sums(X, Y, m.x_mean, m.y_mean))
 
 
 def debiased_moments_from_views(view_x, view_y, cxy):
@@ -199,7 +200,7 @@ def merge_debiased_moments(a, b):
     m = _linalg.merge_moments(a.moments, b.moments)
     sa = _shift(a, m.x_mean - a.x_mean, m.y_mean - a.y_mean)
     sb = _shift(b, m.x_mean - b.x_mean, m.y_mean - b.y_mean)
-    return CKAMoments(*m, *(u + v for u, v in zip(sa, sb, strict=True)))
+    return CKAMoments(*m[:6], *(u + v for u, v in zip(sa, sb, strict=True)))
 
 
 def _shift(s, d, e):

@@ -139,15 +139,33 @@ def safe_divisor(a):
 class Moments(NamedTuple):
     """Sufficient statistics of two views: everything CCA needs from the data.
 
+    The one moments type of the package, merged by :func:`merge_moments`.
+    The product fields may carry a leading problem axis: FourierCCA's
+    moments (:func:`~sklearn_svcca._fourier.spectral_moments`) are stacked
+    over its solved frequencies, ``cxx[t] = Ẑᴴ Ẑ`` with ``Ẑ`` the centered
+    DFT coefficients of ``X`` at frequency ``t`` (complex128, Hermitian).
+    The means are then the mean maps, of shape ``(h_x, w_x, p)`` and
+    ``(h_y, w_y, q)``, and a merge passes a ``to_problems`` map that takes a
+    difference of mean maps to the products' coordinates (its DFT at the
+    solved frequencies). Arrays are NumPy, or of another Array API
+    namespace and on its device.
+
     Attributes
     ----------
     n_samples : int
-    x_mean : ndarray of shape (p,)
-    y_mean : ndarray of shape (q,)
-    cxx : ndarray of shape (p, p)
-        ``Σ (x - x_mean)(x - x_mean)ᵀ`` over samples.
-    cyy : ndarray of shape (q, q)
-    cxy : ndarray of shape (p, q)
+    x_mean : ndarray of shape (p,) or (h_x, w_x, p)
+        The mean of ``X``; with a problem axis, its mean map.
+    y_mean : ndarray of shape (q,) or (h_y, w_y, q)
+    cxx : ndarray of shape ([n_problems,] p, p)
+        ``Σ (x - x_mean)(x - x_mean)ᴴ`` over samples (per problem).
+    cyy : ndarray of shape ([n_problems,] q, q)
+    cxy : ndarray of shape ([n_problems,] p, q)
+    x_sumsq : ndarray of shape (p,) or None, default=None
+        The uncentered sum of squares ``Σ x²`` of each column (channel, over
+        samples and positions): the magnitude its rounding is relative to.
+        None where it is derived from the diagonal of ``cxx`` and the mean
+        (the dense estimators).
+    y_sumsq : ndarray of shape (q,) or None, default=None
     """
 
     n_samples: int
@@ -156,6 +174,8 @@ class Moments(NamedTuple):
     cxx: np.ndarray
     cyy: np.ndarray
     cxy: np.ndarray
+    x_sumsq: np.ndarray | None = None
+    y_sumsq: np.ndarray | None = None
 
 
 def compute_moments(X, Y, *, block_rows=None, into=None):
@@ -690,28 +710,47 @@ def merge_moments(a, b, *, to_problems=None):
     """Combine the moments of two views over two disjoint sets of samples.
 
     :func:`merge_pair_moments` (Chan, Golub & LeVeque's pairwise update) for
-    the two views.
+    the two views; the uncentered sums of squares, where present, add.
+    Computed in the moments' namespace, on their device; neither input is
+    modified.
 
     Parameters
     ----------
     a, b : Moments
-        Or any moments whose first six fields are those of
-        :class:`Moments` (FourierCCA's ``SpectralMoments``, whose extra
-        fields its own wrapper merges).
+        Both with sums of squares, or both without.
     to_problems : callable, default=None
-        See :func:`merge_pair_moments`.
+        See :func:`merge_pair_moments`: FourierCCA's maps a difference of
+        mean maps to its DFT at the solved frequencies.
 
     Returns
     -------
     moments : Moments
     """
+    if a.n_samples == 0:
+        return b
+    if b.n_samples == 0:
+        return a
 
     def as_pairs(m):
         products = {(0, 0): m.cxx, (1, 1): m.cyy, (0, 1): m.cxy}
         return PairMoments(m.n_samples, (m.x_mean, m.y_mean), products)
 
     merged = merge_pair_moments(as_pairs(a), as_pairs(b), to_problems=to_problems)
-    return moments_of_pair(merged, 0, 1)
+    merged = moments_of_pair(merged, 0, 1)
+    if (a.x_sumsq is None) != (b.x_sumsq is None):
+        with_sums = "a" if b.x_sumsq is None else "b"
+        raise ValueError(
+            f"merge_moments: only {with_sums} has sums of squares (x_sumsq, "
+            "y_sumsq); merge moments computed by the same function "
+            "(compute_moments, or FourierCCA's spectral_moments)."
+        )
+    if a.x_sumsq is None:
+        return merged
+    # Overflowed statistics stay non-finite, and the estimator says so.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return merged._replace(
+            x_sumsq=a.x_sumsq + b.x_sumsq, y_sumsq=a.y_sumsq + b.y_sumsq
+        )
 
 
 def nonconstant_columns(c, mean, n_samples):

@@ -229,6 +229,38 @@ def spectra(X, Y):
     return spectrum(X), spectrum(Y)
 
 
+def spectral_moments(X, Y, positions):
+    """FourierCCA's sufficient statistics from their definitions.
+
+    At flat grid positions ``positions`` of :func:`spectra`: ``(n, mean map
+    of X, mean map of Y, Zᴴ Z, Wᴴ W, Zᴴ W, Σ x², Σ y²)`` with ``Z``, ``W`` the
+    centered DFT coefficients (one ``(n, channels)`` matrix per position)
+    and the uncentered sums of squares per channel over samples and
+    positions.
+    """
+    FX, FY = spectra(X, Y)
+    W = FX.shape[2]
+    rows, cols = np.divmod(np.asarray(positions), W)
+    Z = np.moveaxis(FX[:, rows, cols], 1, 0)  # (positions, n, p)
+    V = np.moveaxis(FY[:, rows, cols], 1, 0)
+    Z = Z - Z.mean(axis=1, keepdims=True)
+    V = V - V.mean(axis=1, keepdims=True)
+
+    def products(A, B):
+        return np.conj(np.swapaxes(A, 1, 2)) @ B
+
+    return (
+        X.shape[0],
+        X.mean(axis=0),
+        Y.mean(axis=0),
+        products(Z, Z),
+        products(V, V),
+        products(Z, V),
+        np.sum(X * X, axis=(0, 1, 2)),
+        np.sum(Y * Y, axis=(0, 1, 2)),
+    )
+
+
 def fourier(X, Y, rtol=1e-9):
     """Per-frequency CCA, one frequency at a time, as the paper describes it."""
     FX, FY = spectra(X, Y)

@@ -36,12 +36,15 @@ def _direct_moments(X, Y):
     return X.shape[0], X.mean(axis=0), Y.mean(axis=0), Xc.T @ Xc, Yc.T @ Yc, Xc.T @ Yc
 
 
+# The fields every Moments has after n_samples (the sums of squares are
+# optional: None for dense moments).
+_PRODUCT_FIELDS = ("x_mean", "y_mean", "cxx", "cyy", "cxy")
+
+
 def _assert_moments_equal(got, want, rtol):
     assert got.n_samples == want[0]
-    for name, g, w in zip(
-        ("x_mean", "y_mean", "cxx", "cyy", "cxy"), got[1:], want[1:], strict=True
-    ):
-        g = _a(g)
+    for name, w in zip(_PRODUCT_FIELDS, want[1:], strict=True):
+        g = _a(getattr(got, name))
         scale = max(float(np.abs(w).max()), 1e-300)
         err = float(np.abs(g - w).max()) / scale
         assert err <= rtol, f"{name}: relative error {err:.1e}"
@@ -96,7 +99,7 @@ def test_merge_is_associative_and_commutative_up_to_rounding():
     )
     left = _linalg.merge_moments(_linalg.merge_moments(a, b), c)
     right = _linalg.merge_moments(a, _linalg.merge_moments(c, b))
-    _assert_moments_equal(left, tuple(right), rtol=1e-13)
+    _assert_moments_equal(left, (right.n_samples, *right[1:6]), rtol=1e-13)
 
 
 @pytest.mark.parametrize("cut", [1, 17, 39])
@@ -139,8 +142,93 @@ def test_one_merge_serves_batched_complex_problems(cut):
     )
     whole = moments(X, Y)
     assert merged.n_samples == n
-    for got, want in zip(merged[1:], whole[1:], strict=True):
-        assert_allclose(got, want, rtol=1e-12, atol=1e-10 * np.abs(want).max())
+    for name in _PRODUCT_FIELDS:
+        want = getattr(whole, name)
+        assert_allclose(
+            getattr(merged, name), want, rtol=1e-12, atol=1e-10 * np.abs(want).max()
+        )
+
+
+_MOMENTS_FIELDS = (*_PRODUCT_FIELDS, "x_sumsq", "y_sumsq")
+
+
+def _fourier_merge(grid):
+    """FourierCCA's merge: merge_moments with the DFT of the mean maps."""
+    import functools
+
+    from sklearn_svcca import _fourier
+
+    return functools.partial(
+        _linalg.merge_moments,
+        to_problems=functools.partial(_fourier._delta_spectrum, grid=grid),
+    )
+
+
+@pytest.mark.parametrize(
+    "x_shape, y_shape", [((5, 4, 3), (4, 6, 2)), ((4, 4, 3), (4, 4, 3))]
+)
+@pytest.mark.parametrize("cut", [1, 17, 39])
+def test_merge_of_two_halves_of_a_fourier_stream_is_the_whole(x_shape, y_shape, cut):
+    # One moments type: FourierCCA's per-frequency moments (a leading axis
+    # of solved frequencies, mean maps as means, the channels' sums of
+    # squares) merge with the dense merge given the DFT of the difference of
+    # mean maps, and equal the moments of the whole stream in all eight
+    # fields; the whole equals the definitions (reference.py).
+    from sklearn_svcca import _fourier
+
+    X, Y = synthetic.maps(cut, 40, x_shape, y_shape, offset=(3.0, -50.0))
+    grid = _fourier.frequency_grid(X.shape[1:3], Y.shape[1:3])
+    a = _fourier.spectral_moments(X[:cut], Y[:cut], grid)
+    b = _fourier.spectral_moments(X[cut:], Y[cut:], grid)
+    before = [
+        {name: np.copy(getattr(m, name)) for name in _MOMENTS_FIELDS} for m in (a, b)
+    ]
+    merged = _fourier_merge(grid)(a, b)
+    whole = _fourier.spectral_moments(X, Y, grid)
+    definition = reference.spectral_moments(X, Y, grid.solved)
+    assert type(merged) is type(whole) is _linalg.Moments
+    assert merged.n_samples == whole.n_samples == definition[0] == 40
+    for name, want in zip(_MOMENTS_FIELDS, definition[1:], strict=True):
+        scale = np.abs(want).max()
+        for got in (getattr(merged, name), getattr(whole, name)):
+            assert_allclose(got, want, rtol=1e-12, atol=1e-12 * scale, err_msg=name)
+        # Merged and one-pass moments agree to rounding, field by field.
+        assert_allclose(
+            getattr(merged, name),
+            getattr(whole, name),
+            rtol=1e-12,
+            atol=1e-12 * scale,
+            err_msg=name,
+        )
+    # Neither input is modified.
+    for m, saved in zip((a, b), before, strict=True):
+        for name in _MOMENTS_FIELDS:
+            np.testing.assert_array_equal(getattr(m, name), saved[name])
+
+
+def test_dense_moments_keep_no_sums_of_squares_through_a_merge():
+    X, Y = synthetic.views(3, 30, 4, 3, offset=2.0)
+    a = _linalg.compute_moments(X[:12], Y[:12])
+    b = _linalg.compute_moments(X[12:], Y[12:])
+    merged = _linalg.merge_moments(a, b)
+    assert a.x_sumsq is a.y_sumsq is None
+    assert merged.x_sumsq is None and merged.y_sumsq is None
+    _assert_moments_equal(merged, _direct_moments(X, Y), rtol=1e-12)
+
+
+def test_merging_moments_with_and_without_sums_of_squares_is_refused():
+    # Dense moments (sums of squares derived) and FourierCCA's (stored)
+    # cannot be one stream: say so rather than drop the sums.
+    X, Y = synthetic.views(4, 20, 3, 2)
+    dense = _linalg.compute_moments(X, Y)
+    ss = (np.sum(X * X, axis=0), np.sum(Y * Y, axis=0))
+    stored = dense._replace(x_sumsq=ss[0], y_sumsq=ss[1])
+    for a, b, which in ((dense, stored, "b"), (stored, dense, "a")):
+        with pytest.raises(ValueError, match=f"only {which} has sums of squares"):
+            _linalg.merge_moments(a, b)
+    # Both with: they add.
+    both = _linalg.merge_moments(stored, stored)
+    assert_allclose(both.x_sumsq, 2 * ss[0], rtol=1e-15)
 
 
 # ---------------------------------------------------------- constant columns
