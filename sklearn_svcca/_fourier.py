@@ -12,8 +12,11 @@ Layout of this module:
   with :func:`~sklearn_svcca._linalg.merge_moments` given the DFT of the
   difference of mean maps (:func:`_delta_spectrum`). Everything FourierCCA
   learns comes from these.
-- :class:`FourierCCA`: the estimator plumbing. The batched complex CCA itself
-  is in :mod:`sklearn_svcca._linalg` (``stacked_*`` functions).
+- :class:`FourierCCA`: the estimator plumbing. Its views become a stack of
+  problems, one per solved frequency (``_route_bases``); the solve is the
+  one of every canonical estimator (``_CanonicalBase._solve_problems``, the
+  batched core in :mod:`sklearn_svcca._linalg`), and what is left here is
+  the DFT and how the frequencies' pairs are aggregated.
 
 Conventions: maps are ``(n_samples, height, width, channels)``; the DFT is
 NumPy's unnormalised forward ``fft2`` over (height, width); frequencies along
