@@ -726,6 +726,13 @@ def merge_moments(a, b, *, to_problems=None):
     -------
     moments : Moments
     """
+    if (a.x_sumsq is None) != (b.x_sumsq is None):
+        with_sums = "a" if b.x_sumsq is None else "b"
+        raise ValueError(
+            f"merge_moments: only {with_sums} has sums of squares (x_sumsq, "
+            "y_sumsq); merge moments computed by the same function "
+            "(compute_moments, or FourierCCA's spectral_moments)."
+        )
     if a.n_samples == 0:
         return b
     if b.n_samples == 0:
@@ -737,13 +744,6 @@ def merge_moments(a, b, *, to_problems=None):
 
     merged = merge_pair_moments(as_pairs(a), as_pairs(b), to_problems=to_problems)
     merged = moments_of_pair(merged, 0, 1)
-    if (a.x_sumsq is None) != (b.x_sumsq is None):
-        with_sums = "a" if b.x_sumsq is None else "b"
-        raise ValueError(
-            f"merge_moments: only {with_sums} has sums of squares (x_sumsq, "
-            "y_sumsq); merge moments computed by the same function "
-            "(compute_moments, or FourierCCA's spectral_moments)."
-        )
     if a.x_sumsq is None:
         return merged
     # Overflowed statistics stay non-finite, and the estimator says so.
