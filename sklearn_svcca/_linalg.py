@@ -1763,17 +1763,17 @@ def pearson_columns(U, V, tol_u=0.0, tol_v=0.0):
     )
 
 
-def projection_rounding(X, W):
+def projection_rounding(norm_x, W):
     """Rounding level of the columns of ``(X - m) @ W``, per column.
 
     Each entry of the product is a sum of ``p`` terms of size up to
     ``|x_j| |w_ij|``; its error is at most ``p eps`` times their magnitude
     (centering adds no more than the uncentered ``X`` bounds). Summed over
-    samples: ``p eps ‖X‖_F ‖w_i‖``, with a safety factor of 10. In the
-    namespace of ``W``.
+    samples: ``p eps ‖X‖_F ‖w_i‖``, with a safety factor of 10. ``norm_x``
+    is ``‖X‖_F`` (a number, or per problem); ``W`` is ``(..., p, k)``. In
+    the namespace of ``W``.
     """
-    norm_x = _array_api.astype(safe_norm(X), W.dtype)
-    return 10.0 * X.shape[1] * float(EPS) * norm_x * safe_norm(W, axis=0)
+    return 10.0 * W.shape[-2] * _EPS * norm_x * safe_norm(W, axis=W.ndim - 2)
 
 
 def safe_norm(A, axis=None):
@@ -2404,9 +2404,8 @@ def correlations_from_sums(sums, x_weights, y_weights):
     the Pearson correlation of ``(Re u, Im u)`` and ``(Re v, Im v)``. A
     variate whose centered norm is at most its rounding level is constant
     on these samples to working precision and counts as uncorrelated (0),
-    never NaN nor rounding noise. The rounding level of ``u_i = X w_i`` is
-    ``10 p eps ‖X‖ ‖w_i‖`` (each entry a sum of ``p`` products; a safety
-    factor of 10).
+    never NaN nor rounding noise (the rounding level of
+    :func:`projection_rounding`).
 
     Parameters
     ----------
@@ -2419,10 +2418,8 @@ def correlations_from_sums(sums, x_weights, y_weights):
     r : array of shape (..., k)
         Clipped to [-1, 1], in the namespace of the sums.
     """
-    tol_u = 10.0 * x_weights.shape[-2] * _EPS * sums.x_norm
-    tol_v = 10.0 * y_weights.shape[-2] * _EPS * sums.y_norm
-    tol_u = tol_u * safe_norm(x_weights, axis=x_weights.ndim - 2)
-    tol_v = tol_v * safe_norm(y_weights, axis=y_weights.ndim - 2)
+    tol_u = projection_rounding(sums.x_norm, x_weights)
+    tol_v = projection_rounding(sums.y_norm, y_weights)
     return pearson_from_sums(sums.suv, sums.suu, sums.svv, tol_u, tol_v)
 
 

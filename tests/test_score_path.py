@@ -140,6 +140,20 @@ def test_a_variate_constant_on_the_blocks_scores_zero():
     assert r[0] == 0.0 and r[1] != 0.0 and np.isfinite(r).all()
 
 
+def test_projection_rounding_is_p_eps_norm_x_norm_w_per_pair():
+    # One definition, 10 p eps ‖X‖_F ‖w_i‖, for one problem and per problem
+    # of a stack (the weights' second-to-last axis is p).
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((3, 7, 4))
+    norm_x = np.array([[2.0], [3.0], [5.0]])
+    eps = np.finfo(np.float64).eps
+    expected = 10 * 7 * eps * norm_x * np.linalg.norm(W, axis=1)
+    assert_allclose(_linalg.projection_rounding(norm_x, W), expected, rtol=1e-14)
+    assert_allclose(
+        _linalg.projection_rounding(3.0, W[1]), expected[1], rtol=1e-14
+    )
+
+
 def _views(n=300, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 6))
