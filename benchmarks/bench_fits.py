@@ -93,18 +93,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     times = {c: [] for c in args.checkouts}
     corrs = {}
-    for r in range(args.rounds):
+    for _ in range(args.rounds):
         for c in args.checkouts:
             result = run(c, args.repeat)
             times[c].append({k: v[0] for k, v in result.items()})
             corrs.setdefault(c, {k: np.asarray(v[1]) for k, v in result.items()})
     names = list(times[args.checkouts[0]][0])
     first = args.checkouts[0]
-    print(f"{'fit (s, best of %d)' % args.repeat:28s}", *(f"{Path(c).name:>16s}" for c in args.checkouts))
+    header = f"fit (s, best of {args.repeat})"
+    print(f"{header:28s}", *(f"{Path(c).name:>16s}" for c in args.checkouts))
     for name in names:
-        cells = [
-            ", ".join(f"{t[name]:.3f}" for t in times[c]) for c in args.checkouts
-        ]
+        cells = [", ".join(f"{t[name]:.3f}" for t in times[c]) for c in args.checkouts]
         print(f"{name:28s}", *(f"{cell:>16s}" for cell in cells))
     for c in args.checkouts[1:]:
         print(f"\n{Path(c).name} vs {Path(first).name}: median time ratio, max |Δρ|")

@@ -433,7 +433,10 @@ def bin_spectra(maps, mean_map, bins):
 
 
 def conj_t(Z):
-    """``Zᴴ`` of a matrix or of each matrix of a stack (``Zᵀ`` when real), in-namespace."""
+    """``Zᴴ`` of a matrix or of each matrix of a stack (``Zᵀ`` when real).
+
+    In ``Z``'s namespace.
+    """
     xp, _ = namespace(Z)
     t = xp.permute_dims(Z, (*range(Z.ndim - 2), Z.ndim - 1, Z.ndim - 2))
     return xp.conj(t) if xp.isdtype(Z.dtype, "complex floating") else t

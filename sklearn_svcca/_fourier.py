@@ -1180,10 +1180,13 @@ class FourierCCA(_CanonicalBase):
         # that is the magnitude each column is scaled by and its noise
         # floor is relative to, as in the core (on 1x1 maps it is the
         # uncentered sum of squares).
+        # The exact route's spectra use self._moments' mean maps: on the
+        # data's device where the solve is on the host (see _fit_moments).
         views = (
             (X, moments.cxx, keep_x, moments.x_sumsq, self._input_eps[0], True),
             (Y, moments.cyy, keep_y, moments.y_sumsq, self._input_eps[1], False),
         )
+        means = (self._moments.x_mean, self._moments.y_mean)
         gram = None
         if self.solver != "qr":
             gram = tuple(
@@ -1201,7 +1204,7 @@ class FourierCCA(_CanonicalBase):
                 subset[rows] = True
             bases = []
             for (view, _, keep, energy, eps, x_view), mean in zip(
-                views, (self._moments.x_mean, self._moments.y_mean), strict=True
+                views, means, strict=True
             ):
                 Z = solved_spectra(view, mean, grid, subset, x_view=x_view)
                 if not _array_api.is_foreign(moments.cxx) and _array_api.is_foreign(Z):

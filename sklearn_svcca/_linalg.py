@@ -909,23 +909,15 @@ class ViewBasis:
         ``other`` is a stack of those problems alone (from the other
         route); the explicit ``Q``, ``U`` of a QR basis are not kept.
         """
-
-        def host(a, b):
-            out = np.array(a, copy=True)
-            out[rows] = b
-            return out
-
+        fields = ("scale", "V", "s", "spectrum", "rank", "numerical_rank", "unresolved")
         return replace(
             self,
-            scale=replace_rows(self.scale, rows, other.scale),
-            V=replace_rows(self.V, rows, other.V),
-            s=replace_rows(self.s, rows, other.s),
-            spectrum=replace_rows(self.spectrum, rows, other.spectrum),
-            rank=host(self.rank, other.rank),
-            numerical_rank=host(self.numerical_rank, other.numerical_rank),
-            unresolved=host(self.unresolved, other.unresolved),
             Q=None,
             U=None,
+            **{
+                f: replace_rows(getattr(self, f), rows, getattr(other, f))
+                for f in fields
+            },
         )
 
     def truncate(self, k):
@@ -972,17 +964,27 @@ def _spans_beyond_rcond(values, count):
     return (count > 0) & _host(last < GRAM_RCOND * values[..., 0])
 
 
-def _cut_basis(scale, V, s, spectrum, above, *, columns=None, keep=None, **factors):
+def _cut_basis(
+    scale,
+    V,
+    s,
+    spectrum,
+    above,
+    *,
+    columns=None,
+    keep=None,
+    Q=None,
+    U=None,
+    unresolved=None,
+):
     """The :class:`ViewBasis` of a decomposition's directions above the cut.
 
-    ``above`` is the rank cut's mask over the descending singular values.
-    One problem (``keep`` None, ``above`` on the host: a prefix) is cut to
-    its ``r`` directions; a stack keeps ``m`` per problem with zero singular
-    values, and zero columns of ``U``, beyond each problem's rank.
-    ``factors``: ``Q``, ``U``, and ``unresolved`` (a mask like ``above``).
+    ``above`` is the rank cut's mask over the descending singular values
+    (``unresolved``, the Gram route's, a mask like it). One problem
+    (``keep`` None, ``above`` on the host: a prefix) is cut to its ``r``
+    directions; a stack keeps ``m`` per problem with zero singular values,
+    and zero columns of ``U``, beyond each problem's rank.
     """
-    Q, U = factors.get("Q"), factors.get("U")
-    unresolved = factors.get("unresolved")
     if keep is None:
         r = int(np.count_nonzero(above))
         return ViewBasis(
@@ -1338,7 +1340,9 @@ def gram_basis(
     )
 
 
-def qr_basis(X, mean=None, *, columns=None, keep=None, energy=None, scale=True, eps=None):
+def qr_basis(
+    X, mean=None, *, columns=None, keep=None, energy=None, scale=True, eps=None
+):
     """Decompose a view from its data: Householder QR, then an SVD of ``R``.
 
     ``Xk D⁻¹ = Q R`` and ``R = U S Vᴴ`` give ``Xk D⁻¹ = (Q U) S Vᴴ``, the SVD

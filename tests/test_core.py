@@ -594,6 +594,33 @@ def test_a_batch_of_one_real_problem_gives_the_dense_answer(seed):
     assert not np.imag(A_s).any()
 
 
+def test_a_stack_truncates_shrinks_and_whitens_as_its_problems_do():
+    # Two problems with different kept columns and ranks, against each
+    # problem decomposed alone on its kept columns (one problem, 2-D).
+    X = synthetic.views(9, 200, 5, 2, latent=3, rank_deficient=True)[0]
+    Xc = X - X.mean(axis=0)
+    c = np.stack([Xc.T @ Xc, Xc.T @ Xc])
+    keep = np.array([[True] * 5, [True, False, True, True, False]])
+    energy = np.sum(X * X, axis=0)
+    stack = _linalg.gram_basis(c, n_samples=200, keep=keep, energy=energy)
+    stack = stack.truncate(4).shrink(0.25)
+    assert stack.V.shape == (2, 5, 4) and stack.stacked
+    assert stack.rank[1] < 4  # a padded direction, which shrink must skip
+    for t in range(2):
+        cols = np.flatnonzero(keep[t])
+        one = _linalg.gram_basis(c[t], n_samples=200, columns=cols, energy=energy)
+        one = one.truncate(4).shrink(0.25)
+        assert stack.rank[t] == one.rank
+        r = one.rank
+        assert_allclose(_a(stack.s_white)[t, :r], _a(one.s_white), rtol=1e-12)
+        assert not _a(stack.s_white)[t, r:].any()
+        # The whiteners agree up to each direction's sign, with zero rows
+        # for the dropped columns and zero columns beyond the rank.
+        W = _a(stack.whitener())[t]
+        assert not W[~keep[t]].any() and not W[:, r:].any()
+        assert_allclose(np.abs(W[cols, :r]), np.abs(_a(one.whitener())), rtol=1e-9)
+
+
 def test_a_stacked_qr_basis_of_one_problem_gives_the_dense_answer():
     X, Y = synthetic.views(7, 200, 6, 4, latent=3, offset=1.0, rank_deficient=True)
     _, _, (kx, ex), (ky, ey) = _stacked_inputs(X, Y)

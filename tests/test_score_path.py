@@ -149,9 +149,7 @@ def test_projection_rounding_is_p_eps_norm_x_norm_w_per_pair():
     eps = np.finfo(np.float64).eps
     expected = 10 * 7 * eps * norm_x * np.linalg.norm(W, axis=1)
     assert_allclose(_linalg.projection_rounding(norm_x, W), expected, rtol=1e-14)
-    assert_allclose(
-        _linalg.projection_rounding(3.0, W[1]), expected[1], rtol=1e-14
-    )
+    assert_allclose(_linalg.projection_rounding(3.0, W[1]), expected[1], rtol=1e-14)
 
 
 def _views(n=300, seed=0):
